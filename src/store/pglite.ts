@@ -1,0 +1,39 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { Queryable, Row, Store } from './store.ts';
+
+/**
+ * Embedded PostgreSQL in this process. One process owns the data folder, so "exclusive"
+ * jobs only need to exclude each other within this process.
+ */
+export async function openPglite(dataDir?: string): Promise<Store> {
+  const db = await PGlite.create(dataDir);
+  const running = new Set<string>();
+
+  return {
+    kind: 'pglite',
+    query: async <T = Row>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params)).rows,
+    exec: async (sql) => {
+      await db.exec(sql);
+    },
+    transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
+      db.transaction((tx) =>
+        fn({
+          query: async <R = Row>(sql: string, params?: unknown[]) => (await tx.query<R>(sql, params)).rows,
+          exec: async (sql) => {
+            await tx.exec(sql);
+          },
+        }),
+      ),
+    async runExclusive(name, fn) {
+      if (running.has(name)) return false;
+      running.add(name);
+      try {
+        await fn();
+        return true;
+      } finally {
+        running.delete(name);
+      }
+    },
+    close: () => db.close(),
+  };
+}
