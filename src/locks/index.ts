@@ -1,0 +1,15 @@
+export {
+  acquireLock,
+  extendLock,
+  findBlockingLock,
+  listLocks,
+  releaseLock,
+  releaseLockById,
+  type AcquireResult,
+  type ExtendResult,
+  type Lock,
+  type ReleasedLock,
+  type ReleaseResult,
+} from './locks.ts';
+export { claimDueReminders, claimExpiredLocks, REMINDER_LEAD_SECONDS } from './sweep.ts';
+export { scopeLabel, type LockScope } from './scope.ts';
