@@ -1,0 +1,189 @@
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+import { DurationError, parseDuration } from './duration.ts';
+import { describeValue, listWithOr, suggest } from './wording.ts';
+
+// The shape of tugboat.yml. Keys keep the file's snake_case names; durations become milliseconds.
+
+type RawIssue = z.core.$ZodRawIssue;
+
+/** An error function for a schema: `expected <what>, got <value>` (missing values fall through to "is required"). */
+function expected(what: string) {
+  return (issue: RawIssue) => (issue.input === undefined ? undefined : `expected ${what}, got ${describeValue(issue.input)}`);
+}
+
+function matching(pattern: RegExp, what: string) {
+  const error = expected(what);
+  return z.string({ error }).regex(pattern, { error });
+}
+
+const nonEmptyString = z.string().min(1);
+const slackUserId = matching(/^[UW][A-Z0-9]+$/, 'a Slack user ID like U0123ABCD');
+const slackChannelId = matching(/^[CGD][A-Z0-9]+$/, 'a Slack channel ID like C0123ABCD');
+const githubLogin = matching(/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/, 'a GitHub login like octocat');
+const githubRepo = matching(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, 'a GitHub repository as owner/name, like acme/api');
+const httpUrl = z.url({ protocol: /^https?$/, error: expected('an http(s) URL like https://example.com/path') });
+
+const duration = z.unknown().transform((value, context) => {
+  if (typeof value === 'string') {
+    try {
+      return parseDuration(value);
+    } catch (error) {
+      if (!(error instanceof DurationError)) throw error;
+      context.addIssue({ code: 'custom', message: error.problem });
+      return z.NEVER;
+    }
+  }
+  const hint = typeof value === 'number' ? ' (a number needs a unit)' : '';
+  const message = value === undefined ? 'is required' : `expected a duration like 30s, 10m, 2h or 14d${hint}`;
+  context.addIssue({ code: 'custom', message });
+  return z.NEVER;
+});
+
+const timezone = z.string().refine((zone) => IANAZone.isValidZone(zone), {
+  error: (issue) => {
+    const zone = String(issue.input);
+    const guess = suggest(zone, Intl.supportedValuesOf('timeZone'));
+    const didYouMean = guess ? `; did you mean ${guess}?` : '';
+    return `expected an IANA time zone like America/New_York or UTC, got ${describeValue(zone)}${didYouMean}`;
+  },
+});
+
+const environmentSchema = z.strictObject({
+  channel: slackChannelId,
+  aliases: z.array(z.string()).default([]),
+  deployers: z.array(slackUserId).optional(),
+  require_ci: z.boolean().default(false),
+  lock_ttl: duration.prefault('1h'),
+  on_smoke_failure: z.enum(['ask', 'rollback', 'off']).default('ask'),
+});
+
+const deploySchema = z.discriminatedUnion('via', [
+  z.strictObject({ via: z.literal('github-deployment') }),
+  z.strictObject({ via: z.literal('workflow'), workflow: nonEmptyString }),
+  z.strictObject({ via: z.literal('webhook'), url: httpUrl }),
+  z.strictObject({ via: z.literal('command'), run: z.array(nonEmptyString).min(1) }),
+]);
+
+export const LOG_LINK_PLACEHOLDERS = ['service', 'env', 'sha', 'deploy_id', 'from', 'to'] as const;
+
+/** A typo in a placeholder would silently produce broken links, so unknown `{names}` are errors. */
+function unknownPlaceholder(template: string): string | undefined {
+  const known: readonly string[] = LOG_LINK_PLACEHOLDERS;
+  const unknown = [...template.matchAll(/\{([A-Za-z_]+)\}/g)].map((match) => match[1]).find((name) => !known.includes(name));
+  if (unknown === undefined) return undefined;
+  const guess = suggest(unknown, known);
+  const didYouMean = guess ? `did you mean {${guess}}? ` : '';
+  return `unknown placeholder {${unknown}}; ${didYouMean}Placeholders are ${listWithOr(known.map((name) => `{${name}}`))}`;
+}
+
+const logsTemplate = z.string().check((context) => {
+  const problem = unknownPlaceholder(context.value);
+  if (problem) context.issues.push({ code: 'custom', message: problem, input: context.value });
+});
+
+const statusCode = z.int().min(100).max(599);
+
+const smokeExpectSchema = z.strictObject({
+  status: z
+    .union([statusCode, z.array(statusCode).min(1)], { error: expected('an HTTP status like 200, or a list like [200, 204]') })
+    .optional(),
+  body_contains: z.string().optional(),
+  max_ms: z.int().min(1).optional(),
+  json: z.unknown().optional(),
+});
+
+const smokeCheckSchema = z
+  .strictObject({
+    name: nonEmptyString,
+    url: httpUrl.optional(),
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
+    headers: z.record(z.string(), z.string()).optional(),
+    body: z.union([z.string(), z.record(z.string(), z.unknown())], { error: expected('a string or a map') }).optional(),
+    expect: smokeExpectSchema.prefault({}),
+    every: duration.prefault('1m'),
+    timeout: duration.prefault('5s'),
+    // Multi-step checks are loosely typed until the feature that runs them defines their shape.
+    steps: z.array(z.record(z.string(), z.unknown())).optional(),
+  })
+  .refine((check) => check.url !== undefined || check.steps !== undefined, {
+    error: 'is required (or give steps)',
+    path: ['url'],
+  });
+
+const serviceSchema = z.strictObject({
+  repo: githubRepo,
+  default_ref: nonEmptyString.default('main'),
+  environments: z.array(z.string()).min(1),
+  deploy: deploySchema,
+  owners: z.array(slackUserId).default([]),
+  review_channel: slackChannelId.optional(),
+  logs: logsTemplate.optional(),
+  auto_deploy: z.strictObject({ branch: nonEmptyString, environment: z.string() }).optional(),
+  rollback: z
+    .strictObject({
+      max_releases: z.int().min(1).default(5),
+      max_age: duration.prefault('14d'),
+    })
+    .prefault({}),
+  smoke: z.record(z.string(), z.array(smokeCheckSchema)).default({}),
+});
+
+const channelBindingSchema = z
+  .strictObject({ service: z.string().optional(), environment: z.string().optional() })
+  .refine((binding) => binding.service !== undefined || binding.environment !== undefined, {
+    error: 'expected a service, an environment or both',
+  });
+
+const BUSINESS_HOURS = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/;
+
+const businessHours = matching(BUSINESS_HOURS, 'opening hours as HH:MM-HH:MM, like "09:00-18:00"').refine(
+  (hours) => {
+    const [opens, closes] = hours.split('-');
+    return opens < closes;
+  },
+  { error: 'the end of business hours must come after the start (overnight hours are not supported)' },
+);
+
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const weekday = z
+  .string()
+  .transform((day) => day.toLowerCase())
+  .pipe(z.enum(WEEKDAYS));
+
+const reviewsSchema = z.strictObject({
+  nudge_after: duration.prefault('4h'),
+  nudge_every: duration.prefault('24h'),
+  sweep_every: duration.prefault('1m'),
+  business_hours: businessHours.default('09:00-18:00'),
+  business_days: z.array(weekday).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
+});
+
+const incidentsSchema = z.strictObject({
+  failures_before_alert: z.int().min(1).default(5),
+  passes_before_recovery: z.int().min(1).default(2),
+  channel_prefix: matching(/^[a-z0-9][a-z0-9_-]{0,19}$/, 'a short Slack channel name prefix (lowercase letters, digits, - or _) like inc').default('inc'),
+  invite: z.array(slackUserId).default([]),
+});
+
+function atLeastOne(what: string) {
+  return [(map: object) => Object.keys(map).length > 0, { error: `expected at least one ${what}` }] as const;
+}
+
+export const configSchema = z.strictObject({
+  timezone: timezone.default('UTC'),
+  admins: z.array(slackUserId).default([]),
+  environments: z.record(z.string(), environmentSchema).refine(...atLeastOne('environment')),
+  services: z.record(z.string(), serviceSchema).refine(...atLeastOne('service')),
+  channels: z.record(slackChannelId, channelBindingSchema).default({}),
+  people: z.record(githubLogin, slackUserId).default({}),
+  reviews: reviewsSchema.prefault({}),
+  incidents: incidentsSchema.prefault({}),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type EnvironmentConfig = Config['environments'][string];
+export type ServiceConfig = Config['services'][string];
+export type DeployMethod = ServiceConfig['deploy'];
+export type SmokeCheck = ServiceConfig['smoke'][string][number];
+export type ChannelBinding = Config['channels'][string];
