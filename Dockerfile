@@ -31,8 +31,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 
 COPY --from=build /app/dist ./dist
-# Read at run time as migrations/*.sql relative to the app root.
-COPY --from=build /app/migrations ./migrations
+# src/store/migrate.ts reads ../../migrations from its own file, i.e. dist/migrations once compiled.
+COPY --from=build /app/migrations ./dist/migrations
 
 # PGlite data folder (TUGBOAT_DATA_DIR default ./.tugboat) must be writable by the app user.
 RUN mkdir -p /app/.tugboat && chown node:node /app/.tugboat

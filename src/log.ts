@@ -41,7 +41,7 @@ export function createLogger(options: {
       name: 'tugboat',
       level: options.level ?? 'info',
       redact: { paths: REDACTED_PATHS, censor: SCRUBBED },
-      hooks: secrets.length ? { streamWrite: (line) => scrub(line, secrets) } : undefined,
+      ...(secrets.length ? { hooks: { streamWrite: (line: string) => scrub(line, secrets) } } : {}),
     },
     options.destination ?? pino.destination(1),
   );

@@ -13,3 +13,4 @@ export {
 } from './locks.ts';
 export { claimDueReminders, claimExpiredLocks, REMINDER_LEAD_SECONDS } from './sweep.ts';
 export { scopeLabel, type LockScope } from './scope.ts';
+export { lockChannels } from './channels.ts';

@@ -1,0 +1,56 @@
+import { App, HTTPReceiver } from '@slack/bolt';
+import type { WebClientOptions } from '@slack/web-api';
+import { commands } from '../../commands/index.ts';
+import type { Deps } from '../deps.ts';
+import type { InFlight } from '../in-flight.ts';
+import type { Logger } from '../log.ts';
+import { boltLogger } from './bolt-logger.ts';
+import { registerCommands } from './listeners/commands.ts';
+import { registerEventDedupe } from './listeners/dedupe.ts';
+import { registerEvents } from './listeners/events.ts';
+import { registerLockReminderActions } from './listeners/lock-reminder.ts';
+
+export interface SlackSettings {
+  botToken: string;
+  signingSecret: string;
+  apiUrl: string;
+  /** Extra WebClient options (tests shorten retries). */
+  clientOptions?: Partial<WebClientOptions>;
+}
+
+/**
+ * Bolt in HTTP mode. Its receiver verifies signatures and parses bodies; we own the HTTP
+ * server and hand it `/slack/events` requests. The Web API client rejects rate-limited calls
+ * instead of pausing, so that `SlackPoster` can wait per channel.
+ */
+export function createBolt(settings: SlackSettings, log: Logger) {
+  const logger = boltLogger(log);
+  const receiver = new HTTPReceiver({ signingSecret: settings.signingSecret, endpoints: '/slack/events', logger });
+  const app = new App({
+    receiver,
+    token: settings.botToken,
+    // Bolt would call auth.test before serving anything; we check the token in the background instead,
+    // so the app starts (and serves /healthz) even when Slack is unreachable.
+    tokenVerificationEnabled: false,
+    logger,
+    clientOptions: {
+      slackApiUrl: settings.apiUrl,
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5000 },
+      logger,
+      ...settings.clientOptions,
+    },
+  });
+  app.error(async (error) => {
+    log.error({ err: error }, 'unhandled error in a Slack listener');
+  });
+  return { app, receiver };
+}
+
+export function registerListeners(app: App, deps: Deps, inFlight: InFlight): void {
+  app.use(({ next }) => inFlight.track(next()));
+  registerEventDedupe(app, deps);
+  registerCommands(app, commands, deps);
+  registerLockReminderActions(app, deps);
+  registerEvents(app, deps);
+}

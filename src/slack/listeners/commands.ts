@@ -1,0 +1,28 @@
+import type { App } from '@slack/bolt';
+import type { Command } from '../../../commands/index.ts';
+import type { Deps } from '../../deps.ts';
+import { plain } from '../render/format.ts';
+
+/**
+ * Every slash command is acknowledged at once (Slack's 3-second limit), then run; its
+ * ephemeral answers go through the command's response_url.
+ */
+export function registerCommands(app: App, commands: Command[], deps: Deps): void {
+  for (const command of commands) {
+    app.command(command.name, async ({ ack, command: body, respond }) => {
+      await ack();
+      const reply = async (message: { text: string; blocks?: unknown[] }) => {
+        await respond({ response_type: 'ephemeral', ...message } as Parameters<typeof respond>[0]);
+      };
+      const log = deps.log.child({ command: command.name, user: body.user_id, channel: body.channel_id });
+      try {
+        await command.run({ text: body.text ?? '', userId: body.user_id, channelId: body.channel_id }, reply, deps);
+      } catch (error) {
+        log.error({ err: error, text: body.text }, 'command failed');
+        await reply(plain(`Sorry, \`${command.name}\` failed on our side and did nothing. Try again in a minute; if it keeps failing, tell your tugboat admins.`)).catch(
+          (replyError) => log.warn({ err: replyError }, 'could not tell the user'),
+        );
+      }
+    });
+  }
+}

@@ -1,0 +1,23 @@
+import type { App } from '@slack/bolt';
+import type { Deps } from '../../deps.ts';
+
+/**
+ * Slack retries an event it thinks we missed (same `event_id`, `X-Slack-Retry-Num`). The first
+ * delivery to insert its id wins; later ones are acknowledged and go no further.
+ */
+export function registerEventDedupe(app: App, deps: Deps): void {
+  app.use(async ({ body, next }) => {
+    const eventId = (body as { event_id?: unknown }).event_id;
+    if (typeof eventId === 'string') {
+      const inserted = await deps.store.query(
+        'insert into slack_events (event_id) values ($1) on conflict do nothing returning event_id',
+        [eventId],
+      );
+      if (inserted.length === 0) {
+        deps.log.info({ eventId }, 'ignoring a retried Slack event');
+        return;
+      }
+    }
+    await next();
+  });
+}

@@ -1,0 +1,29 @@
+import type { KnownBlock } from '@slack/types';
+import { formatDuration } from '../../config/index.ts';
+
+export interface SlackMessage {
+  text: string;
+  blocks?: KnownBlock[];
+}
+
+export const mention = (userId: string) => `<@${userId}>`;
+
+export const code = (text: string) => `\`${text}\``;
+
+/** A time each reader sees in their own time zone, with a UTC fallback for clients that cannot. */
+export function slackTime(date: Date): string {
+  const unix = Math.floor(date.getTime() / 1000);
+  const fallback = date.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+  return `<!date^${unix}^{date_short_pretty} at {time}|${fallback}>`;
+}
+
+/** "in 1h 20m" / "5m ago", rounded to the minute once over a minute. */
+export function relative(date: Date, now: Date): string {
+  const ms = date.getTime() - now.getTime();
+  const abs = Math.abs(ms);
+  const rounded = abs >= 60_000 ? Math.round(abs / 60_000) * 60_000 : Math.max(1000, Math.round(abs / 1000) * 1000);
+  return ms >= 0 ? `in ${formatDuration(rounded)}` : `${formatDuration(rounded)} ago`;
+}
+
+/** Plain text for one-line messages: Slack shows `text` when there are no blocks. */
+export const plain = (text: string): SlackMessage => ({ text });

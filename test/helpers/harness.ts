@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { createTugboat, type Tugboat } from '../../src/app.ts';
+import { parseConfig } from '../../src/config/index.ts';
+import { FakeSlackApi } from '../../src/fakes/slack-api.ts';
+import { GitHubSender } from '../../src/fakes/github-sender.ts';
+import { SlackSender } from '../../src/fakes/slack-client.ts';
+import { createLogger } from '../../src/log.ts';
+import type { PosterOptions } from '../../src/slack/poster.ts';
+import type { StoreBackend, TestDatabase } from './stores.ts';
+
+export const SECRETS = {
+  botToken: 'xoxb-test-0123456789-abcdef',
+  signingSecret: 'slack-signing-secret-for-tests',
+  webhookSecret: 'github-webhook-secret-for-tests',
+};
+
+export const FIXTURE_CONFIG = readFileSync(new URL('../fixtures/tugboat.yml', import.meta.url), 'utf8');
+
+/** A settable clock: tests move time instead of waiting for it. */
+export class TestClock {
+  constructor(public current = new Date('2026-11-20T15:00:00Z')) {}
+  now = () => new Date(this.current);
+  advance(ms: number) {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+/** Log lines as parsed JSON, for asserting what was (and was not) logged. */
+export class LogCapture extends Writable {
+  readonly raw: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void) {
+    this.raw.push(...chunk.toString().split('\n').filter(Boolean));
+    done();
+  }
+  get lines(): Array<Record<string, unknown>> {
+    return this.raw.map((line) => JSON.parse(line));
+  }
+}
+
+export interface Harness {
+  url: string;
+  tugboat: Tugboat;
+  db: TestDatabase;
+  slackApi: FakeSlackApi;
+  slack: SlackSender;
+  github: GitHubSender;
+  clock: TestClock;
+  logs: LogCapture;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole app over real HTTP on loopback, with the real Bolt and Web API clients talking
+ * to the Slack fake, and signed requests sent the way Slack and GitHub send them.
+ */
+export async function startHarness(options: {
+  backend: StoreBackend;
+  db?: TestDatabase;
+  configYaml?: string;
+  poster?: Partial<PosterOptions>;
+  clock?: TestClock;
+}): Promise<Harness> {
+  const db = options.db ?? (await options.backend.open());
+  const slackApi = await FakeSlackApi.start({ token: SECRETS.botToken });
+  const clock = options.clock ?? new TestClock();
+  const logs = new LogCapture();
+  const log = createLogger({ level: 'debug', secrets: Object.values(SECRETS), destination: logs });
+  const tugboat = createTugboat({
+    slack: { botToken: SECRETS.botToken, signingSecret: SECRETS.signingSecret, apiUrl: slackApi.url, clientOptions: { retryConfig: { retries: 0 } } },
+    github: { webhookSecret: SECRETS.webhookSecret },
+    config: parseConfig(options.configYaml ?? FIXTURE_CONFIG, 'tugboat.yml'),
+    store: db.store,
+    log,
+    now: clock.now,
+    poster: { minIntervalMs: 0, ...options.poster },
+  });
+  const port = await tugboat.listen(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    tugboat,
+    db,
+    slackApi,
+    slack: new SlackSender({ appUrl: `${url}/slack/events`, signingSecret: SECRETS.signingSecret, api: slackApi }),
+    github: new GitHubSender({ appUrl: `${url}/github/webhooks`, secret: SECRETS.webhookSecret }),
+    clock,
+    logs,
+    async stop() {
+      await tugboat.close();
+      await slackApi.close();
+      if (!options.db) await db.close();
+    },
+  };
+}
