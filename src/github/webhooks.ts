@@ -4,7 +4,7 @@ import type { Deps } from '../deps.ts';
 import { BodyTooLargeError, readBody } from '../http/body.ts';
 import { send, type Handler } from '../http/server.ts';
 import type { InFlight } from '../in-flight.ts';
-import { claimDelivery, finishDelivery } from './deliveries.ts';
+import { DeliveryLedger, type Delivery } from './deliveries.ts';
 
 /** GitHub refuses to send payloads over 25 MB; anything larger is not from GitHub. */
 const MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
@@ -22,6 +22,7 @@ const header = (req: IncomingMessage, name: string) => {
 export function createGitHubWebhooks(secret: string, deps: Deps, inFlight: InFlight): { webhooks: Webhooks; handler: Handler } {
   const webhooks = new Webhooks({ secret });
   const log = deps.log.child({ component: 'github-webhooks' });
+  const ledger = new DeliveryLedger(deps.store);
 
   const reject = (res: ServerResponse, status: number, event: string, why: string) => {
     deps.metrics.webhookDeliveries.inc({ event, outcome: 'rejected' });
@@ -53,7 +54,7 @@ export function createGitHubWebhooks(secret: string, deps: Deps, inFlight: InFli
       return reject(res, 400, event, 'body is not JSON');
     }
     const delivery = { hookId: header(req, 'x-github-hook-id') ?? '', id, event };
-    if (!(await claimDelivery(deps.store, delivery))) {
+    if (!(await ledger.claim(delivery))) {
       deps.metrics.webhookDeliveries.inc({ event, outcome: 'duplicate' });
       log.info({ delivery: id, event }, 'redelivery ignored');
       return send(res, 200, 'duplicate delivery; ignored\n');
@@ -63,14 +64,14 @@ export function createGitHubWebhooks(secret: string, deps: Deps, inFlight: InFli
     inFlight.track(process(delivery, payload));
   };
 
-  async function process(delivery: { hookId: string; id: string; event: string }, payload: unknown) {
+  async function process(delivery: Delivery, payload: unknown) {
     try {
       await webhooks.receive({ id: delivery.id, name: delivery.event, payload } as Parameters<Webhooks['receive']>[0]);
-      await finishDelivery(deps.store, delivery);
+      await ledger.finish(delivery);
     } catch (error) {
       deps.metrics.webhookDeliveries.inc({ event: delivery.event, outcome: 'failed' });
       log.error({ err: error, delivery: delivery.id, event: delivery.event }, 'webhook handler failed');
-      await finishDelivery(deps.store, delivery, error).catch((e) => log.error({ err: e }, 'could not record the failure'));
+      await ledger.finish(delivery, error).catch((e) => log.error({ err: e }, 'could not record the failure'));
     }
   }
 

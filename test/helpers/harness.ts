@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { createTugboat, type Tugboat } from '../../src/app.ts';
-import { parseConfig } from '../../src/config/index.ts';
+import { parseConfig, type Config } from '../../src/config/index.ts';
 import { FakeSlackApi } from '../../src/fakes/slack-api.ts';
 import { GitHubSender } from '../../src/fakes/github-sender.ts';
 import { SlackSender } from '../../src/fakes/slack-client.ts';
@@ -38,6 +38,15 @@ export class LogCapture extends Writable {
   }
 }
 
+/** The channels a workspace running this config would already have. */
+function configuredChannels(config: Config): Set<string> {
+  return new Set([
+    ...Object.values(config.environments).map((env) => env.channel),
+    ...Object.keys(config.channels),
+    ...Object.values(config.services).flatMap((service) => (service.review_channel ? [service.review_channel] : [])),
+  ]);
+}
+
 export interface Harness {
   url: string;
   tugboat: Tugboat;
@@ -62,14 +71,16 @@ export async function startHarness(options: {
   clock?: TestClock;
 }): Promise<Harness> {
   const db = options.db ?? (await options.backend.open());
+  const config = parseConfig(options.configYaml ?? FIXTURE_CONFIG, 'tugboat.yml');
   const slackApi = await FakeSlackApi.start({ token: SECRETS.botToken });
+  for (const id of configuredChannels(config)) slackApi.addChannel({ id, name: id.toLowerCase() });
   const clock = options.clock ?? new TestClock();
   const logs = new LogCapture();
   const log = createLogger({ level: 'debug', secrets: Object.values(SECRETS), destination: logs });
   const tugboat = createTugboat({
     slack: { botToken: SECRETS.botToken, signingSecret: SECRETS.signingSecret, apiUrl: slackApi.url, clientOptions: { retryConfig: { retries: 0 } } },
     github: { webhookSecret: SECRETS.webhookSecret },
-    config: parseConfig(options.configYaml ?? FIXTURE_CONFIG, 'tugboat.yml'),
+    config,
     store: db.store,
     log,
     now: clock.now,

@@ -27,6 +27,17 @@ for (const backend of storeBackends) {
       expect(handled).toEqual(['d-1', 'd-1']);
     });
 
+    it('handles a delivery once when GitHub and a person redeliver it at the same moment', async () => {
+      h = await startHarness({ backend });
+      const handled: string[] = [];
+      h.tugboat.webhooks.on('pull_request', ({ id }) => void handled.push(id));
+      const payload = webhookExample('pull_request', 'closed');
+      const results = await Promise.all([1, 2, 3, 4].map(() => h.github.deliver('pull_request', payload, { deliveryId: 'd-same' })));
+      expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 202]);
+      await h.tugboat.settle();
+      expect(handled).toEqual(['d-same']);
+    });
+
     it('handles a redelivery again when the first attempt failed', async () => {
       h = await startHarness({ backend });
       let attempts = 0;

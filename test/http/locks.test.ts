@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { storeBackends } from '../helpers/stores.ts';
 
+/** Messages tugboat posted that Slack accepted. */
 const posts = (h: Harness, channel?: string) =>
-  h.slackApi.callsTo('chat.postMessage').filter((c) => channel === undefined || c.args.channel === channel);
+  h.slackApi.callsTo('chat.postMessage').filter((c) => c.response.ok && (channel === undefined || c.args.channel === channel));
 const postTexts = (h: Harness, channel?: string) => posts(h, channel).map((c) => String(c.args.text));
 
 /** Sends a slash command, waits until tugboat has finished with it, and returns its ephemeral answers. */
@@ -18,7 +19,11 @@ async function command(h: Harness, userId: string, line: string, channelId = 'C0
 for (const backend of storeBackends) {
   describe(`/lock, /unlock, /locks over HTTP on ${backend.name}`, () => {
     let h: Harness;
-    afterEach(() => h?.stop());
+    afterEach(async () => {
+      const refused = h?.slackApi.calls.filter((c) => !c.response.ok) ?? [];
+      await h?.stop();
+      expect(refused.map((c) => `${c.method} ${String(c.args.channel)}: ${String(c.response.error)}`)).toEqual([]);
+    });
 
     it('announces a lock in the channel it was taken in and in the environment channel', async () => {
       h = await startHarness({ backend });

@@ -1,0 +1,320 @@
+import { randomBytes } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { DOCS, githubRoutes, matchRoute, type Route, type RouteMatch, type RouteResponse } from './github-routes.ts';
+import { GitHubShapes } from './github-shapes.ts';
+import {
+  GitHubApiError,
+  GitHubState,
+  type CheckRunInput,
+  type CheckRunRecord,
+  type CommitInput,
+  type CommitStatusInput,
+  type CommitStatusRecord,
+  type DeploymentRecord,
+  type GitHubCommit,
+  type GitHubUser,
+  type GitHubUserInput,
+  type PullRequestInput,
+  type PullRequestRecord,
+  type ReactionRecord,
+  type RepoRecord,
+  type ReviewInput,
+  type ReviewRecord,
+  type WorkflowDispatch,
+} from './github-state.ts';
+import { closeServer, isRecord, readBody, sendEmpty, sendJson, startServer, type RunningServer } from './http.ts';
+import { ChangeFeed, listForHumans, Recorder, type ChangeListener, type Predicate } from './recording.ts';
+
+export type { ChangeListener, FakeChange } from './recording.ts';
+export { VIEWER_LOGIN } from './github-state.ts';
+export type {
+  CheckConclusion,
+  CheckRunInput,
+  CheckRunRecord,
+  CheckStatus,
+  CommitAuthor,
+  CommitInput,
+  CommitState,
+  CommitStatusInput,
+  CommitStatusRecord,
+  DeploymentRecord,
+  DeploymentStatusRecord,
+  GitHubCommit,
+  GitHubUser,
+  GitHubUserInput,
+  PullRequestInput,
+  PullRequestRecord,
+  ReactionRecord,
+  RepoRecord,
+  ReviewInput,
+  ReviewRecord,
+  ReviewState,
+  WorkflowDispatch,
+} from './github-state.ts';
+
+export interface FakeGitHubApiOptions {
+  port?: number;
+  /** The clock (epoch ms) behind `created_at` and similar timestamps. */
+  now?: () => number;
+}
+
+export interface GitHubCall {
+  /** The matched route in Octokit's notation (`POST /repos/{owner}/{repo}/deployments`), else `METHOD /path`. */
+  route: string;
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: Record<string, string>;
+  body: unknown;
+  status: number;
+  at: number;
+}
+
+export interface FailureRule {
+  method?: string;
+  path?: RegExp;
+  status: number;
+  /** Defaults to GitHub's error shape with the status text as `message`. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const DEFAULT_WAIT_MS = 5_000;
+
+/**
+ * A local, stateful stand-in for GitHub's REST API, for the real Octokit:
+ * `new Octokit({ baseUrl: fake.url })`.
+ */
+export class FakeGitHubApi {
+  readonly #now: () => number;
+  readonly #calls = new Recorder<GitHubCall>();
+  readonly #changes = new ChangeFeed();
+  #failures: FailureRule[] = [];
+  #state: GitHubState;
+  #routes: Route[] = [];
+  #running: RunningServer | undefined;
+
+  private constructor(options: FakeGitHubApiOptions) {
+    this.#now = options.now ?? Date.now;
+    this.#state = new GitHubState(this.#now);
+  }
+
+  static async start(options: FakeGitHubApiOptions = {}): Promise<FakeGitHubApi> {
+    const fake = new FakeGitHubApi(options);
+    fake.#running = await startServer((req, res) => fake.#handle(req, res), options.port);
+    fake.#routes = githubRoutes(fake.#state, new GitHubShapes(fake.url, fake.#state));
+    return fake;
+  }
+
+  /** The REST base URL, for Octokit's `baseUrl`, e.g. `http://127.0.0.1:54321`. */
+  get url(): string {
+    if (!this.#running) throw new Error('FakeGitHubApi is not running');
+    return this.#running.origin;
+  }
+
+  async close(): Promise<void> {
+    if (this.#running) await closeServer(this.#running.server);
+    this.#running = undefined;
+  }
+
+  /** Forgets every call, pending failure, user and repository. */
+  reset(): void {
+    this.#calls.clear();
+    this.#failures = [];
+    this.#state = new GitHubState(this.#now);
+    this.#routes = githubRoutes(this.#state, new GitHubShapes(this.url, this.#state));
+    this.#changes.emit('reset');
+  }
+
+  on(event: 'change', listener: ChangeListener): () => void {
+    return this.#changes.on(listener);
+  }
+
+  // --- recorded calls ---
+
+  get calls(): readonly GitHubCall[] {
+    return this.#calls.items;
+  }
+
+  /** Calls to a route in Octokit's notation, e.g. `POST /repos/{owner}/{repo}/deployments`. */
+  callsTo(route: string): GitHubCall[] {
+    return this.calls.filter((call) => call.route === route);
+  }
+
+  waitFor(
+    route: string,
+    predicate: Predicate<GitHubCall> = () => true,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<GitHubCall> {
+    return this.#calls.waitFor(
+      (call) => call.route === route && predicate(call),
+      timeoutMs,
+      () => `no ${route} call matched; calls received:${listForHumans(this.calls.map(describeCall))}`,
+    );
+  }
+
+  /** Answers the next request matching `method` and `path` with this status (and body) instead. */
+  failNext(rule: FailureRule): void {
+    this.#failures.push(rule);
+  }
+
+  // --- seeding ---
+
+  addUser(input: GitHubUserInput): GitHubUser {
+    return this.#seeded(this.#state.addUser(input));
+  }
+
+  addRepo(fullName: string, options: { defaultBranch?: string; private?: boolean } = {}): RepoRecord {
+    return this.#seeded(this.#state.addRepo(fullName, options));
+  }
+
+  addCommit(repo: string, input: CommitInput): GitHubCommit {
+    return this.#seeded(this.#state.addCommit(this.repo(repo), input));
+  }
+
+  /** Points a branch at a SHA; an unknown SHA becomes a new commit on top of the branch. */
+  setBranch(repo: string, branch: string, sha: string): void {
+    this.#seeded(this.#state.setBranch(this.repo(repo), branch, sha));
+  }
+
+  setTag(repo: string, tag: string, sha: string): void {
+    this.#seeded(this.#state.setTag(this.repo(repo), tag, sha));
+  }
+
+  /** Adds a commit status; the newest one per context counts, as on GitHub. */
+  setCommitStatus(repo: string, sha: string, input: CommitStatusInput): CommitStatusRecord {
+    const record = this.repo(repo);
+    return this.#seeded(this.#state.addStatus(record, this.#commitFor(record, sha).sha, input));
+  }
+
+  /** Adds a check run; a newer run of the same name supersedes older ones. */
+  setCheckRun(repo: string, sha: string, input: CheckRunInput): CheckRunRecord {
+    const record = this.repo(repo);
+    return this.#seeded(this.#state.addCheckRun(record, this.#commitFor(record, sha).sha, input));
+  }
+
+  addPullRequest(repo: string, input: PullRequestInput): PullRequestRecord {
+    return this.#seeded(this.#state.addPullRequest(this.repo(repo), input));
+  }
+
+  addReview(repo: string, pullNumber: number, input: ReviewInput): ReviewRecord {
+    return this.#seeded(this.#state.addReview(this.pullRequest(repo, pullNumber), input));
+  }
+
+  // --- reading state ---
+
+  repo(fullName: string): RepoRecord {
+    const repo = this.#state.repo(fullName);
+    if (!repo) {
+      const known = this.#state.repos().map((record) => record.full_name);
+      throw new Error(`FakeGitHubApi has no repository ${fullName}; it has: ${known.join(', ') || 'none'}`);
+    }
+    return repo;
+  }
+
+  pullRequest(repo: string, pullNumber: number): PullRequestRecord {
+    const pull = this.repo(repo).pulls.get(pullNumber);
+    if (!pull) throw new Error(`FakeGitHubApi has no pull request ${repo}#${pullNumber}`);
+    return pull;
+  }
+
+  deployments(repo: string): DeploymentRecord[] {
+    return this.repo(repo).deployments;
+  }
+
+  dispatches(repo: string): WorkflowDispatch[] {
+    return this.repo(repo).dispatches;
+  }
+
+  reactions(repo: string): ReactionRecord[] {
+    return this.repo(repo).reactions;
+  }
+
+  #commitFor(repo: RepoRecord, ref: string): GitHubCommit {
+    return this.#state.resolveRef(repo, ref) ?? this.#state.addCommit(repo, { sha: ref });
+  }
+
+  #seeded<T>(result: T): T {
+    this.#changes.emit('seed');
+    return result;
+  }
+
+  // --- HTTP ---
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    const method = req.method ?? 'GET';
+    const text = await readBody(req);
+    const body = parseBody(text);
+    const match = matchRoute(this.#routes, method, url.pathname);
+    const response =
+      this.#takeFailure(method, url.pathname) ??
+      (body === undefined ? problemsParsingJson() : this.#respond(match, body ?? {}, url));
+    this.#calls.add({
+      route: match?.route.route ?? `${method} ${url.pathname}`,
+      method,
+      path: url.pathname,
+      params: match?.params ?? {},
+      query: Object.fromEntries(url.searchParams),
+      body: body === undefined ? text : body,
+      status: response.status,
+      at: this.#now(),
+    });
+    send(res, response);
+    if (method !== 'GET' && response.status < 300) this.#changes.emit(match?.route.route ?? method);
+  }
+
+  #respond(match: RouteMatch | undefined, body: Record<string, unknown>, url: URL): RouteResponse {
+    if (!match) return errorResponse(new GitHubApiError(404, 'Not Found'), DOCS);
+    try {
+      return match.route.handle({ params: match.params, body, url });
+    } catch (error) {
+      if (error instanceof GitHubApiError) return errorResponse(error, `${DOCS}/${match.route.docs}`);
+      throw error;
+    }
+  }
+
+  #takeFailure(method: string, path: string): RouteResponse | undefined {
+    const rule = this.#failures.find(
+      (candidate) => (candidate.method ?? method).toUpperCase() === method && (candidate.path?.test(path) ?? true),
+    );
+    if (!rule) return undefined;
+    this.#failures = this.#failures.filter((other) => other !== rule);
+    const message = STATUS_CODES[rule.status] ?? 'Error';
+    const body = rule.body ?? { message, documentation_url: DOCS, status: String(rule.status) };
+    return { status: rule.status, body, headers: rule.headers };
+  }
+}
+
+/** `undefined` for malformed JSON, `null` for no body, else the JSON object (non-objects count as none). */
+function parseBody(text: string): Record<string, unknown> | null | undefined {
+  if (text.trim() === '') return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return isRecord(value) ? value : null;
+  } catch {
+    return undefined;
+  }
+}
+
+function problemsParsingJson(): RouteResponse {
+  return { status: 400, body: { message: 'Problems parsing JSON', documentation_url: DOCS, status: '400' } };
+}
+
+function errorResponse(error: GitHubApiError, documentationUrl: string): RouteResponse {
+  return {
+    status: error.status,
+    body: { message: error.message, ...error.details, documentation_url: documentationUrl, status: String(error.status) },
+  };
+}
+
+function send(res: ServerResponse, { status, body, headers = {} }: RouteResponse): void {
+  const withRequestId = { 'X-GitHub-Request-Id': randomBytes(8).toString('hex').toUpperCase(), ...headers };
+  if (body === undefined) sendEmpty(res, status, withRequestId);
+  else sendJson(res, status, body, withRequestId);
+}
+
+function describeCall(call: GitHubCall): string {
+  const body = call.body === null ? '' : ` ${JSON.stringify(call.body)}`;
+  return `${call.method} ${call.path}${body} → ${call.status}`;
+}
