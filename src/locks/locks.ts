@@ -78,15 +78,36 @@ export async function releaseLock(
     if (!live) return { ok: false, reason: 'none' };
     const forced = live.holder !== request.actor;
     if (forced && !request.force) return { ok: false, reason: 'not-holder', lock: toLock(live) };
-    const kind = forced ? 'forced' : 'released';
-    const [row] = await tx.query<LockRow>(
-      `update locks set released_at = $2, released_by = $3, release_kind = $4
-        where id = $1 and released_at is null returning *`,
-      [live.id, request.now, request.actor, kind],
-    );
-    await audit(tx, { lockId: row.id, action: kind, actor: request.actor, channel: request.channel, at: request.now });
-    return { ok: true, lock: toReleased(row) };
+    return { ok: true, lock: await release(tx, live.id, forced ? 'forced' : 'released', request) };
   });
+}
+
+async function release(
+  tx: Queryable,
+  lockId: number,
+  kind: 'released' | 'forced',
+  by: { actor: string; channel: string; now: Date },
+): Promise<ReleasedLock> {
+  const [row] = await tx.query<LockRow>(
+    `update locks set released_at = $2, released_by = $3, release_kind = $4 where id = $1 returning *`,
+    [lockId, by.now, by.actor, kind],
+  );
+  await audit(tx, { lockId, action: kind, actor: by.actor, channel: by.channel, at: by.now });
+  return toReleased(row);
+}
+
+/** The live lock with this id, if `actor` holds it (buttons carry a lock id). */
+async function liveLockHeldBy(
+  tx: Queryable,
+  request: { lockId: number; actor: string; now: Date },
+): Promise<LockRow | { ok: false; reason: 'none' } | { ok: false; reason: 'not-holder'; lock: Lock }> {
+  const [live] = await tx.query<LockRow>('select * from locks where id = $1 and released_at is null and expires_at > $2', [
+    request.lockId,
+    request.now,
+  ]);
+  if (!live) return { ok: false, reason: 'none' };
+  if (live.holder !== request.actor) return { ok: false, reason: 'not-holder', lock: toLock(live) };
+  return live;
 }
 
 /** Releases a lock by id from its reminder's button; only the holder may. */
@@ -96,24 +117,15 @@ export async function releaseLockById(
 ): Promise<ReleaseResult> {
   return store.transaction(async (tx) => {
     await serialize(tx);
-    const [live] = await tx.query<LockRow>('select * from locks where id = $1 and released_at is null and expires_at > $2', [
-      request.lockId,
-      request.now,
-    ]);
-    if (!live) return { ok: false, reason: 'none' };
-    if (live.holder !== request.actor) return { ok: false, reason: 'not-holder', lock: toLock(live) };
-    const [row] = await tx.query<LockRow>(
-      `update locks set released_at = $2, released_by = $3, release_kind = 'released' where id = $1 returning *`,
-      [live.id, request.now, request.actor],
-    );
-    await audit(tx, { lockId: row.id, action: 'released', actor: request.actor, channel: request.channel, at: request.now });
-    return { ok: true, lock: toReleased(row) };
+    const live = await liveLockHeldBy(tx, request);
+    if ('ok' in live) return live;
+    return { ok: true, lock: await release(tx, live.id, 'released', request) };
   });
 }
 
 export type ExtendResult =
   | { ok: true; lock: Lock }
-  | { ok: false; reason: 'gone' | 'already-extended' }
+  | { ok: false; reason: 'none' | 'already-extended' }
   | { ok: false; reason: 'not-holder'; lock: Lock };
 
 /**
@@ -126,12 +138,8 @@ export async function extendLock(
 ): Promise<ExtendResult> {
   return store.transaction(async (tx) => {
     await serialize(tx);
-    const [live] = await tx.query<LockRow>('select * from locks where id = $1 and released_at is null and expires_at > $2', [
-      request.lockId,
-      request.now,
-    ]);
-    if (!live) return { ok: false, reason: 'gone' };
-    if (live.holder !== request.actor) return { ok: false, reason: 'not-holder', lock: toLock(live) };
+    const live = await liveLockHeldBy(tx, request);
+    if ('ok' in live) return live;
     if (new Date(live.expires_at).getTime() !== request.seenExpiresAt.getTime()) return { ok: false, reason: 'already-extended' };
     const [row] = await tx.query<LockRow>(
       `update locks set expires_at = expires_at + make_interval(secs => duration_seconds), reminded_at = null

@@ -55,7 +55,7 @@ export function registerLockReminderActions(app: App, deps: Deps): void {
 
 function extendRefusal(result: Exclude<ExtendResult, { ok: true }>): SlackMessage {
   if (result.reason === 'not-holder') return notYourLock(result.lock, false);
-  return result.reason === 'gone' ? lockGone() : lockAlreadyExtended();
+  return result.reason === 'none' ? lockGone() : lockAlreadyExtended();
 }
 
 /** The reminder's buttons are replaced by the outcome, so they cannot be clicked again. */
