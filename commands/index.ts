@@ -1,9 +1,11 @@
+import { deploy } from './deploy.ts';
 import { lock } from './lock.ts';
 import { locks } from './locks.ts';
+import { rollback } from './rollback.ts';
 import { tugboat } from './tugboat.ts';
 import { unlock } from './unlock.ts';
 import type { Command } from './types.ts';
 
 export type { Command, Invocation, Reply } from './types.ts';
 
-export const commands: Command[] = [lock, unlock, locks, tugboat];
+export const commands: Command[] = [deploy, rollback, lock, unlock, locks, tugboat];

@@ -1,19 +1,75 @@
-import { plain } from '../src/slack/render/format.ts';
-import type { Command } from './types.ts';
+import { environmentsOf } from '../src/config/index.ts';
+import { allInFlight, currentReleases, recentDeploys } from '../src/deploys/deploys.ts';
+import { allWaiting } from '../src/deploys/queue.ts';
+import { listLocks, scopeLabel, type Lock } from '../src/locks/index.ts';
+import { plain, mention } from '../src/slack/render/format.ts';
+import { deployHistory, deployStatus } from '../src/slack/render/deploys.ts';
+import type { Deps } from '../src/deps.ts';
+import { resolveDeployTarget } from './deploy-target.ts';
+import type { Command, Reply } from './types.ts';
 
 export const HELP = [
   '*tugboat*: deploy all day without breaking production.',
+  '`/deploy <service> [<ref>] [to <env>] [--plan] [--force]`: deploy a ref (default the service’s `default_ref`); `--plan` only checks',
+  '`/rollback <service> [<env>] [to <ref-or-#id>]`: deploy the release before the current one',
   '`/lock <env>|<service>@<env>|all [for <duration>] [reason…]`: take a lock, announced in the channel',
   '`/unlock <env>|<service>@<env>|all [--force]`: release your lock (`--force`: admins, anyone’s)',
   '`/locks`: list current locks',
+  '`/tugboat status`: what runs where, what is locked, in flight or queued',
+  '`/tugboat history <service> [env]`: the last 10 deploys',
   '`/tugboat help`: this message',
 ].join('\n');
 
+async function status(reply: Reply, deps: Deps) {
+  const config = deps.config();
+  const now = deps.now();
+  const [current, inFlight, locks, queued] = await Promise.all([currentReleases(deps.store), allInFlight(deps.store), listLocks(deps.store, now), allWaiting(deps.store)]);
+  const lockOn = (service: string, environment: string) => locks.find((l) => covers(l, service, environment));
+  const sections = Object.keys(config.services).map((service) => ({
+    service,
+    environments: environmentsOf(config, service).map((environment) => {
+      const lock = lockOn(service, environment);
+      return {
+        environment,
+        current: current.find((d) => d.service === service && d.environment === environment),
+        inFlight: inFlight.find((d) => d.service === service && d.environment === environment),
+        lock: lock && `${scopeLabel(lock.scope)} locked by ${mention(lock.holder)}`,
+        queued: queued.filter((q) => q.service === service && q.environment === environment),
+      };
+    }),
+  }));
+  await reply(deployStatus(sections, now));
+}
+
+function covers(lock: Lock, service: string, environment: string): boolean {
+  if (lock.scope.kind === 'all') return true;
+  if (lock.scope.environment !== environment) return false;
+  return lock.scope.kind === 'environment' || lock.scope.service === service;
+}
+
+async function history(args: string[], channelId: string, reply: Reply, deps: Deps) {
+  const [serviceText, environmentText] = args;
+  if (!serviceText) return reply(plain('Say which service: `/tugboat history <service> [env]`.'));
+  const config = deps.config();
+  const target = resolveDeployTarget(config, serviceText, environmentText, channelId);
+  if (!target.ok) return reply(plain(target.message));
+  const environment = environmentText ? target.environment : undefined;
+  await reply(deployHistory(target.service, environment, await recentDeploys(deps.store, target.service, environment, 10), deps.now()));
+}
+
 export const tugboat: Command = {
   name: '/tugboat',
-  async run({ text }, reply) {
-    const [subcommand = 'help'] = text.trim().split(/\s+/).filter(Boolean);
-    if (subcommand.toLowerCase() === 'help') return reply(plain(HELP));
-    await reply(plain(`Unknown subcommand \`${subcommand}\`.\n${HELP}`));
+  async run({ text, channelId }, reply, deps) {
+    const [subcommand = 'help', ...args] = text.trim().split(/\s+/).filter(Boolean);
+    switch (subcommand.toLowerCase()) {
+      case 'help':
+        return reply(plain(HELP));
+      case 'status':
+        return status(reply, deps);
+      case 'history':
+        return history(args, channelId, reply, deps);
+      default:
+        return reply(plain(`Unknown subcommand \`${subcommand}\`.\n${HELP}`));
+    }
   },
 };

@@ -4,7 +4,15 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.ts';
 import type { Deps } from './deps.ts';
+import { deployCallbackHandler } from './deploys/callback-route.ts';
+import { Deployer } from './deploys/deployer.ts';
+import { executorFor } from './deploys/executors/index.ts';
+import { GitHub } from './github/client.ts';
+import { registerDeployWebhooks } from './github/handlers/deploys.ts';
 import { createGitHubWebhooks } from './github/webhooks.ts';
+import { deploySweepJob } from './jobs/deploys.ts';
+import { SlackDeployNotifier, commitLinks } from './slack/deploy-notifier.ts';
+import { postDeploySmokeChecks } from './smoke/post-deploy.ts';
 import { createHttpServer } from './http/server.ts';
 import { InFlight } from './in-flight.ts';
 import { lockSweepJob } from './jobs/locks.ts';
@@ -19,7 +27,14 @@ import { migrationsApplied, type Store } from './store/index.ts';
 
 export interface TugboatOptions {
   slack: { botToken: string; signingSecret: string; apiUrl: string; clientOptions?: Partial<WebClientOptions> };
-  github: { webhookSecret: string };
+  github: { webhookSecret: string; apiUrl: string; token?: string; app?: { appId: string; privateKey: string; installationId: string } };
+  deploys: {
+    /** Where `via: command` scripts run (the folder of tugboat.yml). */
+    commandCwd: string;
+    commandTimeoutMs?: number;
+    publicUrl?: string;
+    webhookSecret?: string;
+  };
   config: Config;
   store: Store;
   log: Logger;
@@ -41,23 +56,42 @@ export interface Tugboat {
   close(): Promise<void>;
 }
 
+/** A deploy script that runs longer than this is stopped and the deploy marked failed. */
+const DEFAULT_COMMAND_TIMEOUT_MS = 30 * 60_000;
+
 /** Wires the app together: one HTTP server, Bolt, GitHub webhooks, jobs. Migrations are the caller's. */
 export function createTugboat(options: TugboatOptions): Tugboat {
   let config = options.config;
   const { store, log } = options;
   const metrics = createMetrics({ locksHeld: async () => (await listLocks(store, deps.now())).length });
   const { app, receiver } = createBolt(options.slack, log);
-  const deps: Deps = {
+  const now = options.now ?? (() => new Date());
+  const slack = new SlackPoster(app.client, { log, metrics }, { ...DEFAULT_POSTER_OPTIONS, ...options.poster });
+  const github = new GitHub(options.github);
+  const links = commitLinks(options.github.apiUrl);
+  const inFlight = new InFlight();
+  const deployer = new Deployer({
     store,
     config: () => config,
-    slack: new SlackPoster(app.client, { log, metrics }, { ...DEFAULT_POSTER_OPTIONS, ...options.poster }),
-    now: options.now ?? (() => new Date()),
+    github,
+    notifier: new SlackDeployNotifier({ slack, config: () => config, links, now, log }),
+    executorFor: (service) =>
+      executorFor(config.services[service], {
+        github,
+        commandCwd: options.deploys.commandCwd,
+        commandTimeoutMs: options.deploys.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+        publicUrl: options.deploys.publicUrl,
+        webhookSecret: options.deploys.webhookSecret,
+      }),
+    postDeploy: postDeploySmokeChecks(() => config),
+    inFlight,
+    now,
     log,
-    metrics,
-  };
-  const inFlight = new InFlight();
+  });
+  const deps: Deps = { store, config: () => config, slack, now, log, metrics, github, deployer, links };
   registerListeners(app, deps, inFlight);
-  const github = createGitHubWebhooks(options.github.webhookSecret, deps, inFlight);
+  const webhooks = createGitHubWebhooks(options.github.webhookSecret, deps, inFlight);
+  registerDeployWebhooks(webhooks.webhooks, deps);
 
   let migrated = false;
   const ready = async () => {
@@ -67,16 +101,21 @@ export function createTugboat(options: TugboatOptions): Tugboat {
   };
 
   const server = createHttpServer(
-    { slack: withReplayWindow((req, res) => receiver.requestListener(req, res)), github: github.handler, ready },
+    {
+      slack: withReplayWindow((req, res) => receiver.requestListener(req, res)),
+      github: webhooks.handler,
+      deployCallback: deployCallbackHandler(options.deploys.webhookSecret, deps),
+      ready,
+    },
     { log, metrics },
   );
-  const jobs = [lockSweepJob(deps)];
+  const jobs = [lockSweepJob(deps), deploySweepJob(deployer)];
   let running: { stop(): Promise<void> } | undefined;
 
   return {
     server,
     deps,
-    webhooks: github.webhooks,
+    webhooks: webhooks.webhooks,
     jobs,
     listen: (port, host) =>
       new Promise((resolve, reject) => {

@@ -27,6 +27,10 @@ export interface Env {
   githubWebhookSecret: string;
   /** Never ends with `/`, as Octokit expects. */
   githubApiUrl: string;
+  /** Where tugboat is reachable from outside, for callbacks from `via: webhook` deploy receivers. */
+  publicUrl?: string;
+  /** The HMAC secret shared with `via: webhook` deploy receivers. */
+  deployWebhookSecret?: string;
   logLevel: LogLevel;
 }
 
@@ -98,6 +102,8 @@ const envSchema = z.object({
   GITHUB_INSTALLATION_ID: z.string().regex(/^\d+$/, { error: `must be a number: ${WHERE_TO_FIND.GITHUB_INSTALLATION_ID}` }).optional(),
   GITHUB_WEBHOOK_SECRET: secret('GITHUB_WEBHOOK_SECRET'),
   GITHUB_API_URL: httpUrl('the GitHub REST API base, like https://api.github.com').default('https://api.github.com'),
+  TUGBOAT_PUBLIC_URL: httpUrl('the URL tugboat is reachable at, like https://tugboat.example.com').optional(),
+  TUGBOAT_WEBHOOK_SECRET: z.string().optional(),
   LOG_LEVEL: logLevel,
 });
 
@@ -145,6 +151,8 @@ function toEnv(variables: Variables): Env {
     githubApp: appId && privateKey && installationId ? { appId, privateKey: privateKey.replaceAll('\\n', '\n'), installationId } : undefined,
     githubWebhookSecret: variables.GITHUB_WEBHOOK_SECRET,
     githubApiUrl: variables.GITHUB_API_URL.replace(/\/+$/, ''),
+    publicUrl: variables.TUGBOAT_PUBLIC_URL?.replace(/\/+$/, ''),
+    deployWebhookSecret: variables.TUGBOAT_WEBHOOK_SECRET,
     logLevel: variables.LOG_LEVEL,
   };
 }

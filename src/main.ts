@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { createTugboat } from './app.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { EnvError, readEnv, type Env } from './env.ts';
@@ -32,12 +33,13 @@ async function main() {
   const config = loadConfigOrExit(env.configPath);
   const log = createLogger({
     level: env.logLevel,
-    secrets: [env.slackBotToken, env.slackSigningSecret, env.githubWebhookSecret, env.githubToken, env.githubApp?.privateKey],
+    secrets: [env.slackBotToken, env.slackSigningSecret, env.githubWebhookSecret, env.githubToken, env.githubApp?.privateKey, env.deployWebhookSecret],
   });
   const store = await openStore({ databaseUrl: env.databaseUrl, dataDir: env.dataDir });
   const tugboat = createTugboat({
     slack: { botToken: env.slackBotToken, signingSecret: env.slackSigningSecret, apiUrl: env.slackApiUrl },
-    github: { webhookSecret: env.githubWebhookSecret },
+    github: { webhookSecret: env.githubWebhookSecret, apiUrl: env.githubApiUrl, token: env.githubToken, app: env.githubApp },
+    deploys: { commandCwd: path.dirname(path.resolve(env.configPath)), publicUrl: env.publicUrl, webhookSecret: env.deployWebhookSecret },
     config,
     store,
     log,

@@ -7,16 +7,18 @@ export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Prom
 export interface Routes {
   slack: Handler;
   github: Handler;
+  deployCallback: Handler;
   ready: () => Promise<boolean>;
 }
 
-const KNOWN_ROUTES = ['/slack/events', '/github/webhooks', '/healthz', '/readyz', '/metrics'];
+const KNOWN_ROUTES = ['/slack/events', '/github/webhooks', '/deploys/callback', '/healthz', '/readyz', '/metrics'];
 
 /** The one HTTP server: Slack, GitHub, health, readiness and metrics, each request counted and timed. */
 export function createHttpServer(routes: Routes, deps: { log: Logger; metrics: Metrics }): http.Server {
   const table: Record<string, Handler> = {
     '/slack/events': routes.slack,
     '/github/webhooks': routes.github,
+    '/deploys/callback': routes.deployCallback,
     '/healthz': (_req, res) => send(res, 200, 'ok\n'),
     '/readyz': async (_req, res) => {
       const ready = await routes.ready().catch(() => false);

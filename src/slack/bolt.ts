@@ -6,6 +6,7 @@ import type { InFlight } from '../in-flight.ts';
 import type { Logger } from '../log.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { registerCommands } from './listeners/commands.ts';
+import { registerDeployActions } from './listeners/deploy-actions.ts';
 import { registerEventDedupe } from './listeners/dedupe.ts';
 import { registerEvents } from './listeners/events.ts';
 import { registerLockReminderActions } from './listeners/lock-reminder.ts';
@@ -52,5 +53,6 @@ export function registerListeners(app: App, deps: Deps, inFlight: InFlight): voi
   registerEventDedupe(app, deps);
   registerCommands(app, commands, deps);
   registerLockReminderActions(app, deps);
+  registerDeployActions(app, deps);
   registerEvents(app, deps);
 }

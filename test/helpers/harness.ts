@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { createTugboat, type Tugboat } from '../../src/app.ts';
 import { parseConfig, type Config } from '../../src/config/index.ts';
+import { FakeGitHubApi } from '../../src/fakes/github-api.ts';
 import { FakeSlackApi } from '../../src/fakes/slack-api.ts';
 import { GitHubSender } from '../../src/fakes/github-sender.ts';
 import { SlackSender } from '../../src/fakes/slack-client.ts';
@@ -13,6 +14,8 @@ export const SECRETS = {
   botToken: 'xoxb-test-0123456789-abcdef',
   signingSecret: 'slack-signing-secret-for-tests',
   webhookSecret: 'github-webhook-secret-for-tests',
+  githubToken: 'ghp_test-token-0123456789',
+  deployWebhookSecret: 'deploy-webhook-secret-for-tests',
 };
 
 export const FIXTURE_CONFIG = readFileSync(new URL('../fixtures/tugboat.yml', import.meta.url), 'utf8');
@@ -52,6 +55,7 @@ export interface Harness {
   tugboat: Tugboat;
   db: TestDatabase;
   slackApi: FakeSlackApi;
+  githubApi: FakeGitHubApi;
   slack: SlackSender;
   github: GitHubSender;
   clock: TestClock;
@@ -69,17 +73,22 @@ export async function startHarness(options: {
   configYaml?: string;
   poster?: Partial<PosterOptions>;
   clock?: TestClock;
+  commandCwd?: string;
+  commandTimeoutMs?: number;
+  publicUrl?: string;
 }): Promise<Harness> {
   const db = options.db ?? (await options.backend.open());
   const config = parseConfig(options.configYaml ?? FIXTURE_CONFIG, 'tugboat.yml');
   const slackApi = await FakeSlackApi.start({ token: SECRETS.botToken });
+  const githubApi = await FakeGitHubApi.start();
   for (const id of configuredChannels(config)) slackApi.addChannel({ id, name: id.toLowerCase() });
   const clock = options.clock ?? new TestClock();
   const logs = new LogCapture();
   const log = createLogger({ level: 'debug', secrets: Object.values(SECRETS), destination: logs });
   const tugboat = createTugboat({
     slack: { botToken: SECRETS.botToken, signingSecret: SECRETS.signingSecret, apiUrl: slackApi.url, clientOptions: { retryConfig: { retries: 0 } } },
-    github: { webhookSecret: SECRETS.webhookSecret },
+    github: { webhookSecret: SECRETS.webhookSecret, apiUrl: githubApi.url, token: SECRETS.githubToken },
+    deploys: { commandCwd: options.commandCwd ?? process.cwd(), publicUrl: options.publicUrl, webhookSecret: SECRETS.deployWebhookSecret, commandTimeoutMs: options.commandTimeoutMs },
     config,
     store: db.store,
     log,
@@ -93,6 +102,7 @@ export async function startHarness(options: {
     tugboat,
     db,
     slackApi,
+    githubApi,
     slack: new SlackSender({ appUrl: `${url}/slack/events`, signingSecret: SECRETS.signingSecret, api: slackApi }),
     github: new GitHubSender({ appUrl: `${url}/github/webhooks`, secret: SECRETS.webhookSecret }),
     clock,
@@ -100,6 +110,7 @@ export async function startHarness(options: {
     async stop() {
       await tugboat.close();
       await slackApi.close();
+      await githubApi.close();
       if (!options.db) await db.close();
     },
   };

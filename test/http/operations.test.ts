@@ -16,7 +16,8 @@ describe('health, readiness and metrics', () => {
     const store = await openStore({});
     const tugboat = createTugboat({
       slack: { botToken: SECRETS.botToken, signingSecret: SECRETS.signingSecret, apiUrl: 'http://127.0.0.1:9/api/' },
-      github: { webhookSecret: SECRETS.webhookSecret },
+      github: { webhookSecret: SECRETS.webhookSecret, apiUrl: 'http://127.0.0.1:9' },
+      deploys: { commandCwd: process.cwd() },
       config: parseConfig(FIXTURE_CONFIG, 'tugboat.yml'),
       store,
       log: createLogger({ level: 'silent' }),

@@ -6,7 +6,8 @@ export interface SlackMessage {
   blocks?: KnownBlock[];
 }
 
-export const mention = (userId: string) => `<@${userId}>`;
+/** A Slack user ID as a mention; anything else (an unmapped `@github-login`) as it is. */
+export const mention = (userId: string) => (/^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : userId);
 
 export const code = (text: string) => `\`${text}\``;
 

@@ -1,0 +1,216 @@
+import type { Queryable, Store } from '../store/index.ts';
+
+export type DeployStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'unknown';
+
+export interface Deploy {
+  id: number;
+  service: string;
+  environment: string;
+  ref: string;
+  sha: string;
+  requestedBy: string;
+  channel: string;
+  messageTs: string | null;
+  status: DeployStatus;
+  executor: string;
+  externalId: string | null;
+  rollbackOf: number | null;
+  forced: boolean;
+  detail: string | null;
+  logUrl: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  smokeStatus: 'passed' | 'failed' | null;
+}
+
+interface DeployRow {
+  id: number;
+  service: string;
+  environment: string;
+  ref: string;
+  sha: string;
+  requested_by: string;
+  channel: string;
+  message_ts: string | null;
+  status: DeployStatus;
+  executor: string;
+  external_id: string | null;
+  rollback_of: number | null;
+  forced: boolean;
+  detail: string | null;
+  log_url: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  smoke_status: 'passed' | 'failed' | null;
+}
+
+const date = (value: Date | null) => (value === null ? null : new Date(value));
+
+export const toDeploy = (row: DeployRow): Deploy => ({
+  id: row.id,
+  service: row.service,
+  environment: row.environment,
+  ref: row.ref,
+  sha: row.sha,
+  requestedBy: row.requested_by,
+  channel: row.channel,
+  messageTs: row.message_ts,
+  status: row.status,
+  executor: row.executor,
+  externalId: row.external_id,
+  rollbackOf: row.rollback_of,
+  forced: row.forced,
+  detail: row.detail,
+  logUrl: row.log_url,
+  createdAt: new Date(row.created_at),
+  startedAt: date(row.started_at),
+  finishedAt: date(row.finished_at),
+  smokeStatus: row.smoke_status,
+});
+
+const IN_FLIGHT = `status in ('pending', 'running')`;
+
+export interface NewDeploy {
+  service: string;
+  environment: string;
+  ref: string;
+  sha: string;
+  requestedBy: string;
+  channel: string;
+  executor: string;
+  rollbackOf?: number;
+  forced: boolean;
+  now: Date;
+}
+
+export type CreateResult = { ok: true; deploy: Deploy } | { ok: false; inFlight: Deploy };
+
+/**
+ * Records a deploy as pending. The partial unique index on (service, environment) for
+ * in-flight deploys decides between simultaneous requests, on any number of replicas.
+ */
+export async function createDeploy(db: Queryable, deploy: NewDeploy): Promise<CreateResult> {
+  const rows = await db.query<DeployRow>(
+    `insert into deploys (service, environment, ref, sha, requested_by, channel, status, executor, rollback_of, forced, created_at)
+     values ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10)
+     on conflict (service, environment) where ${IN_FLIGHT} do nothing
+     returning *`,
+    [deploy.service, deploy.environment, deploy.ref, deploy.sha, deploy.requestedBy, deploy.channel, deploy.executor, deploy.rollbackOf ?? null, deploy.forced, deploy.now],
+  );
+  if (rows.length) return { ok: true, deploy: toDeploy(rows[0]) };
+  const running = await inFlightDeploy(db, deploy.service, deploy.environment);
+  // The one in flight finished between the insert and this read: try once more.
+  return running ? { ok: false, inFlight: running } : createDeploy(db, deploy);
+}
+
+export async function inFlightDeploy(db: Queryable, service: string, environment: string): Promise<Deploy | undefined> {
+  const rows = await db.query<DeployRow>(`select * from deploys where service = $1 and environment = $2 and ${IN_FLIGHT}`, [service, environment]);
+  return rows.map(toDeploy)[0];
+}
+
+export async function getDeploy(db: Queryable, id: number): Promise<Deploy | undefined> {
+  return (await db.query<DeployRow>('select * from deploys where id = $1', [id])).map(toDeploy)[0];
+}
+
+export async function setMessageTs(db: Queryable, id: number, ts: string): Promise<void> {
+  await db.query('update deploys set message_ts = $2 where id = $1', [id, ts]);
+}
+
+/** pending -> running; `leaseUntil` when this process runs the executor itself. */
+export async function markRunning(
+  db: Queryable,
+  id: number,
+  update: { now: Date; leaseUntil?: Date; externalId?: string },
+): Promise<Deploy | undefined> {
+  const rows = await db.query<DeployRow>(
+    `update deploys set status = 'running', started_at = coalesce(started_at, $2), lease_expires_at = $3,
+            external_id = coalesce($4, external_id)
+      where id = $1 and ${IN_FLIGHT} returning *`,
+    [id, update.now, update.leaseUntil ?? null, update.externalId ?? null],
+  );
+  return rows.map(toDeploy)[0];
+}
+
+export async function renewLease(db: Queryable, id: number, until: Date): Promise<void> {
+  await db.query(`update deploys set lease_expires_at = $2 where id = $1 and status = 'running' and lease_expires_at is not null`, [id, until]);
+}
+
+/**
+ * Records an outcome once: only an in-flight deploy can finish, so a redelivered webhook or
+ * a second callback finds nothing to update and gets undefined.
+ */
+export async function finishDeploy(
+  db: Queryable,
+  id: number,
+  outcome: { status: 'succeeded' | 'failed' | 'unknown'; detail?: string; logUrl?: string; now: Date },
+): Promise<Deploy | undefined> {
+  const rows = await db.query<DeployRow>(
+    `update deploys set status = $2, detail = $3, log_url = coalesce($4, log_url), finished_at = $5, lease_expires_at = null,
+            started_at = coalesce(started_at, $5)
+      where id = $1 and ${IN_FLIGHT} returning *`,
+    [id, outcome.status, outcome.detail ?? null, outcome.logUrl ?? null, outcome.now],
+  );
+  return rows.map(toDeploy)[0];
+}
+
+export async function recordSmokeResult(db: Queryable, id: number, passed: boolean): Promise<void> {
+  await db.query('update deploys set smoke_status = $2 where id = $1', [id, passed ? 'passed' : 'failed']);
+}
+
+export async function findByExternalId(db: Queryable, executor: string, externalId: string): Promise<Deploy | undefined> {
+  const rows = await db.query<DeployRow>('select * from deploys where executor = $1 and external_id = $2', [executor, externalId]);
+  return rows.map(toDeploy)[0];
+}
+
+/** The in-flight workflow deploy of this SHA, which a `workflow_run` webhook reports on. */
+export async function findInFlightBySha(db: Queryable, executor: string, services: string[], sha: string): Promise<Deploy | undefined> {
+  const rows = await db.query<DeployRow>(
+    `select * from deploys where executor = $1 and service = any($2::text[]) and sha = $3 and ${IN_FLIGHT} order by id limit 1`,
+    [executor, services, sha],
+  );
+  return rows.map(toDeploy)[0];
+}
+
+export async function recentDeploys(db: Queryable, service: string, environment: string | undefined, limit: number): Promise<Deploy[]> {
+  const rows = await db.query<DeployRow>(
+    `select * from deploys where service = $1 and ($2::text is null or environment = $2) order by id desc limit $3`,
+    [service, environment ?? null, limit],
+  );
+  return rows.map(toDeploy);
+}
+
+/** The latest successful deploy of each service in each environment: what runs where. */
+export async function currentReleases(db: Queryable): Promise<Deploy[]> {
+  const rows = await db.query<DeployRow>(
+    `select distinct on (service, environment) * from deploys where status = 'succeeded'
+      order by service, environment, finished_at desc, id desc`,
+  );
+  return rows.map(toDeploy);
+}
+
+export async function allInFlight(db: Queryable): Promise<Deploy[]> {
+  return (await db.query<DeployRow>(`select * from deploys where ${IN_FLIGHT} order by id`)).map(toDeploy);
+}
+
+/** A deploy still pending this long never reached its executor: its process died in between. */
+const PENDING_TIMEOUT_SECONDS = 5 * 60;
+
+/**
+ * Deploys whose process died: the lease it kept renewing has lapsed (or it never left
+ * pending). Each is marked `unknown` once (conditional update), which frees its service and
+ * environment. Deploys handed off to GitHub or a CI server hold no lease: their outcome
+ * still arrives on its own.
+ */
+export async function claimLapsedDeploys(store: Store, now: Date): Promise<Deploy[]> {
+  const rows = await store.query<DeployRow>(
+    `update deploys set status = 'unknown', finished_at = $1, lease_expires_at = null,
+            detail = 'the tugboat process running it stopped before it finished'
+      where (status = 'running' and lease_expires_at < $1)
+         or (status = 'pending' and created_at < $1 - make_interval(secs => $2))
+      returning *`,
+    [now, PENDING_TIMEOUT_SECONDS],
+  );
+  return rows.map(toDeploy);
+}

@@ -1,0 +1,106 @@
+import { createAppAuth } from '@octokit/auth-app';
+import { Octokit } from '@octokit/rest';
+
+export interface GitHubSettings {
+  apiUrl: string;
+  token?: string;
+  app?: { appId: string; privateKey: string; installationId: string };
+}
+
+export interface Commit {
+  sha: string;
+  url: string;
+}
+
+export interface CiCheck {
+  name: string;
+  state: 'success' | 'pending' | 'failure';
+  url?: string;
+}
+
+export interface CiVerdict {
+  green: boolean;
+  /** The checks that keep it from being green (failing first, then pending). */
+  blocking: CiCheck[];
+  total: number;
+}
+
+/** Every GitHub call tugboat makes, in one place. */
+export class GitHub {
+  readonly octokit: Octokit;
+
+  constructor(settings: GitHubSettings) {
+    this.octokit = new Octokit({
+      baseUrl: settings.apiUrl,
+      userAgent: 'tugboat',
+      ...(settings.app
+        ? { authStrategy: createAppAuth, auth: { ...settings.app, installationId: Number(settings.app.installationId) } }
+        : settings.token
+          ? { auth: settings.token }
+          : {}),
+    });
+  }
+
+  /** A branch, tag or SHA to the commit it names; undefined when GitHub does not know it. */
+  async resolveRef(repo: string, ref: string): Promise<Commit | undefined> {
+    const [owner, name] = repo.split('/');
+    try {
+      const { data } = await this.octokit.repos.getCommit({ owner, repo: name, ref, per_page: 1 });
+      return { sha: data.sha, url: data.html_url };
+    } catch (error) {
+      if ([404, 422].includes((error as { status?: number }).status ?? 0)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Combined commit statuses and check runs: green only when every one of them passed. */
+  async ciVerdict(repo: string, sha: string): Promise<CiVerdict> {
+    const [owner, name] = repo.split('/');
+    const [combined, checkRuns] = await Promise.all([
+      this.octokit.repos.getCombinedStatusForRef({ owner, repo: name, ref: sha, per_page: 100 }),
+      this.octokit.paginate(this.octokit.checks.listForRef, { owner, repo: name, ref: sha, per_page: 100 }),
+    ]);
+    // The combined status holds each context's latest status.
+    const checks: CiCheck[] = [
+      ...combined.data.statuses.map((status) => ({
+        name: status.context,
+        state: status.state === 'success' ? ('success' as const) : status.state === 'pending' ? ('pending' as const) : ('failure' as const),
+        url: status.target_url ?? undefined,
+      })),
+      ...checkRuns.map((run) => ({ name: run.name, state: checkRunState(run), url: run.html_url ?? undefined })),
+    ];
+    const blocking = [...checks.filter((c) => c.state === 'failure'), ...checks.filter((c) => c.state === 'pending')];
+    return { green: blocking.length === 0, blocking, total: checks.length };
+  }
+
+  async createDeployment(
+    repo: string,
+    deployment: { sha: string; environment: string; description: string; payload: Record<string, unknown> },
+  ): Promise<{ id: number }> {
+    const [owner, name] = repo.split('/');
+    const { status, data } = await this.octokit.repos.createDeployment({
+      owner,
+      repo: name,
+      ref: deployment.sha,
+      environment: deployment.environment,
+      description: deployment.description,
+      payload: deployment.payload,
+      auto_merge: false,
+      // tugboat has already checked CI (or an admin overrode it).
+      required_contexts: [],
+      production_environment: deployment.environment === 'production',
+    });
+    if (status !== 201 || !('id' in data)) throw new Error(`GitHub did not create the deployment: ${JSON.stringify(data).slice(0, 200)}`);
+    return { id: data.id };
+  }
+
+  async dispatchWorkflow(repo: string, workflow: string, ref: string, inputs: Record<string, string>): Promise<void> {
+    const [owner, name] = repo.split('/');
+    await this.octokit.actions.createWorkflowDispatch({ owner, repo: name, workflow_id: workflow, ref, inputs });
+  }
+}
+
+function checkRunState(run: { status: string | null; conclusion: string | null }): CiCheck['state'] {
+  if (run.status !== 'completed') return 'pending';
+  return ['success', 'neutral', 'skipped'].includes(run.conclusion ?? '') ? 'success' : 'failure';
+}

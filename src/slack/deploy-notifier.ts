@@ -1,0 +1,81 @@
+import type { Config } from '../config/index.ts';
+import type { Deploy } from '../deploys/deploys.ts';
+import type { DeployNotifier, DeployReply } from '../deploys/deployer.ts';
+import { deployLogLink } from '../deploys/log-link.ts';
+import type { Preflight } from '../deploys/preflight.ts';
+import type { QueuedDeploy } from '../deploys/queue.ts';
+import type { Logger } from '../log.ts';
+import type { SlackPoster } from './poster.ts';
+import type { SlackMessage } from './render/format.ts';
+import {
+  deployAnnouncement,
+  deployOutput,
+  deployProgress,
+  deploySuperseded,
+  queuedDropped,
+  queuedStarted,
+  smokeResult,
+  type CommitLinks,
+} from './render/deploys.ts';
+
+/** GitHub's web address for a commit, from the REST base (api.github.com, or GHES's /api/v3). */
+export function commitLinks(githubApiUrl: string): CommitLinks {
+  const api = new URL(githubApiUrl);
+  const web = api.hostname === 'api.github.com' ? 'https://github.com' : `${api.origin}${api.pathname.replace(/\/api\/v3\/?$/, '')}`;
+  return { commitUrl: (repo, sha) => `${web.replace(/\/$/, '')}/${repo}/commit/${sha}` };
+}
+
+/** Tells a deploy's story in Slack: the announcement in the environment's channel, updated in place, and its thread. */
+export class SlackDeployNotifier implements DeployNotifier {
+  constructor(
+    private readonly deps: { slack: SlackPoster; config(): Config; links: CommitLinks; now(): Date; log: Logger },
+  ) {}
+
+  #announcement(deploy: Deploy): SlackMessage {
+    const service = this.deps.config().services[deploy.service];
+    const now = this.deps.now();
+    return deployAnnouncement(deploy, { repo: service.repo, links: this.deps.links, logUrl: deployLogLink(service.logs, deploy, now), now });
+  }
+
+  async announce(deploy: Deploy, _preflight: Preflight): Promise<string | undefined> {
+    try {
+      const posted = await this.deps.slack.post({ channel: deploy.channel, ...this.#announcement(deploy) });
+      return posted.ts;
+    } catch (error) {
+      this.deps.log.warn({ err: error, deploy: deploy.id, channel: deploy.channel }, 'could not announce a deploy');
+      return undefined;
+    }
+  }
+
+  async update(deploy: Deploy): Promise<void> {
+    if (!deploy.messageTs) return;
+    await this.deps.slack
+      .update({ channel: deploy.channel, ts: deploy.messageTs, ...this.#announcement(deploy) })
+      .catch((error) => this.deps.log.warn({ err: error, deploy: deploy.id }, 'could not update a deploy announcement'));
+  }
+
+  async reply(deploy: Deploy, reply: DeployReply): Promise<void> {
+    const message = renderReply(deploy, reply);
+    await this.deps.slack
+      .post({ channel: deploy.channel, ...(deploy.messageTs ? { thread_ts: deploy.messageTs } : {}), ...message })
+      .catch((error) => this.deps.log.warn({ err: error, deploy: deploy.id }, 'could not reply in a deploy thread'));
+  }
+
+  async queueOutcome(entry: QueuedDeploy, outcome: { started: Deploy } | { dropped: Preflight }): Promise<void> {
+    const message = 'started' in outcome ? queuedStarted(entry, outcome.started) : queuedDropped(entry, outcome.dropped, this.deps.now());
+    await this.deps.slack.postToEach([entry.requestedBy], message);
+  }
+}
+
+function renderReply(deploy: Deploy, reply: DeployReply): SlackMessage {
+  switch (reply.kind) {
+    case 'progress':
+      return deployProgress(reply.text);
+    case 'output':
+      return deployOutput(reply.tail);
+    case 'smoke':
+      return smokeResult(deploy, reply);
+    case 'superseded':
+      return deploySuperseded(reply.by);
+  }
+}

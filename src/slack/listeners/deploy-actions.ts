@@ -1,0 +1,61 @@
+import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
+import { getDeploy } from '../../deploys/deploys.ts';
+import { enqueue } from '../../deploys/queue.ts';
+import type { Deps } from '../../deps.ts';
+import { isAdmin } from '../../permissions.ts';
+import { plain, type SlackMessage } from '../render/format.ts';
+import {
+  DEPLOY_CONFIRM_ACTION,
+  DEPLOY_QUEUE_ACTION,
+  DEPLOY_ROLLBACK_ACTION,
+  deployRefusal,
+  queuedConfirmation,
+  rollbackAnswer,
+  type DeployButtonValue,
+} from '../render/deploys.ts';
+
+const ephemeral = (respond: RespondFn, message: SlackMessage) =>
+  respond({ response_type: 'ephemeral', replace_original: false, text: message.text, ...(message.blocks ? { blocks: message.blocks } : {}) });
+
+/** Roll back, Queue me, and Deploy (from `--plan`, or "Deploy anyway" for a rolled-back SHA). */
+export function registerDeployActions(app: App, deps: Deps): void {
+  app.action<BlockButtonAction>({ type: 'block_actions', action_id: DEPLOY_ROLLBACK_ACTION }, async ({ ack, body, action, respond }) => {
+    await ack();
+    const clicked = await getDeploy(deps.store, Number(action.value));
+    if (!clicked) {
+      await ephemeral(respond, plain('That deploy is not known to tugboat any more.'));
+      return;
+    }
+    const where = { service: clicked.service, environment: clicked.environment };
+    const attempt = await deps.deployer.rollback({ ...where, requestedBy: body.user.id, onlyIfLatest: clicked.id });
+    if (!attempt.ok) {
+      await ephemeral(respond, rollbackAnswer(attempt, where, deps.config().services[clicked.service].rollback, deps.now()));
+    }
+  });
+
+  app.action<BlockButtonAction>({ type: 'block_actions', action_id: DEPLOY_QUEUE_ACTION }, async ({ ack, body, action, respond }) => {
+    await ack();
+    const value = JSON.parse(action.value ?? '{}') as DeployButtonValue;
+    const queued = await enqueue(deps.store, { ...value, requestedBy: body.user.id, channel: body.channel?.id ?? body.user.id, now: deps.now() });
+    await ephemeral(respond, queuedConfirmation(queued.queued, queued.position, queued.alreadyQueued));
+    await deps.deployer.drainQueue(value.service, value.environment);
+  });
+
+  app.action<BlockButtonAction>({ type: 'block_actions', action_id: DEPLOY_CONFIRM_ACTION }, async ({ ack, body, action, respond }) => {
+    await ack();
+    const value = JSON.parse(action.value ?? '{}') as DeployButtonValue;
+    const attempt = await deps.deployer.deploy({
+      service: value.service,
+      environment: value.environment,
+      ref: value.ref,
+      requestedBy: body.user.id,
+      force: Boolean(value.force) && isAdmin(deps.config(), body.user.id),
+      confirmBadSha: Boolean(value.confirmBadSha),
+    });
+    if (!attempt.ok) {
+      await ephemeral(respond, deployRefusal(attempt.preflight, deps.now()));
+      return;
+    }
+    await respond({ response_type: 'ephemeral', replace_original: true, text: `Deploy #${attempt.deploy.id} started; follow it in <#${attempt.deploy.channel}>.` });
+  });
+}

@@ -1,0 +1,257 @@
+import type { KnownBlock } from '@slack/types';
+import { formatDuration } from '../../config/index.ts';
+import type { RollbackAttempt } from '../../deploys/deployer.ts';
+import type { Deploy } from '../../deploys/deploys.ts';
+import type { Blocker, CheckResult, Preflight } from '../../deploys/preflight.ts';
+import type { QueuedDeploy } from '../../deploys/queue.ts';
+import type { RollbackTarget } from '../../deploys/releases.ts';
+import { scopeLabel } from '../../locks/index.ts';
+import { code, mention, plain, relative, slackTime, type SlackMessage } from './format.ts';
+
+export const DEPLOY_ROLLBACK_ACTION = 'deploy_rollback';
+export const DEPLOY_QUEUE_ACTION = 'deploy_queue';
+export const DEPLOY_CONFIRM_ACTION = 'deploy_confirm';
+
+/** What a Queue me / Deploy / Deploy anyway button carries. */
+export interface DeployButtonValue {
+  service: string;
+  environment: string;
+  ref: string;
+  force?: boolean;
+  confirmBadSha?: boolean;
+}
+
+export interface CommitLinks {
+  commitUrl(repo: string, sha: string): string;
+}
+
+const short = (sha: string) => sha.slice(0, 7);
+const STATUS: Record<Deploy['status'], { emoji: string; verb: string }> = {
+  pending: { emoji: ':hourglass_flowing_sand:', verb: 'is about to deploy' },
+  running: { emoji: ':rocket:', verb: 'is deploying' },
+  succeeded: { emoji: ':white_check_mark:', verb: 'deployed' },
+  failed: { emoji: ':x:', verb: 'failed to deploy' },
+  unknown: { emoji: ':grey_question:', verb: 'lost track of deploying' },
+};
+
+function button(actionId: string, text: string, value: string, style?: 'primary' | 'danger') {
+  return { type: 'button' as const, action_id: actionId, text: { type: 'plain_text' as const, text }, value, ...(style ? { style } : {}) };
+}
+
+export function rollbackButton(deployId: number) {
+  return button(DEPLOY_ROLLBACK_ACTION, 'Roll back', String(deployId), 'danger');
+}
+
+/** The one message per deploy in the environment's channel, updated in place as it moves. */
+export function deployAnnouncement(deploy: Deploy, context: { repo: string; links: CommitLinks; logUrl?: string; now: Date }): SlackMessage {
+  const { emoji, verb } = STATUS[deploy.status];
+  const commit = `<${context.links.commitUrl(context.repo, deploy.sha)}|${short(deploy.sha)}>`;
+  const what = deploy.rollbackOf ? `a rollback of *${deploy.service}* (undoing #${deploy.rollbackOf})` : `*${deploy.service}*`;
+  const headline = `${emoji} ${mention(deploy.requestedBy)} ${verb} ${what} ${commit} (${code(deploy.ref)}) to *${deploy.environment}*`;
+  const facts = [`#${deploy.id}`, `started ${slackTime(deploy.startedAt ?? deploy.createdAt)}`];
+  if (deploy.finishedAt) facts.push(`took ${formatDuration(Math.max(1000, deploy.finishedAt.getTime() - (deploy.startedAt ?? deploy.createdAt).getTime()))}`);
+  if (deploy.forced) facts.push('CI overridden with --force');
+  if (context.logUrl) facts.push(`<${context.logUrl}|logs>`);
+  if (deploy.logUrl) facts.push(`<${deploy.logUrl}|deploy log>`);
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: headline } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: facts.join(' · ') }] },
+  ];
+  if (deploy.status === 'failed' || deploy.status === 'unknown') {
+    if (deploy.detail) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Why:* ${deploy.detail}` } });
+    if (deploy.detail !== 'superseded by a rollback') blocks.push({ type: 'actions', elements: [rollbackButton(deploy.id)] });
+  }
+  return { text: headline, blocks };
+}
+
+export function deployProgress(text: string): SlackMessage {
+  return plain(text);
+}
+
+export function deployOutput(tail: string): SlackMessage {
+  return plain(`Last lines of output:\n\`\`\`\n${tail.replace(/```/g, "'''")}\n\`\`\``);
+}
+
+export function deploySuperseded(by: Deploy): SlackMessage {
+  return plain(`:leftwards_arrow_with_hook: ${mention(by.requestedBy)} rolled back while this deploy was in flight; rollback #${by.id} takes over.`);
+}
+
+export function smokeResult(deploy: Deploy, result: { passed: boolean; lines: string[] }): SlackMessage {
+  const text = result.passed
+    ? `:white_check_mark: Smoke checks passed after the deploy.\n${result.lines.join('\n')}`
+    : `:rotating_light: Smoke checks failed after the deploy.\n${result.lines.join('\n')}`;
+  if (result.passed) return plain(text);
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      { type: 'actions', elements: [rollbackButton(deploy.id)] },
+    ],
+  };
+}
+
+/** One sentence per failed check: why, and what to do. */
+export function blockerSentence(blocker: Blocker, request: { service: string; environment: string; ref: string }, now: Date): string {
+  switch (blocker.kind) {
+    case 'not-allowed':
+      return `You are not on the deployers list for *${request.environment}*. Ask an admin or one of its deployers.`;
+    case 'locked': {
+      const lock = blocker.lock;
+      const reason = lock.reason ? `: ${lock.reason}` : '';
+      return `*${scopeLabel(lock.scope)}* is locked by ${mention(lock.holder)} until ${slackTime(lock.expiresAt)} (${relative(lock.expiresAt, now)})${reason}.`;
+    }
+    case 'in-flight': {
+      const d = blocker.deploy;
+      return `${mention(d.requestedBy)} is already deploying *${d.service}* \`${short(d.sha)}\` to *${d.environment}* (#${d.id}, started ${relative(d.startedAt ?? d.createdAt, now)}).`;
+    }
+    case 'unknown-ref':
+      return `GitHub does not know \`${blocker.ref}\` in this repository: give a branch, a tag or a commit SHA.`;
+    case 'ci': {
+      const [first, ...rest] = blocker.verdict.blocking;
+      const name = first.url ? `<${first.url}|${first.name}>` : first.name;
+      const more = rest.length ? ` (and ${rest.length} more)` : '';
+      const state = first.state === 'pending' ? 'is still running' : 'failed';
+      return `CI is not green: ${name} ${state}${more}. Fix it or wait for it${'; an admin can override with `--force`'}.`;
+    }
+    case 'bad-sha':
+      return `\`${short(blocker.bad.sha)}\` was rolled back from (#${blocker.bad.deployId}) ${relative(blocker.bad.markedAt, now)}. Deploy it again only if you are sure.`;
+  }
+}
+
+/** The ephemeral refusal: every reason, plus Queue me when only waiting would help, or Deploy anyway for a rolled-back SHA. */
+export function deployRefusal(checked: Preflight, now: Date): SlackMessage {
+  const reasons = checked.checks.filter((c) => !c.passed).map((c) => `• ${blockerSentence(c.blocker!, checked.request, now)}`);
+  const text = `:no_entry: Not deploying *${checked.request.service}* to *${checked.request.environment}*:\n${reasons.join('\n')}`;
+  const value: DeployButtonValue = { service: checked.request.service, environment: checked.request.environment, ref: checked.request.ref, force: checked.request.force };
+  const onlyBadSha = checked.checks.every((c) => c.passed || c.name === 'bad-sha');
+  const actions = checked.queueable
+    ? [button(DEPLOY_QUEUE_ACTION, 'Queue me', JSON.stringify(value), 'primary')]
+    : onlyBadSha
+      ? [button(DEPLOY_CONFIRM_ACTION, 'Deploy anyway', JSON.stringify({ ...value, confirmBadSha: true }), 'danger')]
+      : [];
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text } }];
+  if (actions.length) blocks.push({ type: 'actions', elements: actions });
+  return { text, blocks };
+}
+
+const CHECK_LABEL: Record<CheckResult['name'], string> = {
+  permission: 'Allowed to deploy here',
+  lock: 'No lock held by someone else',
+  'in-flight': 'No deploy in flight',
+  ref: 'Ref resolves to a commit',
+  ci: 'CI is green',
+  'bad-sha': 'Not a rolled-back SHA',
+};
+
+/** `--plan`: each check and its result, and a Deploy button that checks again when clicked. */
+export function deployPlan(checked: Preflight, links: CommitLinks, repo: string, now: Date): SlackMessage {
+  const commit = checked.commit ? `<${links.commitUrl(repo, checked.commit.sha)}|${short(checked.commit.sha)}>` : 'an unknown commit';
+  const lines = checked.checks.map((c) => {
+    const mark = c.passed ? ':white_check_mark:' : ':x:';
+    const why = c.passed ? (c.note ? ` (${c.note})` : '') : `: ${blockerSentence(c.blocker!, checked.request, now)}`;
+    return `${mark} ${CHECK_LABEL[c.name]}${why}`;
+  });
+  const verdict = checked.ok ? 'Everything checks out.' : 'This deploy would be refused.';
+  const text = `*Plan:* deploy *${checked.request.service}* ${commit} (${code(checked.request.ref)}) to *${checked.request.environment}*\n${lines.join('\n')}\n${verdict}`;
+  const value: DeployButtonValue = { service: checked.request.service, environment: checked.request.environment, ref: checked.request.ref, force: checked.request.force };
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      { type: 'actions', elements: [button(DEPLOY_CONFIRM_ACTION, 'Deploy', JSON.stringify(value), 'primary')] },
+    ],
+  };
+}
+
+export function queuedConfirmation(entry: QueuedDeploy, position: number, alreadyQueued: boolean): SlackMessage {
+  const where = `*${entry.service}* (${code(entry.ref)}) to *${entry.environment}*`;
+  return plain(
+    alreadyQueued
+      ? `You are already queued to deploy ${where}, position ${position}.`
+      : `Queued: you will deploy ${where} when the way is clear (position ${position}). Checks run again then; you will be told either way.`,
+  );
+}
+
+export function queuedStarted(entry: QueuedDeploy, deploy: Deploy): SlackMessage {
+  return plain(`:arrow_forward: Your queued deploy of *${entry.service}* (${code(entry.ref)}) to *${entry.environment}* started: #${deploy.id}.`);
+}
+
+export function queuedDropped(entry: QueuedDeploy, checked: Preflight, now: Date): SlackMessage {
+  const reasons = checked.checks.filter((c) => !c.passed).map((c) => `• ${blockerSentence(c.blocker!, checked.request, now)}`);
+  return plain(`:wastebasket: Your queued deploy of *${entry.service}* (${code(entry.ref)}) to *${entry.environment}* was dropped:\n${reasons.join('\n')}`);
+}
+
+/** The caller's answer when a rollback did not start (the command and the Rollback button). */
+export function rollbackAnswer(
+  attempt: Exclude<RollbackAttempt, { ok: true }>,
+  where: { service: string; environment: string },
+  policy: { max_releases: number; max_age: number },
+  now: Date,
+): SlackMessage {
+  if ('preflight' in attempt) return deployRefusal(attempt.preflight, now);
+  if ('rollbackInFlight' in attempt) return plain(`A rollback of *${where.service}* in *${where.environment}* is already in flight (#${attempt.rollbackInFlight.id}).`);
+  if ('notLatest' in attempt) {
+    const { clicked, latest } = attempt.notLatest;
+    return plain(
+      latest.rollbackOf === clicked
+        ? `#${clicked} was already rolled back by #${latest.id}.`
+        : `#${clicked} is no longer the latest deploy of *${where.service}* in *${where.environment}* (#${latest.id} is). Use \`/rollback ${where.service} ${where.environment}\` to roll back from there.`,
+    );
+  }
+  return rollbackRefusal(attempt.target, { ...where, maxReleases: policy.max_releases, maxAge: policy.max_age });
+}
+
+function rollbackRefusal(target: Exclude<RollbackTarget, { ok: true }>, request: { service: string; environment: string; maxReleases: number; maxAge: number }): SlackMessage {
+  const where = `*${request.service}* in *${request.environment}*`;
+  switch (target.reason) {
+    case 'nothing-deployed':
+      return plain(`Nothing to roll back: tugboat has no deploy of ${where} yet.`);
+    case 'no-earlier-release':
+      return plain(`Nothing to roll back to: ${where} has no earlier successful release (with passing smoke checks) than #${target.undo.id}. Deploy a fix instead.`);
+    case 'not-a-release':
+      return plain(`\`${target.named}\` is not an earlier successful release of ${where}. \`/tugboat history ${request.service} ${request.environment}\` lists them.`);
+    case 'outside-policy':
+      return plain(
+        target.why === 'too-old'
+          ? `#${target.target.id} (\`${short(target.target.sha)}\`) is older than the rollback policy allows (${formatDuration(request.maxAge)}). Deploy that ref with \`/deploy\` if you really mean it.`
+          : `#${target.target.id} is more than ${request.maxReleases} releases back, beyond the rollback policy. Deploy that ref with \`/deploy\` if you really mean it.`,
+      );
+  }
+}
+
+const OUTCOME: Record<Deploy['status'], string> = {
+  pending: ':hourglass_flowing_sand: pending',
+  running: ':rocket: running',
+  succeeded: ':white_check_mark: succeeded',
+  failed: ':x: failed',
+  unknown: ':grey_question: unknown',
+};
+
+export function deployHistory(service: string, environment: string | undefined, deploys: Deploy[], now: Date): SlackMessage {
+  const where = environment ? `*${service}* in *${environment}*` : `*${service}*`;
+  if (deploys.length === 0) return plain(`No deploys of ${where} yet.`);
+  const lines = deploys.map((d) => {
+    const marks = [d.rollbackOf ? `rollback of #${d.rollbackOf}` : '', d.forced ? 'forced' : '', d.smokeStatus === 'failed' ? 'smoke failed' : ''].filter(Boolean);
+    return `• #${d.id} \`${short(d.sha)}\` (${code(d.ref)}) to ${d.environment} by ${mention(d.requestedBy)} ${relative(d.createdAt, now)}: ${OUTCOME[d.status]}${marks.length ? ` (${marks.join(', ')})` : ''}`;
+  });
+  return plain(`*Recent deploys of ${where}*\n${lines.join('\n')}`);
+}
+
+export function deployStatus(
+  sections: Array<{ service: string; environments: Array<{ environment: string; current?: Deploy; inFlight?: Deploy; lock?: string; queued: QueuedDeploy[] }> }>,
+  now: Date,
+): SlackMessage {
+  const lines = sections.flatMap(({ service, environments }) => [
+    `*${service}*`,
+    ...environments.map((e) => {
+      const current = e.current ? `\`${short(e.current.sha)}\` (#${e.current.id}, ${relative(e.current.finishedAt ?? e.current.createdAt, now)})` : 'nothing deployed by tugboat yet';
+      const extra = [
+        e.inFlight ? `:rocket: deploying \`${short(e.inFlight.sha)}\` (#${e.inFlight.id}) for ${mention(e.inFlight.requestedBy)}` : '',
+        e.lock ? `:lock: ${e.lock}` : '',
+        e.queued.length ? `queue: ${e.queued.map((q) => `${mention(q.requestedBy)} (${code(q.ref)})`).join(', ')}` : '',
+      ].filter(Boolean);
+      return `  • ${e.environment}: ${current}${extra.length ? ` · ${extra.join(' · ')}` : ''}`;
+    }),
+  ]);
+  return plain(lines.join('\n'));
+}

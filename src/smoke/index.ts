@@ -1,0 +1,2 @@
+export type { CheckResult, RunCheckOptions } from './check.ts';
+export { runCheck } from './check.ts';
