@@ -75,7 +75,7 @@ describe('the entry point', () => {
     const dir = await workdir(FIXTURE_CONFIG.replace('lock_ttl: 2h', 'lock_ttl: two hours'));
     const main = startMain({ ...secrets(), TUGBOAT_CONFIG: path.join(dir, 'tugboat.yml'), TUGBOAT_DATA_DIR: path.join(dir, 'data') });
     expect(await main.exited).toBe(1);
-    expect(main.output().trim().split('\n')).toEqual([expect.stringMatching(/tugboat\.yml: environments\.production\.lock_ttl \(line 11\): /)]);
+    expect(main.output().trim().split('\n')).toEqual([expect.stringMatching(/tugboat\.yml: environments\.production\.lock_ttl \(line 12\): /)]);
   });
 
   it('starts on embedded PGlite, serves health and readiness, reloads config on SIGHUP and stops on SIGTERM', async () => {

@@ -1,0 +1,60 @@
+import { webhookExample } from '../../src/fakes/webhook-examples.ts';
+import type { Harness } from './harness.ts';
+
+/** Forty hex characters made from a short name, so tests read `sha('good')` and GitHub sees a real-looking SHA. */
+export function sha(name: string): string {
+  return Buffer.from(name).toString('hex').padEnd(40, '0').slice(0, 40);
+}
+
+/** A repository on the GitHub fake whose `main` has these commits, oldest first. */
+export function seedRepo(h: Harness, repo: string, commits: string[]): void {
+  h.githubApi.addRepo(repo, { defaultBranch: 'main' });
+  for (const name of commits) h.githubApi.addCommit(repo, { sha: sha(name), message: name });
+  h.githubApi.setBranch(repo, 'main', sha(commits.at(-1)!));
+}
+
+/** Sends a slash command and waits until tugboat has finished with it; returns the caller's ephemeral answers. */
+export async function command(h: Harness, userId: string, line: string, channelId = 'C0RANDOM'): Promise<string[]> {
+  const [name, ...rest] = line.split(' ');
+  const sent = await h.slack.slashCommand({ command: name, text: rest.join(' '), userId, channelId });
+  if (sent.status !== 200) throw new Error(`${line} answered ${sent.status}`);
+  await h.tugboat.settle();
+  return answersTo(h, sent.responseUrl);
+}
+
+export const answersTo = (h: Harness, responseUrl: string) =>
+  h.slackApi.responses.filter((r) => responseUrl.endsWith(r.id)).map((r) => String(r.body.text));
+
+/** The GitHub deployments tugboat created for a repo, oldest first. */
+export const githubDeployments = (h: Harness, repo: string) => h.githubApi.deployments(repo);
+
+/** What GitHub sends when a deployment's status changes: a real payload, pointed at this deployment. */
+export async function reportDeploymentStatus(
+  h: Harness,
+  repo: string,
+  deploymentId: number,
+  state: 'success' | 'failure' | 'error' | 'in_progress',
+  options: { deliveryId?: string; description?: string; payload?: Record<string, unknown> } = {},
+) {
+  const payload = webhookExample('deployment_status', 'created') as unknown as {
+    deployment_status: Record<string, unknown>;
+    deployment: Record<string, unknown>;
+    repository: Record<string, unknown>;
+  };
+  payload.deployment_status.state = state;
+  payload.deployment_status.description = options.description ?? '';
+  payload.deployment_status.log_url = `https://ci.example.com/deploys/${deploymentId}`;
+  payload.deployment.id = deploymentId;
+  if (options.payload) payload.deployment.payload = options.payload;
+  payload.repository.full_name = repo;
+  const delivered = await h.github.deliver('deployment_status', payload, { deliveryId: options.deliveryId });
+  await h.tugboat.settle();
+  return delivered;
+}
+
+/** The top-level messages of a channel as Slack shows them now (after every chat.update). */
+export const channelMessages = (h: Harness, channel: string) => h.slackApi.messages(channel);
+
+export function threadOf(h: Harness, channel: string, ts: string) {
+  return h.slackApi.thread(channel, ts).filter((m) => m.ts !== ts);
+}
