@@ -15,10 +15,10 @@ export type RollbackTarget =
 
 /**
  * What `/rollback` undoes and deploys. It undoes the newest deploy of the service there,
- * in flight or finished, and deploys the last successful release before it whose smoke
- * checks passed (when it had any) and whose SHA differs, or the one named: `#id` or a
- * ref already resolved to a SHA. Only the `max_releases` releases before it, no older
- * than `max_age`, are within reach.
+ * whatever its state (in flight, failed, succeeded), and deploys the last successful release
+ * before it whose smoke checks passed (when it had any), whose SHA differs and is not marked
+ * bad; or the one named: `#id` or a ref already resolved to a SHA. Only the `max_releases`
+ * such releases before it, no older than `max_age`, are within reach.
  */
 export async function findRollbackTarget(
   db: Queryable,
@@ -26,8 +26,7 @@ export async function findRollbackTarget(
 ): Promise<RollbackTarget> {
   const [latest] = (
     await db.query(
-      `select * from deploys where service = $1 and environment = $2 and status in ('pending', 'running', 'succeeded')
-        order by id desc limit 1`,
+      `select * from deploys where service = $1 and environment = $2 order by id desc limit 1`,
       [request.service, request.environment],
     )
   ).map((row) => toDeploy(row as never));
@@ -38,6 +37,7 @@ export async function findRollbackTarget(
       `select distinct on (sha) * from deploys
         where service = $1 and environment = $2 and status = 'succeeded' and id < $3 and sha <> $4
           and (smoke_status is null or smoke_status = 'passed')
+          and sha not in (select sha from bad_shas where service = $1 and cleared_at is null)
         order by sha, id desc`,
       [request.service, request.environment, latest.id, latest.sha],
     )
