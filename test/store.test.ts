@@ -49,10 +49,13 @@ describe.runIf(postgresBackend)('store on two replicas of real PostgreSQL', () =
 
   it('applies migrations once when replicas start together', async () => {
     db = await postgresBackend!.open();
-    await db.store.exec('drop table schema_migrations, lock_events, locks, github_deliveries, slack_events');
+    const versions = (await db.store.query<{ version: string }>('select version from schema_migrations order by version')).map((r) => r.version);
+    const tables = await db.store.query<{ name: string }>(`select table_name as name from information_schema.tables where table_schema = current_schema()`);
+    await db.store.exec(`drop table ${tables.map((t) => t.name).join(', ')} cascade`);
     const replicas = await Promise.all([db.openAnother(), db.openAnother(), db.openAnother()]);
     const applied = await Promise.all(replicas.map((r) => migrate(r)));
-    expect(applied.flat().sort()).toEqual(['001_deliveries', '002_locks']);
+    expect(applied.flat().sort()).toEqual(versions);
+    expect(versions.length).toBeGreaterThanOrEqual(3);
   });
 
   it('lets one replica run an exclusive job while another holds it', async () => {
