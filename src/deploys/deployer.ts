@@ -75,6 +75,8 @@ const LEASE_MS = 3 * LEASE_RENEW_MS;
 export class Deployer {
   /** Deploys this process runs itself, so a superseding rollback can stop them. */
   readonly #running = new Map<number, AbortController>();
+  /** Announcements this process is posting, by deploy id, so updates and replies can wait for their thread. */
+  readonly #announcements = new Map<number, Promise<string | null>>();
 
   constructor(private readonly deps: DeployerDeps) {}
 
@@ -91,11 +93,28 @@ export class Deployer {
     const deploy = created.deploy;
     if (deploy.rollbackOf) await this.#undo(deploy.rollbackOf, deploy, created.superseded);
     if (request.confirmBadSha) await clearBadShas(this.deps.store, { service: request.service, sha: deploy.sha, by: request.requestedBy, now: this.deps.now() });
-    const ts = await this.deps.notifier.announce(deploy, checked);
-    if (ts) await setMessageTs(this.deps.store, deploy.id, ts);
-    const announced = { ...deploy, messageTs: ts ?? null };
-    this.deps.inFlight.track(this.#run(announced));
-    return { ok: true, deploy: announced };
+    // The executor does not wait for Slack: a busy channel's posting queue must not delay a deploy.
+    this.#announcements.set(deploy.id, this.deps.inFlight.track(this.#announce(deploy, checked)));
+    this.deps.inFlight.track(this.#run(deploy));
+    return { ok: true, deploy };
+  }
+
+  async #announce(deploy: Deploy, checked: Preflight): Promise<string | null> {
+    try {
+      const ts = (await this.deps.notifier.announce(deploy, checked)) ?? null;
+      if (ts) await setMessageTs(this.deps.store, deploy.id, ts);
+      return ts;
+    } finally {
+      this.#announcements.delete(deploy.id);
+    }
+  }
+
+  /** The deploy with its thread's ts: once its announcement is out if this process is still posting it, else as recorded. */
+  async #withThread(deploy: Deploy): Promise<Deploy> {
+    if (deploy.messageTs) return deploy;
+    const pending = this.#announcements.get(deploy.id);
+    if (pending) return { ...deploy, messageTs: await pending };
+    return { ...deploy, messageTs: (await getDeploy(this.deps.store, deploy.id))?.messageTs ?? null };
   }
 
   /**
@@ -198,13 +217,13 @@ export class Deployer {
         leaseUntil: inProcess ? new Date(this.deps.now().getTime() + LEASE_MS) : undefined,
       });
       if (!running) return;
-      await this.deps.notifier.update(running);
+      this.deps.inFlight.track(this.#withThread(running).then((d) => this.deps.notifier.update(d)));
       const outcome = await this.#execute(running, abort.signal);
       if (outcome.kind === 'handed-off') {
         if (outcome.externalId) await markRunning(this.deps.store, deploy.id, { now: this.deps.now(), externalId: outcome.externalId });
         return;
       }
-      if (outcome.outputTail) await this.deps.notifier.reply(running, { kind: 'output', tail: outcome.outputTail });
+      if (outcome.outputTail) await this.deps.notifier.reply(await this.#withThread(running), { kind: 'output', tail: outcome.outputTail });
       await this.complete(deploy.id, { succeeded: outcome.succeeded, detail: outcome.reason });
     } finally {
       clearInterval(leaseTimer);
@@ -226,7 +245,7 @@ export class Deployer {
           requestedBy: deploy.requestedBy,
           rollbackOf: deploy.rollbackOf ?? undefined,
         },
-        { progress: (text) => this.deps.notifier.reply(deploy, { kind: 'progress', text }), signal },
+        { progress: async (text) => this.deps.notifier.reply(await this.#withThread(deploy), { kind: 'progress', text }), signal },
       );
     } catch (error) {
       this.deps.log.error({ err: error, deploy: deploy.id }, 'executor failed');
@@ -246,8 +265,9 @@ export class Deployer {
    */
   async complete(id: number, outcome: { succeeded: boolean; detail?: string; logUrl?: string }): Promise<Deploy | undefined> {
     const now = this.deps.now();
-    const finished = await finishDeploy(this.deps.store, id, { status: outcome.succeeded ? 'succeeded' : 'failed', detail: outcome.detail, logUrl: outcome.logUrl, now });
-    if (!finished) return undefined;
+    const recorded = await finishDeploy(this.deps.store, id, { status: outcome.succeeded ? 'succeeded' : 'failed', detail: outcome.detail, logUrl: outcome.logUrl, now });
+    if (!recorded) return undefined;
+    const finished = await this.#withThread(recorded);
     await this.deps.notifier.update(finished);
     if (finished.status === 'succeeded') {
       if (!finished.rollbackOf) await clearBadShas(this.deps.store, { service: finished.service, by: finished.requestedBy, now });
@@ -260,7 +280,7 @@ export class Deployer {
   /** Progress reported from outside (a `deployment_status` of in_progress, a callback saying running). */
   async progress(id: number, text: string): Promise<void> {
     const deploy = await getDeploy(this.deps.store, id);
-    if (deploy && (deploy.status === 'pending' || deploy.status === 'running')) await this.deps.notifier.reply(deploy, { kind: 'progress', text });
+    if (deploy && (deploy.status === 'pending' || deploy.status === 'running')) await this.deps.notifier.reply(await this.#withThread(deploy), { kind: 'progress', text });
   }
 
   async #postDeployChecks(deploy: Deploy) {
