@@ -1,3 +1,4 @@
+import { acknowledge } from './acknowledge.ts';
 import type { App } from '@slack/bolt';
 import type { Command } from '../../../commands/index.ts';
 import type { Deps } from '../../deps.ts';
@@ -10,7 +11,7 @@ import { plain } from '../render/format.ts';
 export function registerCommands(app: App, commands: Command[], deps: Deps): void {
   for (const command of commands) {
     app.command(command.name, async ({ ack, command: body, respond }) => {
-      await ack();
+      await acknowledge(ack);
       const reply = async (message: { text: string; blocks?: unknown[] }) => {
         await respond({ response_type: 'ephemeral', ...message } as Parameters<typeof respond>[0]);
       };

@@ -1,3 +1,4 @@
+import { acknowledge } from './acknowledge.ts';
 import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
 import { getDeploy } from '../../deploys/deploys.ts';
 import { enqueue } from '../../deploys/queue.ts';
@@ -20,7 +21,7 @@ const ephemeral = (respond: RespondFn, message: SlackMessage) =>
 /** Roll back, Queue me, and Deploy (from `--plan`, or "Deploy anyway" for a rolled-back SHA). */
 export function registerDeployActions(app: App, deps: Deps): void {
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: DEPLOY_ROLLBACK_ACTION }, async ({ ack, body, action, respond }) => {
-    await ack();
+    await acknowledge(ack);
     const clicked = await getDeploy(deps.store, Number(action.value));
     if (!clicked) {
       await ephemeral(respond, plain('That deploy is not known to tugboat any more.'));
@@ -34,7 +35,7 @@ export function registerDeployActions(app: App, deps: Deps): void {
   });
 
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: DEPLOY_QUEUE_ACTION }, async ({ ack, body, action, respond }) => {
-    await ack();
+    await acknowledge(ack);
     const value = JSON.parse(action.value ?? '{}') as DeployButtonValue;
     const queued = await enqueue(deps.store, { ...value, requestedBy: body.user.id, channel: body.channel?.id ?? body.user.id, now: deps.now() });
     await ephemeral(respond, queuedConfirmation(queued.queued, queued.position, queued.alreadyQueued));
@@ -42,7 +43,7 @@ export function registerDeployActions(app: App, deps: Deps): void {
   });
 
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: DEPLOY_CONFIRM_ACTION }, async ({ ack, body, action, respond }) => {
-    await ack();
+    await acknowledge(ack);
     const value = JSON.parse(action.value ?? '{}') as DeployButtonValue;
     const attempt = await deps.deployer.deploy({
       service: value.service,

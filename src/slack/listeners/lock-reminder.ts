@@ -1,3 +1,4 @@
+import { acknowledge } from './acknowledge.ts';
 import type { App, BlockButtonAction } from '@slack/bolt';
 import type { Deps } from '../../deps.ts';
 import { extendLock, lockChannels, releaseLockById, type ExtendResult } from '../../locks/index.ts';
@@ -20,7 +21,7 @@ interface ReminderValue {
 /** The Extend and Release buttons of the "your lock expires soon" direct message. */
 export function registerLockReminderActions(app: App, deps: Deps): void {
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: LOCK_EXTEND_ACTION }, async ({ ack, body, action, respond }) => {
-    await ack();
+    await acknowledge(ack);
     const value = JSON.parse(action.value ?? '{}') as ReminderValue;
     const now = deps.now();
     const result = await extendLock(deps.store, {
@@ -40,7 +41,7 @@ export function registerLockReminderActions(app: App, deps: Deps): void {
   });
 
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: LOCK_RELEASE_ACTION }, async ({ ack, body, action, respond }) => {
-    await ack();
+    await acknowledge(ack);
     const value = JSON.parse(action.value ?? '{}') as ReminderValue;
     const result = await releaseLockById(deps.store, { lockId: value.lockId, actor: body.user.id, channel: body.channel?.id ?? '', now: deps.now() });
     if (!result.ok) {
