@@ -64,9 +64,9 @@ export function createTugboat(options: TugboatOptions): Tugboat {
   let config = options.config;
   const { store, log } = options;
   const metrics = createMetrics({ locksHeld: async () => (await listLocks(store, deps.now())).length });
-  const { app, receiver } = createBolt(options.slack, log);
+  const { app, receiver, client } = createBolt(options.slack, log);
   const now = options.now ?? (() => new Date());
-  const slack = new SlackPoster(app.client, { log, metrics }, { ...DEFAULT_POSTER_OPTIONS, ...options.poster });
+  const slack = new SlackPoster(client, { log, metrics }, { ...DEFAULT_POSTER_OPTIONS, ...options.poster });
   const github = new GitHub(options.github);
   const links = commitLinks(options.github.apiUrl);
   const inFlight = new InFlight();

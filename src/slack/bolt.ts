@@ -1,5 +1,5 @@
 import { App, HTTPReceiver } from '@slack/bolt';
-import type { WebClientOptions } from '@slack/web-api';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { commands } from '../../commands/index.ts';
 import type { Deps } from '../deps.ts';
 import type { InFlight } from '../in-flight.ts';
@@ -26,26 +26,27 @@ export interface SlackSettings {
  */
 export function createBolt(settings: SlackSettings, log: Logger) {
   const logger = boltLogger(log);
+  const clientOptions: WebClientOptions = {
+    slackApiUrl: settings.apiUrl,
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5000 },
+    logger,
+    ...settings.clientOptions,
+  };
   const receiver = new HTTPReceiver({ signingSecret: settings.signingSecret, endpoints: '/slack/events', logger });
   const app = new App({
     receiver,
-    token: settings.botToken,
-    // Bolt would call auth.test before serving anything; we check the token in the background instead,
-    // so the app starts (and serves /healthz) even when Slack is unreachable.
-    tokenVerificationEnabled: false,
+    // One workspace, one token. Given a `token`, Bolt would call auth.test before serving anything
+    // (or, with that turned off, before every single request); tugboat needs neither, and checks the
+    // token once in the background at start-up.
+    authorize: async () => ({ botToken: settings.botToken }),
     logger,
-    clientOptions: {
-      slackApiUrl: settings.apiUrl,
-      rejectRateLimitedCalls: true,
-      retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5000 },
-      logger,
-      ...settings.clientOptions,
-    },
+    clientOptions,
   });
   app.error(async (error) => {
     log.error({ err: error }, 'unhandled error in a Slack listener');
   });
-  return { app, receiver };
+  return { app, receiver, client: new WebClient(settings.botToken, clientOptions) };
 }
 
 export function registerListeners(app: App, deps: Deps, inFlight: InFlight): void {

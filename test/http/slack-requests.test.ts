@@ -67,6 +67,14 @@ describe('requests to /slack/events', () => {
     expect(h.slackApi.callsTo('chat.postMessage')[0].args).toMatchObject({ channel: 'C0RANDOM', thread_ts: '1700000000.000100' });
   });
 
+  it('calls no Slack API before acknowledging a command (Bolt’s per-request auth.test is avoided)', async () => {
+    h = await startHarness({ backend: pglite });
+    for (let i = 0; i < 3; i++) await h.slack.slashCommand({ command: '/locks', text: '', userId: 'U0ALICE', channelId: 'C0RANDOM' });
+    await h.tugboat.settle();
+    expect(h.slackApi.calls.map((c) => c.method)).toEqual([]);
+    expect(h.slackApi.responses).toHaveLength(3);
+  });
+
   it('answers within Slack’s limit while the database is slow, then replies', async () => {
     h = await startHarness({ backend: pglite });
     const query = h.db.store.query.bind(h.db.store);
