@@ -1,9 +1,11 @@
 -- Code review: one Slack thread per pull request, and who it waits on.
 
--- GitHub login -> Slack user, as people said with `/tugboat link <login>` (config `people:` wins).
+-- GitHub login -> Slack user, as people said with `/tugboat link <login>` (source 'command'),
+-- or as found through the GitHub user's public email (source 'email'). Config `people:` wins.
 create table people_links (
   github_login text primary key,          -- lower case
   slack_user text not null,
+  source text not null check (source in ('command', 'email')),
   linked_at timestamptz not null
 );
 
