@@ -75,6 +75,7 @@ export async function startHarness(options: {
   clock?: TestClock;
   commandCwd?: string;
   commandTimeoutMs?: number;
+  /** Where deploy receivers call back; 'self' for the harness's own address. */
   publicUrl?: string;
 }): Promise<Harness> {
   const db = options.db ?? (await options.backend.open());
@@ -85,10 +86,11 @@ export async function startHarness(options: {
   const clock = options.clock ?? new TestClock();
   const logs = new LogCapture();
   const log = createLogger({ level: 'debug', secrets: Object.values(SECRETS), destination: logs });
+  const deploys = { commandCwd: options.commandCwd ?? process.cwd(), publicUrl: options.publicUrl, webhookSecret: SECRETS.deployWebhookSecret, commandTimeoutMs: options.commandTimeoutMs };
   const tugboat = createTugboat({
     slack: { botToken: SECRETS.botToken, signingSecret: SECRETS.signingSecret, apiUrl: slackApi.url, clientOptions: { retryConfig: { retries: 0 } } },
     github: { webhookSecret: SECRETS.webhookSecret, apiUrl: githubApi.url, token: SECRETS.githubToken },
-    deploys: { commandCwd: options.commandCwd ?? process.cwd(), publicUrl: options.publicUrl, webhookSecret: SECRETS.deployWebhookSecret, commandTimeoutMs: options.commandTimeoutMs },
+    deploys,
     config,
     store: db.store,
     log,
@@ -97,6 +99,8 @@ export async function startHarness(options: {
   });
   const port = await tugboat.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
+  // Deploy receivers call back to tugboat's public URL, which for a test is the harness itself.
+  if (options.publicUrl === 'self') deploys.publicUrl = url;
   return {
     url,
     tugboat,

@@ -1,0 +1,57 @@
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURE_CONFIG, SECRETS, startHarness, type Harness } from '../helpers/harness.ts';
+import { channelMessages, command, seedRepo, sha, threadOf } from '../helpers/deploys.ts';
+import { storeBackends } from '../helpers/stores.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('the shipped examples', () => {
+  let h: Harness;
+  const stops: Array<() => void> = [];
+  afterEach(async () => {
+    stops.splice(0).forEach((stop) => stop());
+    await h?.stop();
+  });
+
+  it('examples/deploy.sh deploys through the command executor', async () => {
+    const config = FIXTURE_CONFIG.replace('run: ["./scripts/deploy.sh"]', 'run: ["./examples/deploy.sh"]');
+    h = await startHarness({ backend: storeBackends[0], configYaml: config, commandCwd: ROOT });
+    seedRepo(h, 'acme/web', ['w1']);
+    await command(h, 'U0ALICE', '/deploy web to staging', 'C0STAGING');
+    const [done] = channelMessages(h, 'C0STAGING');
+    expect(done.text).toContain(':white_check_mark: <@U0ALICE> deployed *web*');
+    expect(threadOf(h, 'C0STAGING', done.ts).map((m) => m.text).join('\n')).toContain(`Deploying web ${sha('w1')}`);
+  });
+
+  it('examples/webhook-receiver.mjs accepts a signed deploy and reports it back to tugboat', async () => {
+    const port = await freePort();
+    const receiver = spawn(process.execPath, ['examples/webhook-receiver.mjs'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), TUGBOAT_WEBHOOK_SECRET: SECRETS.deployWebhookSecret, DEPLOY_COMMAND: './examples/deploy.sh' },
+      stdio: 'pipe',
+    });
+    stops.push(() => receiver.kill());
+    await new Promise<void>((resolve) => receiver.stdout.on('data', (d) => String(d).includes('listening') && resolve()));
+    const config = FIXTURE_CONFIG.replace('deploy: { via: github-deployment }', `deploy: { via: webhook, url: "http://127.0.0.1:${port}/deploy" }`);
+    h = await startHarness({ backend: storeBackends[0], configYaml: config, publicUrl: 'self' });
+    seedRepo(h, 'acme/api', ['one']);
+    await command(h, 'U0ALICE', '/deploy api to staging', 'C0STAGING');
+    await h.slackApi.waitFor('chat.update', (c) => String(c.args.text).includes('deployed *api*'), 10_000);
+    await h.tugboat.settle();
+    const [done] = channelMessages(h, 'C0STAGING');
+    expect(done.text).toContain(':white_check_mark: <@U0ALICE> deployed *api*');
+    expect(threadOf(h, 'C0STAGING', done.ts).map((m) => m.text).join('\n')).toContain('Receiver: running');
+  });
+});
