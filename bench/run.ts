@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -16,6 +16,7 @@ import { FakeSlackApi } from '../src/fakes/slack-api.ts';
 import { FakeGitHubApi } from '../src/fakes/github-api.ts';
 import { githubSignature, githubWebhookHeaders, slackSignature } from '../src/fakes/signing.ts';
 import { webhookExample } from '../src/fakes/webhook-examples.ts';
+import { freePort } from '../src/fakes/http.ts';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRETS = { botToken: 'xoxb-bench', signingSecret: 'bench-signing-secret', webhookSecret: 'bench-webhook-secret' };
@@ -49,14 +50,6 @@ async function withSchema<T>(fn: (url: string) => Promise<T>): Promise<T> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Runs a server in a process of its own, as in production, so the load generator and the
@@ -89,7 +82,7 @@ function responseSink(): Promise<{ url: string; close(): void }> {
   });
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>
-      resolve({ url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/response`, close: () => server.close() }),
+      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/response`, close: () => server.close() }),
     ),
   );
 }

@@ -1,23 +1,15 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeSlackApi } from '../src/fakes/slack-api.ts';
 import { SlackSender } from '../src/fakes/slack-client.ts';
 import { FIXTURE_CONFIG, SECRETS } from './helpers/harness.ts';
+import { freePort } from '../src/fakes/http.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Started {
   child: ChildProcessWithoutNullStreams;

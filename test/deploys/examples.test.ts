@@ -1,21 +1,13 @@
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURE_CONFIG, SECRETS, startHarness, type Harness } from '../helpers/harness.ts';
 import { channelMessages, command, seedRepo, sha, threadOf } from '../helpers/deploys.ts';
 import { storeBackends } from '../helpers/stores.ts';
+import { freePort } from '../../src/fakes/http.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the shipped examples', () => {
   let h: Harness;

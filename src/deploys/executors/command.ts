@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { formatDuration } from '../../config/duration.ts';
 import type { DeployJob, Executor, ExecutorContext, ExecutorOutcome } from './types.ts';
+import { describeAbortReason, humanDuration } from './wording.ts';
 
 export interface CommandExecutorOptions {
   /** argv: `run[0]` is executed directly (no shell) with `run.slice(1)` as its arguments. */
@@ -217,15 +217,6 @@ async function shebang(file: string): Promise<string | undefined> {
   }
 }
 
-function describeAbortReason(reason: unknown): string {
-  if (reason instanceof Error) return reason.message || reason.name;
-  if (reason === undefined) return 'aborted';
-  return String(reason);
-}
-
-function humanDuration(milliseconds: number): string {
-  return milliseconds < 1_000 ? `${milliseconds}ms` : formatDuration(milliseconds);
-}
 
 function displayArgv(argv: string[]): string {
   return argv.map((arg) => (arg === '' || /[\s'"`\\$]/.test(arg) ? JSON.stringify(arg) : arg)).join(' ');

@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { formatDuration } from '../../config/duration.ts';
 import type { DeployJob, Executor, ExecutorContext, ExecutorOutcome } from './types.ts';
+import { describeAbortReason, humanDuration } from './wording.ts';
 
 export interface WebhookExecutorOptions {
   /** Where the deploy request is POSTed (`deploy.url`). */
@@ -170,14 +170,4 @@ function describeNetworkError(error: unknown): string {
     current = current.cause;
   }
   return current instanceof Error ? current.message : String(current);
-}
-
-function describeAbortReason(reason: unknown): string {
-  if (reason instanceof Error) return reason.message || reason.name;
-  if (reason === undefined) return 'aborted';
-  return String(reason);
-}
-
-function humanDuration(milliseconds: number): string {
-  return milliseconds < 1_000 ? `${milliseconds}ms` : formatDuration(milliseconds);
 }

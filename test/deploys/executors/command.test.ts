@@ -4,17 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commandExecutor, OUTPUT_TAIL_CHARS, OutputTail } from '../../../src/deploys/executors/command.ts';
-import type { DeployJob, ExecutorContext } from '../../../src/deploys/executors/types.ts';
+import type { ExecutorContext } from '../../../src/deploys/executors/types.ts';
+import { JOB } from './job.ts';
 
-const JOB: DeployJob = {
-  id: 42,
-  service: 'api',
-  environment: 'production',
-  repo: 'acme/api',
-  ref: 'main',
-  sha: '0123456789abcdef0123456789abcdef01234567',
-  requestedBy: 'U0ALICE',
-};
 
 let dir: string;
 const strayPids: number[] = [];

@@ -4,18 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CALLBACK_PATH, verifyCallback } from '../../../src/deploys/callback.ts';
 import { signWebhookBody, webhookExecutor } from '../../../src/deploys/executors/webhook.ts';
-import type { DeployJob, ExecutorContext } from '../../../src/deploys/executors/types.ts';
+import type { ExecutorContext } from '../../../src/deploys/executors/types.ts';
+import { JOB } from './job.ts';
 
 const SECRET = 'whsec-test-123';
-const JOB: DeployJob = {
-  id: 42,
-  service: 'api',
-  environment: 'production',
-  repo: 'acme/api',
-  ref: 'main',
-  sha: '0123456789abcdef0123456789abcdef01234567',
-  requestedBy: 'U0ALICE',
-};
 const CALLBACK_URL = `https://tugboat.example.com${CALLBACK_PATH}`;
 
 interface Received {
