@@ -1,7 +1,7 @@
 import { environmentsOf } from '../src/config/index.ts';
 import { allInFlight, currentReleases, recentDeploys } from '../src/deploys/deploys.ts';
 import { allWaiting } from '../src/deploys/queue.ts';
-import { listLocks, scopeLabel, type Lock } from '../src/locks/index.ts';
+import { listLocks, scopeCovers, scopeLabel } from '../src/locks/index.ts';
 import { plain, mention } from '../src/slack/render/format.ts';
 import { deployHistory, deployStatus } from '../src/slack/render/deploys.ts';
 import type { Deps } from '../src/deps.ts';
@@ -24,7 +24,7 @@ async function status(reply: Reply, deps: Deps) {
   const config = deps.config();
   const now = deps.now();
   const [current, inFlight, locks, queued] = await Promise.all([currentReleases(deps.store), allInFlight(deps.store), listLocks(deps.store, now), allWaiting(deps.store)]);
-  const lockOn = (service: string, environment: string) => locks.find((l) => covers(l, service, environment));
+  const lockOn = (service: string, environment: string) => locks.find((l) => scopeCovers(l.scope, service, environment));
   const sections = Object.keys(config.services).map((service) => ({
     service,
     environments: environmentsOf(config, service).map((environment) => {
@@ -39,12 +39,6 @@ async function status(reply: Reply, deps: Deps) {
     }),
   }));
   await reply(deployStatus(sections, now));
-}
-
-function covers(lock: Lock, service: string, environment: string): boolean {
-  if (lock.scope.kind === 'all') return true;
-  if (lock.scope.environment !== environment) return false;
-  return lock.scope.kind === 'environment' || lock.scope.service === service;
 }
 
 async function history(args: string[], channelId: string, reply: Reply, deps: Deps) {

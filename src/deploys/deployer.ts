@@ -17,7 +17,7 @@ import {
 } from './deploys.ts';
 import type { Executor, ExecutorOutcome } from './executors/types.ts';
 import { preflight, type DeployRequest, type Preflight } from './preflight.ts';
-import { allWaiting, dropQueued, markQueuedStarted, type QueuedDeploy } from './queue.ts';
+import { allWaiting, dropQueued, markQueuedStarted, waitingQueues, type QueuedDeploy } from './queue.ts';
 import { clearBadShas, findRollbackTarget, markBadSha, type RollbackTarget } from './releases.ts';
 
 /** How a deploy's story reaches people (the Slack layer implements it). */
@@ -326,10 +326,7 @@ export class Deployer {
       await this.deps.notifier.update(lapsed);
       await this.deps.notifier.reply(lapsed, { kind: 'progress', text: 'The tugboat process running this deploy stopped before it finished, so its outcome is unknown. Check the service, then deploy again or roll back.' });
     }
-    const queues = await this.deps.store.query<{ service: string; environment: string }>(
-      `select distinct service, environment from deploy_queue where state = 'waiting'`,
-    );
-    for (const { service, environment } of queues) await this.drainQueue(service, environment);
+    for (const { service, environment } of await waitingQueues(this.deps.store)) await this.drainQueue(service, environment);
   }
 }
 

@@ -63,3 +63,8 @@ export async function dropQueued(db: Queryable, id: number, detail: string): Pro
   const rows = await db.query(`update deploy_queue set state = 'dropped', detail = $2 where id = $1 and state = 'waiting' returning id`, [id, detail]);
   return rows.length > 0;
 }
+
+/** Every service and environment someone is queued for. */
+export async function waitingQueues(db: Queryable): Promise<Array<{ service: string; environment: string }>> {
+  return db.query(`select distinct service, environment from deploy_queue where state = 'waiting'`);
+}

@@ -12,5 +12,5 @@ export {
   type ReleaseResult,
 } from './locks.ts';
 export { claimDueReminders, claimExpiredLocks, REMINDER_LEAD_SECONDS } from './sweep.ts';
-export { scopeLabel, type LockScope } from './scope.ts';
+export { scopeCovers, scopeLabel, type LockScope } from './scope.ts';
 export { lockChannels } from './channels.ts';

@@ -36,3 +36,10 @@ export function scopeLabel(scope: LockScope): string {
 export function sameScope(a: LockScope, b: LockScope): boolean {
   return scopeLabel(a) === scopeLabel(b);
 }
+
+/** Whether a lock on `scope` covers deploying `service` to `environment`. */
+export function scopeCovers(scope: LockScope, service: string, environment: string): boolean {
+  if (scope.kind === 'all') return true;
+  if (scope.environment !== environment) return false;
+  return scope.kind === 'environment' || scope.service === service;
+}
