@@ -6,6 +6,8 @@ import { plain, mention } from '../src/slack/render/format.ts';
 import { deployHistory, deployStatus } from '../src/slack/render/deploys.ts';
 import type { Deps } from '../src/deps.ts';
 import { resolveDeployTarget } from './deploy-target.ts';
+import { link } from './tugboat-link.ts';
+import { reviews } from './tugboat-reviews.ts';
 import type { Command, Reply } from './types.ts';
 
 export const HELP = [
@@ -17,6 +19,8 @@ export const HELP = [
   '`/locks`: list current locks',
   '`/tugboat status`: what runs where, what is locked, in flight or queued',
   '`/tugboat history <service> [env]`: the last 10 deploys',
+  '`/tugboat reviews`: the reviews waiting on you, oldest first',
+  '`/tugboat link <github-login>`: tell tugboat your GitHub login, so review pings mention you',
   '`/tugboat help`: this message',
 ].join('\n');
 
@@ -53,7 +57,7 @@ async function history(args: string[], channelId: string, reply: Reply, deps: De
 
 export const tugboat: Command = {
   name: '/tugboat',
-  async run({ text, channelId }, reply, deps) {
+  async run({ text, userId, channelId }, reply, deps) {
     const [subcommand = 'help', ...args] = text.trim().split(/\s+/).filter(Boolean);
     switch (subcommand.toLowerCase()) {
       case 'help':
@@ -62,6 +66,10 @@ export const tugboat: Command = {
         return status(reply, deps);
       case 'history':
         return history(args, channelId, reply, deps);
+      case 'reviews':
+        return reviews({ text, userId, channelId }, reply, deps);
+      case 'link':
+        return link(args, { text, userId, channelId }, reply, deps);
       default:
         return reply(plain(`Unknown subcommand \`${subcommand}\`.\n${HELP}`));
     }

@@ -9,9 +9,13 @@ import { Deployer } from './deploys/deployer.ts';
 import { executorFor } from './deploys/executors/index.ts';
 import { GitHub } from './github/client.ts';
 import { registerDeployWebhooks } from './github/handlers/deploys.ts';
+import { registerReviewWebhooks, type ReviewWebhookOptions } from './github/handlers/reviews.ts';
 import { createGitHubWebhooks } from './github/webhooks.ts';
 import { deploySweepJob } from './jobs/deploys.ts';
+import { reviewThreadFlushJob } from './jobs/review-threads.ts';
+import { reviewNudgeJob, reviewReconcileJob } from './jobs/reviews.ts';
 import { SlackDeployNotifier, commitLinks } from './slack/deploy-notifier.ts';
+import { refreshRoot } from './slack/review-threads.ts';
 import { postDeploySmokeChecks } from './smoke/post-deploy.ts';
 import { createHttpServer } from './http/server.ts';
 import { InFlight } from './in-flight.ts';
@@ -40,6 +44,7 @@ export interface TugboatOptions {
   log: Logger;
   now?: () => Date;
   poster?: Partial<PosterOptions>;
+  reviews?: ReviewWebhookOptions;
 }
 
 export interface Tugboat {
@@ -92,6 +97,7 @@ export function createTugboat(options: TugboatOptions): Tugboat {
   registerListeners(app, deps, inFlight);
   const webhooks = createGitHubWebhooks(options.github.webhookSecret, deps, inFlight);
   registerDeployWebhooks(webhooks.webhooks, deps);
+  registerReviewWebhooks(webhooks.webhooks, deps, options.reviews);
 
   let migrated = false;
   const ready = async () => {
@@ -109,7 +115,13 @@ export function createTugboat(options: TugboatOptions): Tugboat {
     },
     { log, metrics },
   );
-  const jobs = [lockSweepJob(deps), deploySweepJob(deployer)];
+  const jobs = [
+    lockSweepJob(deps),
+    deploySweepJob(deployer),
+    reviewThreadFlushJob(deps),
+    reviewNudgeJob(deps),
+    reviewReconcileJob(deps, (pr) => refreshRoot(deps, pr)),
+  ];
   let running: { stop(): Promise<void> } | undefined;
 
   return {

@@ -98,6 +98,29 @@ export class GitHub {
     const [owner, name] = repo.split('/');
     await this.octokit.actions.createWorkflowDispatch({ owner, repo: name, workflow_id: workflow, ref, inputs });
   }
+
+  async pullRequest(repo: string, number: number) {
+    const [owner, name] = repo.split('/');
+    const { data } = await this.octokit.pulls.get({ owner, repo: name, pull_number: number });
+    return data;
+  }
+
+  /** Asks these people to review; GitHub notifies them and sends a `review_requested` webhook for each. */
+  async requestReviewers(repo: string, number: number, logins: string[]): Promise<void> {
+    const [owner, name] = repo.split('/');
+    await this.octokit.pulls.requestReviewers({ owner, repo: name, pull_number: number, reviewers: logins });
+  }
+
+  async reactToComment(repo: string, commentId: number, content: 'eyes' | '+1'): Promise<void> {
+    const [owner, name] = repo.split('/');
+    await this.octokit.reactions.createForIssueComment({ owner, repo: name, comment_id: commentId, content });
+  }
+
+  /** The logins of a team's members (needs the read:org permission). */
+  async teamMembers(org: string, teamSlug: string): Promise<string[]> {
+    const members = await this.octokit.paginate(this.octokit.teams.listMembersInOrg, { org, team_slug: teamSlug, per_page: 100 });
+    return members.map((member) => member.login);
+  }
 }
 
 function checkRunState(run: { status: string | null; conclusion: string | null }): CiCheck['state'] {

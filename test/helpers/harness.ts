@@ -7,6 +7,7 @@ import { FakeSlackApi } from '../../src/fakes/slack-api.ts';
 import { GitHubSender } from '../../src/fakes/github-sender.ts';
 import { SlackSender } from '../../src/fakes/slack-client.ts';
 import { createLogger } from '../../src/log.ts';
+import type { ReviewWebhookOptions } from '../../src/github/handlers/reviews.ts';
 import type { PosterOptions } from '../../src/slack/poster.ts';
 import type { StoreBackend, TestDatabase } from './stores.ts';
 
@@ -77,6 +78,7 @@ export async function startHarness(options: {
   commandTimeoutMs?: number;
   /** Where deploy receivers call back; 'self' for the harness's own address. */
   publicUrl?: string;
+  reviews?: ReviewWebhookOptions;
 }): Promise<Harness> {
   const db = options.db ?? (await options.backend.open());
   const config = parseConfig(options.configYaml ?? FIXTURE_CONFIG, 'tugboat.yml');
@@ -96,6 +98,8 @@ export async function startHarness(options: {
     log,
     now: clock.now,
     poster: { minIntervalMs: 0, ...options.poster },
+    // Review replies fold bursts over a short window; tests need not wait the production 1.5 s.
+    reviews: { foldMs: 20, ...options.reviews },
   });
   const port = await tugboat.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;

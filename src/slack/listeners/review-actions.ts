@@ -1,0 +1,44 @@
+import { acknowledge } from './acknowledge.ts';
+import type { App, BlockButtonAction, RespondFn, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { Deps } from '../../deps.ts';
+import { snoozeEnd, snoozeNudge, type NudgeTarget } from '../../reviews/nudges.ts';
+import { slackUserFor } from '../../reviews/people.ts';
+import { slackTimeZone } from '../../reviews/recipients.ts';
+import type { SlackMessage } from '../render/format.ts';
+import { SNOOZE_ACTION, nothingToSnooze, notYourNudge, snoozeChoiceOf, snoozeConfirmation, snoozedNudge } from '../render/nudges.ts';
+
+type Click = Pick<SlackActionMiddlewareArgs<BlockButtonAction>, 'body' | 'action' | 'respond'>;
+
+const ephemeral = (respond: RespondFn, message: SlackMessage) =>
+  respond({ response_type: 'ephemeral', replace_original: false, text: message.text });
+
+/** The Snooze buttons of a review nudge. */
+export function registerReviewActions(app: App, deps: Deps): void {
+  app.action<BlockButtonAction>({ type: 'block_actions', action_id: SNOOZE_ACTION }, async ({ ack, body, action, respond }) => {
+    await acknowledge(ack);
+    await snoozeClicked(deps, { body, action, respond });
+  });
+}
+
+/** Only the person nudged may snooze; the nudge's buttons then give way to "Snoozed until …". */
+export async function snoozeClicked(deps: Deps, { body, action, respond }: Click): Promise<void> {
+  const choice = snoozeChoiceOf(action.action_id);
+  if (!choice) return;
+  const target = JSON.parse(action.value ?? '{}') as NudgeTarget;
+  if ((await slackUserFor(deps, target.login)) !== body.user.id) {
+    await ephemeral(respond, notYourNudge(target));
+    return;
+  }
+  const zone = (await slackTimeZone(deps, body.user.id)) ?? deps.config().timezone;
+  const until = snoozeEnd(choice, deps.now(), zone, deps.config().reviews);
+  if (!(await snoozeNudge(deps.store, target, until))) {
+    await ephemeral(respond, nothingToSnooze(target));
+    return;
+  }
+  const channel = body.channel?.id ?? body.container.channel_id;
+  if (!body.message || !channel) {
+    await ephemeral(respond, snoozeConfirmation(until));
+    return;
+  }
+  await deps.slack.update({ channel, ts: body.message.ts, ...snoozedNudge(body.message.text ?? '', until, body.user.id) });
+}

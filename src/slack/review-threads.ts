@@ -1,0 +1,106 @@
+import type { Deps } from '../deps.ts';
+import { resolveMentions } from '../reviews/mentions.ts';
+import { addNotes, claimMarks, claimNotes, foldNotes, pingedIn, threadsWithNotesBefore, type ThreadNote } from '../reviews/notes.ts';
+import { claimRoot, getPullRequest, setThreadTs, type PullRequestKey, type TrackedPullRequest } from '../reviews/pull-requests.ts';
+import { listReviewers } from '../reviews/reviewers.ts';
+import { reviewReply, reviewRoot } from './render/reviews.ts';
+import type { SlackMessage } from './render/format.ts';
+
+/** How long a process waits for the rest of a burst (ten review requests, fifty pushes) before posting it as one reply. */
+const DEFAULT_FOLD_MS = 1500;
+/** A root claimed this long ago and still not posted was claimed by a process that died. */
+const ROOT_CLAIM_TTL_MS = 60_000;
+/** Notes this old were written by a process that died before flushing them. */
+const ORPHANED_NOTE_MS = 15_000;
+/** How many fold windows a process waits for another one to post the root before leaving its notes to the periodic flush. */
+const ROOT_WAIT_WINDOWS = 3;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The mark of a thread whose readers were told how `/tugboat link` makes a login mentionable. */
+const HINT = 'hint:';
+
+/**
+ * The threads of pull requests, as this process sees them: what is told is written down as
+ * pending notes, and after the fold window every pending note of that pull request (from
+ * this process or another) is posted as one reply, with the root updated once.
+ */
+export class ReviewThreads {
+  readonly #due = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly foldMs = DEFAULT_FOLD_MS,
+  ) {}
+
+  /** Resolves once the notes are posted (or left for the periodic flush). */
+  async tell(key: PullRequestKey, notes: ThreadNote[]): Promise<void> {
+    if (notes.length === 0) return;
+    await addNotes(this.deps.store, key, notes, this.deps.now());
+    const id = `${key.repo}#${key.number}`;
+    let due = this.#due.get(id);
+    if (!due) {
+      due = sleep(this.foldMs).then(() => {
+        this.#due.delete(id);
+        return this.#flush(key);
+      });
+      this.#due.set(id, due);
+    }
+    await due;
+  }
+
+  async #flush(key: PullRequestKey): Promise<void> {
+    for (let window = 1; !(await flushThread(this.deps, key)) && window < ROOT_WAIT_WINDOWS; window++) await sleep(this.foldMs);
+  }
+}
+
+/**
+ * Posts a pull request's pending notes as one reply, after posting its root if nobody has.
+ * False when another process is posting the root right now: replies wait for it.
+ */
+export async function flushThread(deps: Deps, key: PullRequestKey): Promise<boolean> {
+  const pr = await getPullRequest(deps.store, key);
+  if (!pr) return true;
+  const root: { ts: string; text?: string } | undefined = pr.threadTs ? { ts: pr.threadTs } : await postRoot(deps, pr);
+  if (!root) return false;
+  const claimed = await claimNotes(deps.store, key);
+  if (claimed.length === 0 && pr.threadTs) return true;
+  // Read again: the claimed notes were written after the changes they report.
+  const current = (await getPullRequest(deps.store, key)) ?? pr;
+  const reviewers = await listReviewers(deps.store, key);
+  const notes = foldNotes(claimed);
+  const mentions = await resolveMentions(deps, [current.author, ...reviewers.map((r) => r.reviewer), ...notes.flatMap(pingedIn)]);
+  const updated = reviewRoot(current, reviewers, mentions.of);
+  if (updated.text !== root.text) await updateRoot(deps, current.channel, root.ts, updated);
+  const hints = await claimMarks(deps.store, key, mentions.unmapped.map((login) => HINT + login), deps.now());
+  const reply = reviewReply(notes, hints.map((mark) => mark.slice(HINT.length)), mentions.of);
+  if (reply) await deps.slack.post({ channel: current.channel, thread_ts: root.ts, ...reply, unfurl_links: false });
+  return true;
+}
+
+async function postRoot(deps: Deps, pr: TrackedPullRequest): Promise<{ ts: string; text: string } | undefined> {
+  if (!(await claimRoot(deps.store, pr, deps.now(), ROOT_CLAIM_TTL_MS))) return undefined;
+  const reviewers = await listReviewers(deps.store, pr);
+  const mentions = await resolveMentions(deps, [pr.author, ...reviewers.map((r) => r.reviewer)]);
+  const message = reviewRoot(pr, reviewers, mentions.of);
+  const posted = await deps.slack.post({ channel: pr.channel, ...message, unfurl_links: false });
+  await setThreadTs(deps.store, pr, posted.ts!);
+  return { ts: posted.ts!, text: message.text };
+}
+
+/** A root that cannot be updated (deleted, say) must not keep the replies from being posted. */
+async function updateRoot(deps: Deps, channel: string, ts: string, message: SlackMessage): Promise<void> {
+  await deps.slack.update({ channel, ts, ...message }).catch((error) => deps.log.warn({ err: error, channel, ts }, 'could not update a review thread root'));
+}
+
+/** For a periodic job: posts the notes of processes that died before flushing them. */
+export async function flushOrphanedNotes(deps: Deps): Promise<void> {
+  for (const key of await threadsWithNotesBefore(deps.store, new Date(deps.now().getTime() - ORPHANED_NOTE_MS))) {
+    await flushThread(deps, key).catch((error) => deps.log.error({ err: error, ...key }, 'could not flush a review thread'));
+  }
+}
+
+/** Updates a pull request's root quietly (after the hourly reconcile repaired its rows). */
+export async function refreshRoot(deps: Deps, key: PullRequestKey): Promise<void> {
+  await addNotes(deps.store, key, [{ kind: 'refresh' }], deps.now());
+  await flushThread(deps, key);
+}
