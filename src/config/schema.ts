@@ -2,6 +2,7 @@ import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { DurationError, parseDuration } from './duration.ts';
 import { describeValue, listWithOr, suggest } from './wording.ts';
+import { cronForInterval } from '../jobs/cron-interval.ts';
 
 // The shape of tugboat.yml. Keys keep the file's snake_case names; durations become milliseconds.
 
@@ -93,23 +94,83 @@ const smokeExpectSchema = z.strictObject({
   json: z.unknown().optional(),
 });
 
+const httpMethod = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const smokeHeaders = z.record(z.string(), z.string());
+const smokeBody = z.union([z.string(), z.record(z.string(), z.unknown())], { error: expected('a string or a map') });
+const captureName = matching(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name like item_id');
+
+/**
+ * One request of a multi-step check. `capture` names values of its JSON response by dotted path
+ * (as in `expect.json`), e.g. `{ item_id: "data.id" }`; a later step uses them as `${captured.item_id}`
+ * in its url (URL-encoded), headers or body (a body value that is only the reference keeps the
+ * captured JSON type). A step's method defaults to GET, its expect to the check's; the check's
+ * headers are sent with every step, under the step's own.
+ */
+const smokeStepSchema = z.strictObject({
+  name: nonEmptyString.optional(),
+  url: httpUrl,
+  method: httpMethod.optional(),
+  headers: smokeHeaders.optional(),
+  body: smokeBody.optional(),
+  expect: smokeExpectSchema.optional(),
+  capture: z.record(captureName, nonEmptyString).optional(),
+});
+
+type SmokeStep = z.output<typeof smokeStepSchema>;
+
+const CAPTURED_REFERENCE = /\$\{captured\.([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Each `${captured.name}` must be captured by an earlier step: a typo would otherwise fail only when the check runs. */
+function uncapturedReferences(steps: SmokeStep[]): Array<{ index: number; message: string }> {
+  const captured = new Set<string>();
+  const problems: Array<{ index: number; message: string }> = [];
+  steps.forEach((step, index) => {
+    const text = JSON.stringify([step.url, step.headers, step.body]);
+    for (const [reference, name] of text.matchAll(CAPTURED_REFERENCE)) {
+      if (!captured.has(name)) problems.push({ index, message: `uses ${reference}, but no earlier step captures ${name}` });
+    }
+    for (const name of Object.keys(step.capture ?? {})) captured.add(name);
+  });
+  return problems;
+}
+
 const smokeCheckSchema = z
   .strictObject({
     name: nonEmptyString,
     url: httpUrl.optional(),
-    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
-    headers: z.record(z.string(), z.string()).optional(),
-    body: z.union([z.string(), z.record(z.string(), z.unknown())], { error: expected('a string or a map') }).optional(),
+    method: httpMethod.default('GET'),
+    headers: smokeHeaders.optional(),
+    body: smokeBody.optional(),
     expect: smokeExpectSchema.prefault({}),
     every: duration.prefault('1m'),
+    // Bounds the whole check: every step of a multi-step check together.
     timeout: duration.prefault('5s'),
-    // Multi-step checks are loosely typed until the feature that runs them defines their shape.
-    steps: z.array(z.record(z.string(), z.unknown())).optional(),
+    steps: z.array(smokeStepSchema).min(1).optional(),
   })
   .refine((check) => check.url !== undefined || check.steps !== undefined, {
     error: 'is required (or give steps)',
     path: ['url'],
+  })
+  .refine((check) => check.steps === undefined || (check.url === undefined && check.body === undefined), {
+    error: 'give either url (and body) or steps, not both: each step has its own url and body',
+    path: ['steps'],
+  })
+  .check((context) => {
+    for (const { index, message } of uncapturedReferences(context.value.steps ?? [])) {
+      context.issues.push({ code: 'custom', message, input: context.value, path: ['steps', index] });
+    }
   });
+
+/** The check id `service/environment/name` is how results and alerts find a check, so names are unique per environment. */
+const smokeChecksSchema = z.array(smokeCheckSchema).check((context) => {
+  const seen = new Set<string>();
+  context.value.forEach((check, index) => {
+    if (seen.has(check.name)) {
+      context.issues.push({ code: 'custom', message: `repeats the check name ${check.name}`, input: check.name, path: [index, 'name'] });
+    }
+    seen.add(check.name);
+  });
+});
 
 const serviceSchema = z.strictObject({
   repo: githubRepo,
@@ -126,7 +187,7 @@ const serviceSchema = z.strictObject({
       max_age: duration.prefault('14d'),
     })
     .prefault({}),
-  smoke: z.record(z.string(), z.array(smokeCheckSchema)).default({}),
+  smoke: z.record(z.string(), smokeChecksSchema).default({}),
 });
 
 const channelBindingSchema = z
@@ -151,10 +212,19 @@ const weekday = z
   .transform((day) => day.toLowerCase())
   .pipe(z.enum(WEEKDAYS));
 
+const schedulable = (ms: number) => {
+  try {
+    cronForInterval(ms);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const reviewsSchema = z.strictObject({
   nudge_after: duration.prefault('4h'),
   nudge_every: duration.prefault('24h'),
-  sweep_every: duration.prefault('1m'),
+  sweep_every: duration.prefault('1m').refine(schedulable, { error: 'must divide a minute, an hour or a day evenly (like 30s, 1m, 5m or 1h), so it can run on a schedule' }),
   business_hours: businessHours.default('09:00-18:00'),
   business_days: z.array(weekday).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
 });
@@ -164,6 +234,11 @@ const incidentsSchema = z.strictObject({
   passes_before_recovery: z.int().min(1).default(2),
   channel_prefix: matching(/^[a-z0-9][a-z0-9_-]{0,19}$/, 'a short Slack channel name prefix (lowercase letters, digits, - or _) like inc').default('inc'),
   invite: z.array(slackUserId).default([]),
+  // Should always answer: when it fails along with a check, the fault is tugboat's network, not the service.
+  canary: httpUrl.optional(),
+  // Called every minute so an outside watchdog notices when tugboat stops.
+  heartbeat_url: httpUrl.optional(),
+  result_retention: duration.prefault('7d'),
 });
 
 function atLeastOne(what: string) {

@@ -92,7 +92,7 @@ describe('the shipped tugboat.yml', () => {
       business_hours: '09:00-18:00',
       business_days: ['mon', 'tue', 'wed', 'thu', 'fri'],
     });
-    expect(config.incidents).toEqual({ failures_before_alert: 5, passes_before_recovery: 2, channel_prefix: 'inc', invite: ['U0ONCALL'] });
+    expect(config.incidents).toEqual({ failures_before_alert: 5, passes_before_recovery: 2, channel_prefix: 'inc', invite: ['U0ONCALL'], result_retention: 7 * 24 * 3_600_000 });
   });
 });
 
@@ -124,7 +124,7 @@ describe('defaults', () => {
         business_hours: '09:00-18:00',
         business_days: ['mon', 'tue', 'wed', 'thu', 'fri'],
       },
-      incidents: { failures_before_alert: 5, passes_before_recovery: 2, channel_prefix: 'inc', invite: [] },
+      incidents: { failures_before_alert: 5, passes_before_recovery: 2, channel_prefix: 'inc', invite: [], result_retention: 7 * 24 * 3_600_000 },
     });
   });
 
@@ -217,7 +217,7 @@ describe('errors name the file, the key path and the line', () => {
   it('an unknown key far from any other, listing the keys that are allowed', () => {
     const lines = [...MINIMAL, 'incidents:', '  pager: true'];
     expect(configError(lines).message).toBe(
-      'tugboat.yml: incidents.pager (line 10): unknown key; expected one of failures_before_alert, passes_before_recovery, channel_prefix or invite',
+      'tugboat.yml: incidents.pager (line 10): unknown key; expected one of failures_before_alert, passes_before_recovery, channel_prefix, invite, canary, heartbeat_url or result_retention',
     );
   });
 
@@ -487,5 +487,21 @@ describe('cross-references', () => {
   it('service names that differ only in case', () => {
     const lines = [...MINIMAL, '  API:', '    repo: acme/api2', '    environments: [staging]', deploy];
     expect(configError(lines).message).toBe('tugboat.yml: services.API (line 9): clashes with service api (names are matched ignoring case)');
+  });
+});
+
+describe('reviews.sweep_every', () => {
+  it('must be an interval a schedule can keep evenly', () => {
+    const yaml = [
+      'environments:',
+      '  staging: { channel: C0STAGING }',
+      'services:',
+      '  api: { repo: acme/api, environments: [staging], deploy: { via: github-deployment } }',
+      'reviews:',
+      '  sweep_every: 45s',
+      '',
+    ].join('\n');
+    expect(() => parseConfig(yaml, 'tugboat.yml')).toThrow(/reviews\.sweep_every \(line 6\): must divide a minute, an hour or a day evenly/);
+    expect(parseConfig(yaml.replace('45s', '30s'), 'tugboat.yml').reviews.sweep_every).toBe(30_000);
   });
 });

@@ -1,57 +1,31 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SmokeCheck } from '../../src/config/index.ts';
 import { runCheck } from '../../src/smoke/index.ts';
+import { startTestServer, type Route, type TestServer } from './helpers.ts';
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-type Route = (req: IncomingMessage, res: ServerResponse) => void;
-
-let server: Server;
+let server: TestServer;
 let origin: string;
 let agent: Agent;
-const routes = new Map<string, Route>();
-const seen: Seen[] = [];
+let routes: Map<string, Route>;
+let seen: TestServer['seen'];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      const route = routes.get(new URL(req.url ?? '/', 'http://x').pathname);
-      if (route) route(req, res);
-      else res.writeHead(404).end('no such route');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startTestServer();
+  ({ origin, routes, seen } = server);
   agent = new Agent();
 });
 
-afterEach(() => {
-  routes.clear();
-  seen.length = 0;
-});
+afterEach(() => server.reset());
 
 afterAll(async () => {
   await agent.close();
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
 });
 
-function answer(path: string, status: number, body = '', delayMs = 0, headers: Record<string, string> = {}): void {
-  routes.set(path, (_req, res) => {
-    setTimeout(() => res.writeHead(status, headers).end(body), delayMs);
-  });
-}
+const answer: TestServer['answer'] = (...args) => server.answer(...args);
 
 function check(fields: Partial<SmokeCheck> & { url?: string }): SmokeCheck {
   return { name: 'health', method: 'GET', expect: {}, every: 60_000, timeout: 5_000, ...fields };
@@ -259,11 +233,5 @@ describe('runCheck', () => {
         error: 'body is not valid JSON',
       });
     });
-  });
-
-  it('does not run multi-step checks yet, and says so', async () => {
-    const result = await run(check({ steps: [{ url: `${origin}/login`, method: 'POST' }] }));
-    expect(result).toMatchObject({ ok: false, error: 'multi-step checks (steps) are not supported yet; give the check a url' });
-    expect(seen).toEqual([]);
   });
 });

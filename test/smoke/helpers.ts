@@ -1,0 +1,118 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { stringify } from 'yaml';
+import { parseConfig, type Config } from '../../src/config/index.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
+
+export interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+  /** `performance.now()` when the request arrived. */
+  at: number;
+}
+
+export type Route = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A real HTTP server on loopback whose answers tests set, and that remembers what it was asked. */
+export interface TestServer {
+  origin: string;
+  seen: Seen[];
+  routes: Map<string, Route>;
+  /** The most requests it was answering at once. */
+  maxInFlight: number;
+  answer(path: string, status: number, body?: string, delayMs?: number, headers?: Record<string, string>): void;
+  /** Forgets routes and requests. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(): Promise<TestServer> {
+  let inFlight = 0;
+  const server = createServer((req, res) => {
+    inFlight++;
+    state.maxInFlight = Math.max(state.maxInFlight, inFlight);
+    res.on('close', () => inFlight--);
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      state.seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: performance.now(),
+      });
+      const route = state.routes.get(new URL(req.url ?? '/', 'http://x').pathname);
+      if (route) route(req, res);
+      else res.writeHead(404).end('no such route');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const state: TestServer = {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen: [],
+    routes: new Map(),
+    maxInFlight: 0,
+    answer(path, status, body = '', delayMs = 0, headers = {}) {
+      state.routes.set(path, (_req, res) => {
+        setTimeout(() => res.writeHead(status, headers).end(body), delayMs);
+      });
+    },
+    reset() {
+      state.routes.clear();
+      state.seen.length = 0;
+      state.maxInFlight = 0;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return state;
+}
+
+/** A port nothing listens on: connections to it are refused. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A settable clock, starting on a whole hour so that ticks of whole seconds and minutes start with it. */
+export class TestClock {
+  constructor(public current = new Date('2026-11-20T15:00:00Z')) {}
+  now = () => new Date(this.current);
+  advance(ms: number): Date {
+    this.current = new Date(this.current.getTime() + ms);
+    return this.now();
+  }
+}
+
+export class LogCapture extends Writable {
+  readonly lines: Array<Record<string, unknown>> = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void) {
+    this.lines.push(...chunk.toString().split('\n').filter(Boolean).map((line) => JSON.parse(line)));
+    done();
+  }
+}
+
+export function testLogger(capture = new LogCapture()): Logger {
+  return createLogger({ level: 'info', destination: capture });
+}
+
+/** A valid config whose service `api` deploys to staging, with these smoke checks and incidents settings. */
+export function smokeConfig(checks: Array<Record<string, unknown>>, incidents: Record<string, unknown> = {}): Config {
+  const document = {
+    environments: { staging: { channel: 'C0STAGING' } },
+    services: {
+      api: { repo: 'acme/api', environments: ['staging'], deploy: { via: 'github-deployment' }, smoke: { staging: checks } },
+    },
+    incidents,
+  };
+  return parseConfig(stringify(document), 'tugboat.yml');
+}
