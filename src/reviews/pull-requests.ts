@@ -21,17 +21,10 @@ export interface PullRequestSnapshot {
   openedAt: Date;
 }
 
-export interface TrackedPullRequest extends PullRequestKey {
+export interface TrackedPullRequest extends PullRequestKey, Omit<PullRequestSnapshot, 'openedAt'> {
   service: string;
   channel: string;
   threadTs: string | null;
-  title: string;
-  url: string;
-  author: string;
-  state: PullRequestState;
-  additions: number;
-  deletions: number;
-  headSha: string | null;
 }
 
 interface PullRequestRow {
