@@ -82,7 +82,6 @@ export class SlackPoster {
     for (let attempt = 0; ; attempt++) {
       const wait = (this.#lastCallAt.get(channel) ?? 0) + this.options.minIntervalMs - Date.now();
       if (wait > 0) await sleep(wait);
-      this.#lastCallAt.set(channel, Date.now());
       try {
         const result = await fn();
         this.deps.metrics.slackCalls.inc({ method, outcome: 'ok' });
@@ -96,6 +95,9 @@ export class SlackPoster {
         }
         this.deps.metrics.slackCalls.inc({ method, outcome: 'error' });
         throw error;
+      } finally {
+        // Spaced from when Slack answered, so network jitter cannot bring two calls closer at Slack's end.
+        this.#lastCallAt.set(channel, Date.now());
       }
     }
   }
