@@ -17,6 +17,7 @@ import { FakeGitHubApi } from '../src/fakes/github-api.ts';
 import { githubSignature, githubWebhookHeaders, slackSignature } from '../src/fakes/signing.ts';
 import { webhookExample } from '../src/fakes/webhook-examples.ts';
 import { freePort } from '../src/fakes/http.ts';
+import { benchReviews, reviewChannel, reviewReport, REVIEW_CHANNELS, REVIEW_PEOPLE_YAML } from './reviews.ts';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRETS = { botToken: 'xoxb-bench', signingSecret: 'bench-signing-secret', webhookSecret: 'bench-webhook-secret' };
@@ -32,7 +33,8 @@ ${Array.from({ length: PARALLEL_DEPLOYS }, (_, i) => `  env${i}: { channel: C0EN
 services:
   api: { repo: acme/api, environments: [staging, production], deploy: { via: github-deployment } }
   web: { repo: acme/web, environments: [staging, production], deploy: { via: github-deployment } }
-${Array.from({ length: PARALLEL_DEPLOYS }, (_, i) => `  svc${i}: { repo: acme/svc${i}, environments: [env${i}], deploy: { via: github-deployment } }`).join('\n')}
+${Array.from({ length: PARALLEL_DEPLOYS }, (_, i) => `  svc${i}: { repo: acme/svc${i}, environments: [env${i}], deploy: { via: github-deployment }${i < REVIEW_CHANNELS ? `, review_channel: ${reviewChannel(i)}` : ''} }`).join('\n')}
+${REVIEW_PEOPLE_YAML}
 `;
 
 async function withSchema<T>(fn: (url: string) => Promise<T>): Promise<T> {
@@ -283,6 +285,8 @@ async function main() {
       console.log(`\n/deploy (rounds of ${PARALLEL_DEPLOYS} simultaneous deploys of different services, GitHub fake answering at once; ${deploys.samples} measured)`);
       console.log(`  acknowledged: p50 ${deploys.ackP50} ms   p99 ${deploys.ackP99} ms   (goal: p99 under 100 ms -> ${deploys.ackP99 < 100 ? 'met' : 'NOT met'})`);
       console.log(`  /deploy to GitHub deployment created: p50 ${deploys.createdP50} ms   p99 ${deploys.createdP99} ms`);
+
+      for (const line of reviewReport(await benchReviews({ appUrl: app.url, webhookSecret: SECRETS.webhookSecret, slackApi, githubApi }))) console.log(line);
     } finally {
       await Promise.all(children.filter((c) => c.exitCode === null).map(stop));
       await slackApi.close();

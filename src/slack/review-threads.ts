@@ -8,8 +8,8 @@ import type { SlackMessage } from './render/format.ts';
 
 /** How long a process waits for the rest of a burst (ten review requests, fifty pushes) before posting it as one reply. */
 const DEFAULT_FOLD_MS = 1500;
-/** A root claimed this long ago and still not posted was claimed by a process that died. */
-const ROOT_CLAIM_TTL_MS = 60_000;
+/** A root claimed this long ago and still not posted was claimed by a process that died (a busy channel can hold a post back for minutes). */
+const ROOT_CLAIM_TTL_MS = 10 * 60_000;
 /** Notes this old were written by a process that died before flushing them. */
 const ORPHANED_NOTE_MS = 15_000;
 /** How many fold windows a process waits for another one to post the root before leaving its notes to the periodic flush. */

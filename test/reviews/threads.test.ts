@@ -181,7 +181,7 @@ for (const backend of storeBackends) {
       await flushOrphanedNotes(h.tugboat.deps);
       expect(h.slackApi.callsTo('chat.postMessage')).toEqual([]);
 
-      h.clock.advance(60_000);
+      h.clock.advance(10 * 60_000);
       await flushOrphanedNotes(h.tugboat.deps);
       expect(roots(h)).toHaveLength(1);
       expect(replies(h)).toEqual([':eyes: *octocat* asked <@U0BOB> for a review.']);
