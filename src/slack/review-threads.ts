@@ -69,11 +69,12 @@ export async function flushThread(deps: Deps, key: PullRequestKey): Promise<bool
   const reviewers = await listReviewers(deps.store, key);
   const notes = foldNotes(claimed);
   const mentions = await resolveMentions(deps, [current.author, ...reviewers.map((r) => r.reviewer), ...notes.flatMap(pingedIn)]);
-  const updated = reviewRoot(current, reviewers, mentions.of);
-  if (updated.text !== root.text) await updateRoot(deps, current.channel, root.ts, updated);
   const hints = await claimMarks(deps.store, key, mentions.unmapped.map((login) => HINT + login), deps.now());
   const reply = reviewReply(notes, hints.map((mark) => mark.slice(HINT.length)), mentions.of);
+  // The ping first: the root's edit shares the channel's one-a-second queue and can wait.
   if (reply) await deps.slack.post({ channel: current.channel, thread_ts: root.ts, ...reply, unfurl_links: false });
+  const updated = reviewRoot(current, reviewers, mentions.of);
+  if (updated.text !== root.text) await updateRoot(deps, current.channel, root.ts, updated);
   return true;
 }
 
