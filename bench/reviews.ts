@@ -417,7 +417,7 @@ export function reviewReport(result: Awaited<ReturnType<typeof benchReviews>>): 
     `\nReview ping latency (signed pull_request.review_requested -> the Slack reply pinging that reviewer; app in its own process, real PostgreSQL;`,
     `  ${latency.n} measured over ${latency.prs} PRs in ${REVIEW_CHANNELS} review channels at once, one request in flight per channel, so each finds its channel's queue idle)`,
     `  p50 ${latency.p50} ms   p99 ${latency.p99} ms   (new thread: p50 ${latency.newThread.p50} / p99 ${latency.newThread.p99} ms, n=${latency.newThread.n}; existing thread: p50 ${latency.existingThread.p50} / p99 ${latency.existingThread.p99} ms, n=${latency.existingThread.n})`,
-    `  by design this includes the ${(FOLD_MS / 1000).toFixed(1)} s fold window (webhook -> root post or root update: p50 ${latency.firstCallP50} ms) and the channel's 1 s spacing before the reply`,
+    `  by design this includes the ${(FOLD_MS / 1000).toFixed(1)} s fold window (webhook -> root post or root update: p50 ${latency.firstCallP50} ms); a new thread also waits the channel's 1 s spacing between root and reply`,
     `\nReview event stream (${stream.events} signed events: ${stream.mix.review_requested} review_requested, ${stream.mix.review} pull_request_review submitted, ${stream.mix.comment} "ready for review @x" comments;`,
     `  ${stream.prs} PRs in ${REVIEW_CHANNELS} channels, ${STREAM_WAVE_PRS} PRs interleaved at a time, ${STREAM_CONNECTIONS} connections, as fast as the app accepts)`,
     `  accepted: ${stream.events - stream.refused} in ${stream.acceptSeconds.toFixed(2)} s = ${Math.round(stream.perSecond)} events/s   non-202 ${stream.refused}`,
