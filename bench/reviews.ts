@@ -11,7 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { FakeGitHubApi } from '../src/fakes/github-api.ts';
 import type { FakeSlackApi, SlackCall } from '../src/fakes/slack-api.ts';
 import { githubWebhookHeaders } from '../src/fakes/signing.ts';
-import { webhookExample } from '../src/fakes/webhook-examples.ts';
+import { commentPayload, pullRequestPayload, reviewPayload } from '../src/fakes/review-payloads.ts';
 
 /** The app's fold window: DEFAULT_FOLD_MS in src/slack/review-threads.ts (main.ts keeps the default). */
 export const FOLD_MS = 1500;
@@ -45,89 +45,20 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 };
 
-// --- payloads: real examples from @octokit/webhooks-examples, patched as test/helpers/reviews.ts does ---
-
-interface Login {
-  login: string;
-}
-interface PayloadShape {
-  repository: { full_name: string; name: string; owner: Login };
-  sender: Login;
-}
-interface PullRequestShape extends PayloadShape {
-  number: number;
-  pull_request: { number: number; html_url: string; title: string; user: Login; draft: boolean; merged: boolean; state: string; requested_reviewers: Login[]; requested_teams: unknown[] };
-  requested_reviewer?: Login;
-}
-interface ReviewShape extends PayloadShape {
-  pull_request: { number: number; html_url: string; user: Login };
-  review: { id: number; user: Login; state: string; html_url: string };
-}
-interface CommentShape extends PayloadShape {
-  issue: { number: number; html_url: string; pull_request?: unknown };
-  comment: { id: number; body: string; user: Login; html_url: string };
-}
-
-let senderTemplate: Login | undefined;
-const user = (login: string): Login => ({ ...(senderTemplate ??= webhookExample('pull_request', 'opened').sender), login });
-const htmlUrl = (repo: string, number: number) => `https://github.com/${repo}/pull/${number}`;
-
-function patchRepository(payload: PayloadShape, repo: string) {
-  const [owner, name] = repo.split('/');
-  payload.repository.full_name = repo;
-  payload.repository.name = name;
-  payload.repository.owner.login = owner;
-}
-
 interface Pr {
   service: number;
   number: number;
 }
 const prId = (pr: Pr) => `${repoOf(pr.service)}#${pr.number}`;
 
-function reviewRequestedPayload(pr: Pr, requested: string[], newReviewer: string) {
-  const repo = repoOf(pr.service);
-  const payload = webhookExample('pull_request', 'review_requested') as unknown as PullRequestShape;
-  patchRepository(payload, repo);
-  payload.number = pr.number;
-  Object.assign(payload.pull_request, { number: pr.number, html_url: htmlUrl(repo, pr.number), title: `Change ${pr.number}`, draft: false, merged: false, state: 'open' });
-  payload.pull_request.user.login = author(pr.service);
-  payload.pull_request.requested_reviewers = requested.map(user);
-  payload.pull_request.requested_teams = [];
-  payload.sender = user(author(pr.service));
-  payload.requested_reviewer = user(newReviewer);
-  return payload;
-}
+const reviewRequestedPayload = (pr: Pr, requested: string[], newReviewer: string) =>
+  pullRequestPayload('review_requested', { number: pr.number, repo: repoOf(pr.service), author: author(pr.service), reviewers: requested }, { reviewer: newReviewer });
 
-function reviewSubmittedPayload(pr: Pr, by: string, state: 'approved' | 'changes_requested' | 'commented', id: number) {
-  const repo = repoOf(pr.service);
-  const payload = webhookExample('pull_request_review', 'submitted') as unknown as ReviewShape;
-  patchRepository(payload, repo);
-  payload.pull_request.number = pr.number;
-  payload.pull_request.html_url = htmlUrl(repo, pr.number);
-  payload.pull_request.user.login = author(pr.service);
-  payload.review.id = id;
-  payload.review.user.login = by;
-  payload.review.state = state;
-  payload.review.html_url = `${htmlUrl(repo, pr.number)}#pullrequestreview-${id}`;
-  payload.sender = user(by);
-  return payload;
-}
+const reviewSubmittedPayload = (pr: Pr, by: string, state: 'approved' | 'changes_requested' | 'commented', id: number) =>
+  reviewPayload({ number: pr.number, repo: repoOf(pr.service), author: author(pr.service), reviewer: by, state, id });
 
-function readyCommentPayload(pr: Pr, asked: string, id: number) {
-  const repo = repoOf(pr.service);
-  const payload = webhookExample('issue_comment', 'created') as unknown as CommentShape;
-  patchRepository(payload, repo);
-  payload.issue.number = pr.number;
-  payload.issue.html_url = htmlUrl(repo, pr.number);
-  payload.issue.pull_request = { url: `https://api.github.com/repos/${repo}/pulls/${pr.number}`, html_url: htmlUrl(repo, pr.number), diff_url: null, patch_url: null };
-  payload.comment.id = id;
-  payload.comment.body = `Thanks for the notes. ready for review @${asked}`;
-  payload.comment.user.login = author(pr.service);
-  payload.comment.html_url = `${htmlUrl(repo, pr.number)}#issuecomment-${id}`;
-  payload.sender = user(author(pr.service));
-  return payload;
-}
+const readyCommentPayload = (pr: Pr, asked: string, id: number) =>
+  commentPayload({ number: pr.number, repo: repoOf(pr.service), by: author(pr.service), body: `Thanks for the notes. ready for review @${asked}`, id });
 
 async function deliver(appUrl: string, secret: string, event: string, body: string): Promise<number> {
   const response = await fetch(`${appUrl}/github/webhooks`, {
