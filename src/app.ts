@@ -21,7 +21,7 @@ import { createHttpServer } from './http/server.ts';
 import { InFlight } from './in-flight.ts';
 import { lockSweepJob } from './jobs/locks.ts';
 import { startJobs, type Job } from './jobs/scheduler.ts';
-import { listLocks } from './locks/index.ts';
+import { countLiveLocks } from './locks/index.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { createBolt, registerListeners } from './slack/bolt.ts';
@@ -68,7 +68,7 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 30 * 60_000;
 export function createTugboat(options: TugboatOptions): Tugboat {
   let config = options.config;
   const { store, log } = options;
-  const metrics = createMetrics({ locksHeld: async () => (await listLocks(store, deps.now())).length });
+  const metrics = createMetrics({ locksHeld: () => countLiveLocks(store, deps.now()) });
   const { app, receiver, client } = createBolt(options.slack, log);
   const now = options.now ?? (() => new Date());
   const slack = new SlackPoster(client, { log, metrics }, { ...DEFAULT_POSTER_OPTIONS, ...options.poster });

@@ -9,10 +9,6 @@ export class InFlight {
     return work;
   }
 
-  get size(): number {
-    return this.#pending.size;
-  }
-
   /** Resolves when all tracked work has settled, or after `timeoutMs`, whichever is first. */
   async drain(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;

@@ -1,5 +1,6 @@
 export {
   acquireLock,
+  countLiveLocks,
   extendLock,
   findBlockingLock,
   listLocks,

@@ -161,6 +161,11 @@ export async function listLocks(db: Queryable, now: Date): Promise<Lock[]> {
   return rows.map(toLock);
 }
 
+export async function countLiveLocks(db: Queryable, now: Date): Promise<number> {
+  const [{ count }] = await db.query<{ count: number }>('select count(*)::int as count from locks where released_at is null and expires_at > $1', [now]);
+  return count;
+}
+
 /** The live lock held by someone other than `actor` that covers a service in an environment, if any. */
 export async function findBlockingLock(
   db: Queryable,

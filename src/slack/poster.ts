@@ -1,6 +1,5 @@
 import {
   ErrorCode,
-  type ChatPostEphemeralArguments,
   type ChatPostMessageArguments,
   type ChatUpdateArguments,
   type WebAPIRateLimitedError,
@@ -46,10 +45,6 @@ export class SlackPoster {
 
   update(args: ChatUpdateArguments) {
     return this.call(args.channel, 'chat.update', () => this.client.chat.update(args));
-  }
-
-  postEphemeral(args: ChatPostEphemeralArguments) {
-    return this.call(args.channel, 'chat.postEphemeral', () => this.client.chat.postEphemeral(args));
   }
 
   /** Posts to several channels (each once); returns, rather than throws, the channels it could not post to. */

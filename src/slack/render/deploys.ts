@@ -111,7 +111,7 @@ export function blockerSentence(blocker: Blocker, request: { service: string; en
       const name = first.url ? `<${first.url}|${first.name}>` : first.name;
       const more = rest.length ? ` (and ${rest.length} more)` : '';
       const state = first.state === 'pending' ? 'is still running' : 'failed';
-      return `CI is not green: ${name} ${state}${more}. Fix it or wait for it${'; an admin can override with `--force`'}.`;
+      return `CI is not green: ${name} ${state}${more}. Fix it or wait for it; an admin can override with \`--force\`.`;
     }
     case 'bad-sha':
       return `\`${short(blocker.bad.sha)}\` was rolled back from (#${blocker.bad.deployId}) ${relative(blocker.bad.markedAt, now)}. Deploy it again only if you are sure.`;
