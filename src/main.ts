@@ -1,39 +1,42 @@
 import path from 'node:path';
-import { createTugboat } from './app.ts';
+import { pathToFileURL } from 'node:url';
+import { createTugboat, type Tugboat } from './app.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { EnvError, readEnv, type Env } from './env.ts';
 import { createLogger, type Logger } from './log.ts';
-import { migrate, openStore } from './store/index.ts';
+import { migrate, openStore, type Store } from './store/index.ts';
 
-function fail(lines: string[]): never {
-  for (const line of lines) process.stderr.write(`tugboat: ${line}\n`);
-  process.exit(1);
+export interface StartOptions {
+  /** The interface to listen on; all of them unless given. */
+  host?: string;
+  /** Where log lines go; stdout unless given. */
+  logDestination?: Parameters<typeof createLogger>[0]['destination'];
 }
 
-function readEnvOrExit(): Env {
-  try {
-    return readEnv();
-  } catch (error) {
-    if (error instanceof EnvError) fail(error.lines);
-    throw error;
-  }
+export interface RunningTugboat {
+  env: Env;
+  tugboat: Tugboat;
+  store: Store;
+  log: Logger;
+  port: number;
+  /** SIGHUP's work: reads the config file again, keeping the previous config if it is broken. */
+  reloadConfig(): void;
+  /** Finishes work in flight, then closes the database. */
+  stop(): Promise<void>;
 }
 
-function loadConfigOrExit(path: string) {
-  try {
-    return loadConfig(path);
-  } catch (error) {
-    if (error instanceof ConfigError) fail([error.message]);
-    throw error;
-  }
-}
-
-async function main() {
-  const env = readEnvOrExit();
-  const config = loadConfigOrExit(env.configPath);
+/**
+ * Starts tugboat from environment variables (DESIGN.md, "Environment variables"): the one start
+ * path, whether the variables come from the process or from the sandbox, which points them at
+ * local fakes of Slack and GitHub. Throws EnvError or ConfigError when it cannot start.
+ */
+export async function startTugboat(vars: NodeJS.ProcessEnv, options: StartOptions = {}): Promise<RunningTugboat> {
+  const env = readEnv(vars);
+  const config = loadConfig(env.configPath);
   const log = createLogger({
     level: env.logLevel,
     secrets: [env.slackBotToken, env.slackSigningSecret, env.githubWebhookSecret, env.githubToken, env.githubApp?.privateKey, env.deployWebhookSecret],
+    destination: options.logDestination,
   });
   const store = await openStore({ databaseUrl: env.databaseUrl, dataDir: env.dataDir });
   const tugboat = createTugboat({
@@ -44,7 +47,7 @@ async function main() {
     store,
     log,
   });
-  const port = await tugboat.listen(env.port);
+  const port = await tugboat.listen(env.port, options.host);
   log.info({ port, database: env.databaseUrl ? 'postgres' : `pglite (${env.dataDir})` }, 'tugboat is listening');
 
   const applied = await migrate(store);
@@ -52,11 +55,59 @@ async function main() {
   tugboat.startJobs();
   checkSlackToken(tugboat.deps.slack.client, log);
 
-  process.on('SIGHUP', () => reloadConfig(env.configPath, tugboat, log));
+  return {
+    env,
+    tugboat,
+    store,
+    log,
+    port,
+    reloadConfig: () => reloadConfig(env.configPath, tugboat, log),
+    async stop() {
+      await tugboat.close();
+      await store.close();
+    },
+  };
+}
+
+export type StartMode = 'tugboat' | 'sandbox';
+
+/**
+ * `--sandbox`, or no Slack credentials at all outside production, starts the local sandbox
+ * (README.md, "Try it: the sandbox"). With either Slack credential set, or with
+ * NODE_ENV=production (the Docker image), tugboat starts for real and a missing variable stops it.
+ */
+export function chooseMode(argv: readonly string[], vars: NodeJS.ProcessEnv): StartMode {
+  if (argv.includes('--sandbox')) return 'sandbox';
+  const set = (name: string) => (vars[name] ?? '').trim() !== '';
+  if (set('SLACK_BOT_TOKEN') || set('SLACK_SIGNING_SECRET')) return 'tugboat';
+  return vars.NODE_ENV === 'production' ? 'tugboat' : 'sandbox';
+}
+
+function fail(lines: string[]): never {
+  for (const line of lines) process.stderr.write(`tugboat: ${line}\n`);
+  process.exit(1);
+}
+
+/** Start-up problems a person can fix get their own lines, not a stack trace. */
+export function exitOnStartError(error: unknown): never {
+  if (error instanceof EnvError) fail(error.lines);
+  if (error instanceof ConfigError) fail([error.message]);
+  fail([`start-up failed: ${(error as Error).message}`]);
+}
+
+async function main() {
+  if (chooseMode(process.argv.slice(2), process.env) === 'sandbox') {
+    // Loaded only here: with Slack credentials set, nothing of the sandbox is even imported.
+    const { runSandbox } = await import('./sandbox/main.ts');
+    await runSandbox(process.env);
+    return;
+  }
+  const running = await startTugboat(process.env).catch(exitOnStartError);
+  const { log } = running;
+  process.on('SIGHUP', () => running.reloadConfig());
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down: finishing work in flight');
-    await tugboat.close();
-    await store.close();
+    await running.stop();
     log.info('stopped');
     process.exit(0);
   };
@@ -81,7 +132,20 @@ function checkSlackToken(client: { auth: { test(): Promise<{ team?: string; user
     .catch((error) => log.warn({ err: error }, 'Slack rejected or did not answer auth.test: check SLACK_BOT_TOKEN and SLACK_API_URL'));
 }
 
-main().catch((error) => {
-  process.stderr.write(`tugboat: start-up failed: ${(error as Error).message}\n`);
-  process.exit(1);
-});
+/** Run as the entry point (`npm start`, `node dist/src/main.js`), not when imported (tests, the sandbox). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(path.resolve(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main().catch((error) => {
+    process.stderr.write(`tugboat: start-up failed: ${(error as Error).message}\n`);
+    process.exit(1);
+  });
+}

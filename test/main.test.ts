@@ -54,7 +54,8 @@ describe('the entry point', () => {
   }
 
   it('names each missing variable on a line of its own and exits', async () => {
-    const main = startMain({});
+    // Without any Slack credential, outside production, `npm start` opens the sandbox instead.
+    const main = startMain({ NODE_ENV: 'production' });
     expect(await main.exited).toBe(1);
     const lines = main.output().trim().split('\n');
     for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'GITHUB_WEBHOOK_SECRET']) {
