@@ -2,10 +2,12 @@ import { environmentsOf } from '../src/config/index.ts';
 import { allInFlight, currentReleases, recentDeploys } from '../src/deploys/deploys.ts';
 import { allWaiting } from '../src/deploys/queue.ts';
 import { listLocks, scopeCovers, scopeLabel } from '../src/locks/index.ts';
+import { checkId, latestCheckStates } from '../src/smoke/index.ts';
 import { plain, mention } from '../src/slack/render/format.ts';
 import { deployHistory, deployStatus } from '../src/slack/render/deploys.ts';
 import type { Deps } from '../src/deps.ts';
 import { resolveDeployTarget } from './deploy-target.ts';
+import { incident } from './tugboat-incident.ts';
 import { link } from './tugboat-link.ts';
 import { reviews } from './tugboat-reviews.ts';
 import type { Command, Reply } from './types.ts';
@@ -17,7 +19,8 @@ export const HELP = [
   '`/lock <env>|<service>@<env>|all [for <duration>] [reason…]`: take a lock, announced in the channel',
   '`/unlock <env>|<service>@<env>|all [--force]`: release your lock (`--force`: admins, anyone’s)',
   '`/locks`: list current locks',
-  '`/tugboat status`: what runs where, what is locked, in flight or queued',
+  '`/tugboat status`: what runs where, what is locked, in flight or queued, and how each smoke check fares',
+  '`/tugboat incident`: in an incident channel, its timeline so far',
   '`/tugboat history <service> [env]`: the last 10 deploys',
   '`/tugboat reviews`: the reviews waiting on you, oldest first',
   '`/tugboat link <github-login>`: tell tugboat your GitHub login, so review pings mention you',
@@ -27,7 +30,13 @@ export const HELP = [
 async function status(reply: Reply, deps: Deps) {
   const config = deps.config();
   const now = deps.now();
-  const [current, inFlight, locks, queued] = await Promise.all([currentReleases(deps.store), allInFlight(deps.store), listLocks(deps.store, now), allWaiting(deps.store)]);
+  const [current, inFlight, locks, queued, checks] = await Promise.all([
+    currentReleases(deps.store),
+    allInFlight(deps.store),
+    listLocks(deps.store, now),
+    allWaiting(deps.store),
+    latestCheckStates(deps.store),
+  ]);
   const lockOn = (service: string, environment: string) => locks.find((l) => scopeCovers(l.scope, service, environment));
   const sections = Object.keys(config.services).map((service) => ({
     service,
@@ -39,6 +48,10 @@ async function status(reply: Reply, deps: Deps) {
         inFlight: inFlight.find((d) => d.service === service && d.environment === environment),
         lock: lock && `${scopeLabel(lock.scope)} locked by ${mention(lock.holder)}`,
         queued: queued.filter((q) => q.service === service && q.environment === environment),
+        checks: (config.services[service].smoke[environment] ?? []).map((check) => ({
+          name: check.name,
+          latest: checks.find((state) => state.checkId === checkId(service, environment, check.name)),
+        })),
       };
     }),
   }));
@@ -70,6 +83,8 @@ export const tugboat: Command = {
         return reviews({ text, userId, channelId }, reply, deps);
       case 'link':
         return link(args, { text, userId, channelId }, reply, deps);
+      case 'incident':
+        return incident(channelId, reply, deps);
       default:
         return reply(plain(`Unknown subcommand \`${subcommand}\`.\n${HELP}`));
     }

@@ -16,7 +16,10 @@ import { reviewThreadFlushJob } from './jobs/review-threads.ts';
 import { reviewNudgeJob, reviewReconcileJob } from './jobs/reviews.ts';
 import { SlackDeployNotifier, commitLinks } from './slack/deploy-notifier.ts';
 import { refreshRoot } from './slack/review-threads.ts';
-import { postDeploySmokeChecks } from './smoke/post-deploy.ts';
+import { IncidentResponder, postDeployChecks } from './incidents/index.ts';
+import { incidentArchiveJob, incidentReminderJob, incidentStreamJob } from './jobs/incidents.ts';
+import { SlackIncidentNotifier } from './slack/incident-notifier.ts';
+import { createSmokeMonitor, smokeHeartbeatJob, smokePruneJob, type SmokeMonitor, type SmokeRunnerDeps } from './smoke/index.ts';
 import { createHttpServer } from './http/server.ts';
 import { InFlight } from './in-flight.ts';
 import { lockSweepJob } from './jobs/locks.ts';
@@ -45,6 +48,7 @@ export interface TugboatOptions {
   now?: () => Date;
   poster?: Partial<PosterOptions>;
   reviews?: ReviewWebhookOptions;
+  smoke?: Pick<SmokeRunnerDeps, 'concurrency' | 'maxJitterMs' | 'dispatcher' | 'env'>;
 }
 
 export interface Tugboat {
@@ -52,6 +56,8 @@ export interface Tugboat {
   deps: Deps;
   webhooks: Webhooks;
   jobs: Job[];
+  /** The smoke checks: started with the jobs; `runNow` runs an environment's checks at once. */
+  smoke: SmokeMonitor;
   listen(port: number, host?: string): Promise<number>;
   startJobs(): void;
   setConfig(config: Config): void;
@@ -88,12 +94,24 @@ export function createTugboat(options: TugboatOptions): Tugboat {
         publicUrl: options.deploys.publicUrl,
         webhookSecret: options.deploys.webhookSecret,
       }),
-    postDeploy: postDeploySmokeChecks(() => config),
+    postDeploy: { run: (deploy) => postDeploy.run(deploy) },
     inFlight,
     now,
     log,
   });
-  const deps: Deps = { store, config: () => config, slack, now, log, metrics, github, deployer, links };
+  const incidentNotifier = new SlackIncidentNotifier({ store, slack, config: () => config, now, log, links });
+  const incidents = new IncidentResponder({ store, config: () => config, now, log, notifier: incidentNotifier, deployer });
+  const smoke = createSmokeMonitor({
+    store,
+    config: () => config,
+    now,
+    log,
+    ...options.smoke,
+    onResult: (result) => incidents.onResult(result),
+    onTransition: (transition) => incidents.onTransition(transition),
+  });
+  const postDeploy = postDeployChecks(smoke, incidents);
+  const deps: Deps = { store, config: () => config, slack, now, log, metrics, github, deployer, incidents, links };
   registerListeners(app, deps, inFlight);
   const webhooks = createGitHubWebhooks(options.github.webhookSecret, deps, inFlight);
   registerDeployWebhooks(webhooks.webhooks, deps);
@@ -121,6 +139,11 @@ export function createTugboat(options: TugboatOptions): Tugboat {
     reviewThreadFlushJob(deps),
     reviewNudgeJob(deps),
     reviewReconcileJob(deps, (pr) => refreshRoot(deps, pr)),
+    smokePruneJob(deps),
+    smokeHeartbeatJob(deps),
+    incidentStreamJob(incidentNotifier),
+    incidentReminderJob(incidents),
+    incidentArchiveJob(incidents),
   ];
   let running: { stop(): Promise<void> } | undefined;
 
@@ -129,6 +152,7 @@ export function createTugboat(options: TugboatOptions): Tugboat {
     deps,
     webhooks: webhooks.webhooks,
     jobs,
+    smoke,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -136,6 +160,7 @@ export function createTugboat(options: TugboatOptions): Tugboat {
       }),
     startJobs() {
       running ??= startJobs(jobs, deps);
+      smoke.start();
     },
     setConfig(next) {
       config = next;
@@ -145,6 +170,7 @@ export function createTugboat(options: TugboatOptions): Tugboat {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await running?.stop();
+      await smoke.stop();
       await inFlight.drain(10_000);
       server.closeAllConnections();
       await closed;

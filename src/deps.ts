@@ -1,6 +1,7 @@
 import type { Config } from './config/index.ts';
 import type { Deployer } from './deploys/deployer.ts';
 import type { GitHub } from './github/client.ts';
+import type { IncidentResponder } from './incidents/index.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { SlackPoster } from './slack/poster.ts';
@@ -17,6 +18,7 @@ export interface Deps {
   metrics: Metrics;
   github: GitHub;
   deployer: Deployer;
+  incidents: IncidentResponder;
   /** Links to commits on GitHub's web UI. */
   links: CommitLinks;
 }

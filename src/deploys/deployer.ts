@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.ts';
 import type { GitHub } from '../github/client.ts';
 import type { InFlight } from '../in-flight.ts';
-import { findBlockingLock } from '../locks/index.ts';
+import { acquireLock, findBlockingLock } from '../locks/index.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/index.ts';
 import {
@@ -35,8 +35,18 @@ export interface DeployNotifier {
 export type DeployReply =
   | { kind: 'progress'; text: string }
   | { kind: 'output'; tail: string }
-  | { kind: 'smoke'; passed: boolean; lines: string[] }
+  | { kind: 'smoke'; passed: boolean; lines: string[]; response: SmokeFailureResponse }
   | { kind: 'superseded'; by: Deploy };
+
+/**
+ * What tugboat did about failing post-deploy checks, per the environment's `on_smoke_failure`:
+ * nothing to do (they passed, or `off`), offer the rollback (`ask`), or roll back and lock (`rollback`).
+ */
+export type SmokeFailureResponse =
+  | { kind: 'none' }
+  | { kind: 'offer-rollback' }
+  | { kind: 'rolled-back'; rollback: Deploy; locked: boolean }
+  | { kind: 'rollback-refused' };
 
 /** What runs after a successful deploy: the environment's smoke checks, once. */
 export interface PostDeployChecks {
@@ -66,6 +76,8 @@ export type RollbackAttempt =
 /** An in-process executor renews its deploy's lease this often; a lease lapses after three missed renewals. */
 const LEASE_RENEW_MS = 20_000;
 const LEASE_MS = 3 * LEASE_RENEW_MS;
+/** After an automatic rollback the environment stays locked until someone unlocks it: in practice, a month. */
+const AUTO_ROLLBACK_LOCK_SECONDS = 30 * 24 * 60 * 60;
 
 /**
  * Runs deploys: checks, records, announces, hands to the executor after the caller's ack,
@@ -120,10 +132,18 @@ export class Deployer {
   /**
    * Rolls a service back in an environment: undoes its newest deploy by deploying the release
    * before it (see `findRollbackTarget`), pinned to that release's SHA, with every check but CI.
-   * `named` is `#id` or a ref; `onlyIfLatest` is the deploy a Rollback button was shown on, so
-   * a stale or double-clicked button does nothing.
+   * `named` is `#id` or a ref; `before` a deploy to go back past (an incident's Rollback button on a
+   * recent deploy); `onlyIfLatest` is the deploy a Rollback button was shown on, so a stale or
+   * double-clicked button does nothing.
    */
-  async rollback(request: { service: string; environment: string; requestedBy: string; named?: string; onlyIfLatest?: number }): Promise<RollbackAttempt> {
+  async rollback(request: {
+    service: string;
+    environment: string;
+    requestedBy: string;
+    named?: string;
+    before?: number;
+    onlyIfLatest?: number;
+  }): Promise<RollbackAttempt> {
     const config = this.deps.config();
     const service = config.services[request.service];
     const named = request.named ? await this.#resolveNamed(service.repo, request.named) : undefined;
@@ -133,6 +153,7 @@ export class Deployer {
       policy: service.rollback,
       now: this.deps.now(),
       named,
+      before: request.before,
     });
     if ('undo' in target && target.undo.rollbackOf && ['pending', 'running'].includes(target.undo.status)) {
       return { ok: false, rollbackInFlight: target.undo };
@@ -290,7 +311,26 @@ export class Deployer {
     });
     if (!result) return;
     await recordSmokeResult(this.deps.store, deploy.id, result.passed);
-    await this.deps.notifier.reply({ ...deploy, smokeStatus: result.passed ? 'passed' : 'failed' }, { kind: 'smoke', ...result });
+    const response = result.passed ? { kind: 'none' as const } : await this.#respondToFailedChecks(deploy);
+    await this.deps.notifier.reply({ ...deploy, smokeStatus: result.passed ? 'passed' : 'failed' }, { kind: 'smoke', ...result, response });
+  }
+
+  /** A rollback whose checks fail is never rolled back by itself: people decide. */
+  async #respondToFailedChecks(deploy: Deploy): Promise<SmokeFailureResponse> {
+    const policy = this.deps.config().environments[deploy.environment]?.on_smoke_failure ?? 'ask';
+    if (policy === 'off') return { kind: 'none' };
+    if (policy === 'ask' || deploy.rollbackOf) return { kind: 'offer-rollback' };
+    const attempt = await this.rollback({ service: deploy.service, environment: deploy.environment, requestedBy: deploy.requestedBy, onlyIfLatest: deploy.id });
+    if (!attempt.ok) return { kind: 'rollback-refused' };
+    const locked = await acquireLock(this.deps.store, {
+      scope: { kind: 'environment', environment: deploy.environment },
+      holder: deploy.requestedBy,
+      reason: `smoke checks failed after deploy #${deploy.id} of ${deploy.service}, rolled back automatically; unlock when it is understood`,
+      channel: this.deps.config().environments[deploy.environment].channel,
+      durationSeconds: AUTO_ROLLBACK_LOCK_SECONDS,
+      now: this.deps.now(),
+    });
+    return { kind: 'rolled-back', rollback: attempt.deploy, locked: locked.ok };
   }
 
   /**

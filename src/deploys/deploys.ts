@@ -181,6 +181,15 @@ export async function recentDeploys(db: Queryable, service: string, environment:
   return rows.map(toDeploy);
 }
 
+/** A service's deploys in an environment created in a window, newest first. */
+export async function deploysBetween(db: Queryable, service: string, environment: string, window: { from: Date; to: Date }): Promise<Deploy[]> {
+  const rows = await db.query<DeployRow>(
+    `select * from deploys where service = $1 and environment = $2 and created_at >= $3 and created_at <= $4 order by id desc`,
+    [service, environment, window.from, window.to],
+  );
+  return rows.map(toDeploy);
+}
+
 /** The latest successful deploy of each service in each environment: what runs where. */
 export async function currentReleases(db: Queryable): Promise<Deploy[]> {
   const rows = await db.query<DeployRow>(

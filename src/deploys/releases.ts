@@ -17,12 +17,20 @@ export type RollbackTarget =
  * What `/rollback` undoes and deploys. It undoes the newest deploy of the service there,
  * whatever its state (in flight, failed, succeeded), and deploys the last successful release
  * before it whose smoke checks passed (when it had any), whose SHA differs and is not marked
- * bad; or the one named: `#id` or a ref already resolved to a SHA. Only the `max_releases`
+ * bad; or the one named: `#id` or a ref already resolved to a SHA; or, `before` a deploy, the newest
+ * such release older than that deploy. Only the `max_releases`
  * such releases before it, no older than `max_age`, are within reach.
  */
 export async function findRollbackTarget(
   db: Queryable,
-  request: { service: string; environment: string; policy: RollbackPolicy; now: Date; named?: { deployId?: number; sha?: string; text: string } },
+  request: {
+    service: string;
+    environment: string;
+    policy: RollbackPolicy;
+    now: Date;
+    named?: { deployId?: number; sha?: string; text: string };
+    before?: number;
+  },
 ): Promise<RollbackTarget> {
   const [latest] = (
     await db.query(
@@ -46,11 +54,14 @@ export async function findRollbackTarget(
     .sort((a, b) => b.id - a.id);
 
   const named = request.named;
+  const before = request.before;
   const index = named
     ? releases.findIndex((r) => (named.deployId !== undefined ? r.id === named.deployId : r.sha === named.sha))
-    : 0;
+    : before !== undefined
+      ? releases.findIndex((r) => r.id < before)
+      : 0;
   if (named && index < 0) return { ok: false, reason: 'not-a-release', undo: latest, named: named.text };
-  const target = releases[index];
+  const target = index < 0 ? undefined : releases[index];
   if (!target) return { ok: false, reason: 'no-earlier-release', undo: latest };
   if (index >= request.policy.max_releases) return { ok: false, reason: 'outside-policy', undo: latest, target, why: 'too-many-releases-back' };
   if (request.now.getTime() - target.finishedAt!.getTime() > request.policy.max_age) {

@@ -35,6 +35,7 @@ export const slackMethods: ReadonlyMap<string, SlackMethod> = new Map([
   ['conversations.create', conversationsCreate],
   ['conversations.invite', conversationsInvite],
   ['conversations.setTopic', conversationsSetTopic],
+  ['conversations.archive', conversationsArchive],
   ['conversations.info', conversationsInfo],
   ['conversations.open', conversationsOpen],
   ['conversations.members', conversationsMembers],
@@ -132,6 +133,13 @@ function conversationsSetTopic(workspace: SlackWorkspace, args: SlackArgs): Slac
   if (topic.length > MAX_TOPIC_CHARS) throw new SlackApiError('too_long');
   channel.topic = { value: topic, creator: workspace.bot.userId, last_set: workspace.nowSeconds() };
   return { ok: true, channel: channelInfo(workspace, channel) };
+}
+
+function conversationsArchive(workspace: SlackWorkspace, args: SlackArgs): SlackResult {
+  const channel = joinedChannel(workspace, args);
+  if (channel.is_archived) throw new SlackApiError('already_archived');
+  channel.is_archived = true;
+  return { ok: true };
 }
 
 function conversationsInfo(workspace: SlackWorkspace, args: SlackArgs): SlackResult {

@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { registerCommands } from './listeners/commands.ts';
 import { registerDeployActions } from './listeners/deploy-actions.ts';
+import { registerIncidentActions } from './listeners/incident-actions.ts';
 import { registerReviewActions } from './listeners/review-actions.ts';
 import { registerEventDedupe } from './listeners/dedupe.ts';
 import { registerEvents } from './listeners/events.ts';
@@ -57,5 +58,6 @@ export function registerListeners(app: App, deps: Deps, inFlight: InFlight): voi
   registerLockReminderActions(app, deps);
   registerDeployActions(app, deps);
   registerReviewActions(app, deps);
+  registerIncidentActions(app, deps);
   registerEvents(app, deps);
 }

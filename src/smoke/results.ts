@@ -67,3 +67,48 @@ export async function pruneResults(db: Queryable, before: Date): Promise<number>
   );
   return count;
 }
+
+/** A check's latest result and whether it is alerting: what `/tugboat status` shows. */
+export interface CheckState {
+  checkId: string;
+  service: string;
+  environment: string;
+  name: string;
+  ok: boolean;
+  inconclusive: boolean;
+  latencyMs: number;
+  error: string | null;
+  at: Date;
+  alerting: boolean;
+}
+
+export async function latestCheckStates(db: Queryable): Promise<CheckState[]> {
+  const rows = await db.query<{
+    check_id: string;
+    service: string;
+    environment: string;
+    check_name: string;
+    ok: boolean;
+    inconclusive: boolean;
+    latency_ms: number;
+    error: string | null;
+    started_at: Date;
+    alerting: boolean | null;
+  }>(
+    `select distinct on (r.check_id) r.check_id, r.service, r.environment, r.check_name, r.ok, r.inconclusive, r.latency_ms, r.error, r.started_at, s.alerting
+       from smoke_results r left join smoke_check_state s on s.check_id = r.check_id
+      order by r.check_id, r.started_at desc, r.id desc`,
+  );
+  return rows.map((row) => ({
+    checkId: row.check_id,
+    service: row.service,
+    environment: row.environment,
+    name: row.check_name,
+    ok: row.ok,
+    inconclusive: row.inconclusive,
+    latencyMs: row.latency_ms,
+    error: row.error,
+    at: new Date(row.started_at),
+    alerting: row.alerting ?? false,
+  }));
+}

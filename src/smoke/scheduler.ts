@@ -42,6 +42,8 @@ export interface SmokeRunner {
    * still running here), records the results and applies the alert rule to them.
    */
   runDueChecks(now: Date): Promise<Pass>;
+  /** Runs these checks at once, whatever their schedule (after a deploy), and settles them like a pass. */
+  runNow(checks: ConfiguredCheck[], now: Date): Promise<Pass>;
 }
 
 const DEFAULT_CONCURRENCY = 20;
@@ -137,17 +139,27 @@ export function createSmokeRunner(deps: SmokeRunnerDeps): SmokeRunner {
       const ran = await Promise.all(due.map((configured) => runIfClaimed(configured, now)));
       return settle(ran.filter((outcome) => outcome !== undefined), now);
     },
+    async runNow(checks, now) {
+      const ran = await Promise.all(checks.map(async (configured) => ({ configured, result: await limit(() => runCheck(configured.check, runOptions)) })));
+      return settle(ran, now);
+    },
   };
 }
 
-/**
- * Every second, runs the checks that are due (see `SmokeRunner.runDueChecks`) and reports each result
- * and transition. Passes may overlap one another; a check never overlaps itself.
- */
-export function startSmokeScheduler(deps: SmokeSchedulerDeps): { stop(): Promise<void> } {
+export interface SmokeMonitor {
+  /** Every second, runs the checks that are due (see `SmokeRunner.runDueChecks`) and reports each result and transition. */
+  start(): void;
+  stop(): Promise<void>;
+  /** Runs a service's checks in an environment now, reports them like scheduled ones, and returns them. */
+  runNow(service: string, environment: string): Promise<Pass>;
+}
+
+/** The scheduler and the post-deploy runs, reporting to the same listeners. Passes may overlap; a check never overlaps itself. */
+export function createSmokeMonitor(deps: SmokeSchedulerDeps): SmokeMonitor {
   const runner = createSmokeRunner(deps);
   const clock = deps.now ?? (() => new Date());
-  const passes = new Set<Promise<void>>();
+  const passes = new Set<Promise<unknown>>();
+  let task: ReturnType<typeof cron.schedule> | undefined;
 
   const report = async (what: string, fn: () => void | Promise<void>) => {
     try {
@@ -156,28 +168,47 @@ export function startSmokeScheduler(deps: SmokeSchedulerDeps): { stop(): Promise
       deps.log.error({ err: error }, `could not report a smoke ${what}`);
     }
   };
-  const runPass = async () => {
-    try {
-      const { results, transitions } = await runner.runDueChecks(clock());
-      for (const result of results) await report('result', () => deps.onResult(result));
-      for (const transition of transitions) await report('transition', () => deps.onTransition(transition));
-    } catch (error) {
-      deps.log.error({ err: error }, 'smoke check pass failed');
-    }
+  const reportPass = async (pass: Pass) => {
+    for (const result of pass.results) await report('result', () => deps.onResult(result));
+    for (const transition of pass.transitions) await report('transition', () => deps.onTransition(transition));
+    return pass;
+  };
+  const track = <T>(pass: Promise<T>) => {
+    passes.add(pass);
+    void pass.finally(() => passes.delete(pass)).catch(() => undefined);
+    return pass;
   };
 
-  const task = cron.schedule(
-    '* * * * * *',
-    () => {
-      const pass = runPass().finally(() => passes.delete(pass));
-      passes.add(pass);
-    },
-    { name: 'smoke-checks' },
-  );
   return {
+    start() {
+      task ??= cron.schedule(
+        '* * * * * *',
+        () => {
+          track(
+            runner
+              .runDueChecks(clock())
+              .then(reportPass)
+              .catch((error) => deps.log.error({ err: error }, 'smoke check pass failed')),
+          );
+        },
+        { name: 'smoke-checks' },
+      );
+    },
     async stop() {
-      await task.destroy();
+      await task?.destroy();
+      task = undefined;
       await Promise.all(passes);
     },
+    runNow(service, environment) {
+      const checks = configuredChecks(deps.config()).filter((c) => c.service === service && c.environment === environment);
+      return track(runner.runNow(checks, clock()).then(reportPass));
+    },
   };
+}
+
+/** Starts a monitor's schedule (see `createSmokeMonitor`). */
+export function startSmokeScheduler(deps: SmokeSchedulerDeps): SmokeMonitor {
+  const monitor = createSmokeMonitor(deps);
+  monitor.start();
+  return monitor;
 }

@@ -1,11 +1,12 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../config/index.ts';
-import type { RollbackAttempt } from '../../deploys/deployer.ts';
+import type { RollbackAttempt, SmokeFailureResponse } from '../../deploys/deployer.ts';
 import type { Deploy } from '../../deploys/deploys.ts';
 import type { Blocker, CheckResult, Preflight } from '../../deploys/preflight.ts';
 import type { QueuedDeploy } from '../../deploys/queue.ts';
 import type { RollbackTarget } from '../../deploys/releases.ts';
 import { scopeLabel } from '../../locks/index.ts';
+import type { CheckState } from '../../smoke/index.ts';
 import { code, mention, plain, relative, slackTime, type SlackMessage } from './format.ts';
 
 export const DEPLOY_ROLLBACK_ACTION = 'deploy_rollback';
@@ -76,11 +77,10 @@ export function deploySuperseded(by: Deploy): SlackMessage {
   return plain(`:leftwards_arrow_with_hook: ${mention(by.requestedBy)} rolled back while this deploy was in flight; rollback #${by.id} takes over.`);
 }
 
-export function smokeResult(deploy: Deploy, result: { passed: boolean; lines: string[] }): SlackMessage {
-  const text = result.passed
-    ? `:white_check_mark: Smoke checks passed after the deploy.\n${result.lines.join('\n')}`
-    : `:rotating_light: Smoke checks failed after the deploy.\n${result.lines.join('\n')}`;
-  if (result.passed) return plain(text);
+export function smokeResult(deploy: Deploy, result: { passed: boolean; lines: string[]; response: SmokeFailureResponse }): SlackMessage {
+  const headline = result.passed ? ':white_check_mark: Smoke checks passed after the deploy.' : ':rotating_light: Smoke checks failed after the deploy.';
+  const text = [headline, ...result.lines, ...smokeFailureResponse(deploy, result.response)].join('\n');
+  if (result.response.kind !== 'offer-rollback') return plain(text);
   return {
     text,
     blocks: [
@@ -88,6 +88,30 @@ export function smokeResult(deploy: Deploy, result: { passed: boolean; lines: st
       { type: 'actions', elements: [rollbackButton(deploy.id)] },
     ],
   };
+}
+
+function smokeFailureResponse(deploy: Deploy, response: SmokeFailureResponse): string[] {
+  switch (response.kind) {
+    case 'rolled-back':
+      return [
+        `:leftwards_arrow_with_hook: Rolled back automatically (rollback #${response.rollback.id} to ${code(short(response.rollback.sha))}), as \`on_smoke_failure: rollback\` asks for *${deploy.environment}*.`,
+        response.locked
+          ? `:lock: *${deploy.environment}* is locked by ${mention(deploy.requestedBy)} until someone runs \`/unlock ${deploy.environment}\`.`
+          : `*${deploy.environment}* was already locked, so it was not locked again.`,
+      ];
+    case 'rollback-refused':
+      return [`Could not roll back automatically; see \`/tugboat history ${deploy.service} ${deploy.environment}\` and \`/rollback ${deploy.service} ${deploy.environment}\`.`];
+    default:
+      return [];
+  }
+}
+
+function checkState({ name, latest }: { name: string; latest?: CheckState }, now: Date): string {
+  if (!latest) return `:white_circle: ${code(name)} not run yet`;
+  const when = relative(latest.at, now);
+  if (latest.ok) return `:large_green_circle: ${code(name)} ${latest.latencyMs} ms (${when})`;
+  if (latest.inconclusive) return `:white_circle: ${code(name)} inconclusive: monitoring impaired (${when})`;
+  return `:red_circle: ${code(name)} ${latest.alerting ? 'alerting' : 'failing'}: ${latest.error ?? 'failed'} (${when})`;
 }
 
 /** One sentence per failed check: why, and what to do. */
@@ -238,7 +262,10 @@ export function deployHistory(service: string, environment: string | undefined, 
 }
 
 export function deployStatus(
-  sections: Array<{ service: string; environments: Array<{ environment: string; current?: Deploy; inFlight?: Deploy; lock?: string; queued: QueuedDeploy[] }> }>,
+  sections: Array<{
+    service: string;
+    environments: Array<{ environment: string; current?: Deploy; inFlight?: Deploy; lock?: string; queued: QueuedDeploy[]; checks: Array<{ name: string; latest?: CheckState }> }>;
+  }>,
   now: Date,
 ): SlackMessage {
   const lines = sections.flatMap(({ service, environments }) => [
@@ -250,7 +277,8 @@ export function deployStatus(
         e.lock ? `:lock: ${e.lock}` : '',
         e.queued.length ? `queue: ${e.queued.map((q) => `${mention(q.requestedBy)} (${code(q.ref)})`).join(', ')}` : '',
       ].filter(Boolean);
-      return `  • ${e.environment}: ${current}${extra.length ? ` · ${extra.join(' · ')}` : ''}`;
+      const checks = e.checks.length ? `\n      checks: ${e.checks.map((check) => checkState(check, now)).join(' · ')}` : '';
+      return `  • ${e.environment}: ${current}${extra.length ? ` · ${extra.join(' · ')}` : ''}${checks}`;
     }),
   ]);
   return plain(lines.join('\n'));

@@ -1,0 +1,220 @@
+import type { Config } from '../config/index.ts';
+import type { Deploy } from '../deploys/deploys.ts';
+import { logLink } from '../deploys/log-link.ts';
+import {
+  getIncident,
+  incidentChecks,
+  postMortemDraft,
+  type FailingCheck,
+  type Incident,
+  type IncidentNotifier,
+  type OpenedIncident,
+  type ResolvedIncident,
+} from '../incidents/index.ts';
+import { claimPosting, claimRendering, entriesBehind, releasePosting, setStreamMessage, type StreamEntry } from '../incidents/stream.ts';
+import type { Logger } from '../log.ts';
+import type { CheckTransition, MonitoringTransition } from '../smoke/index.ts';
+import type { Store } from '../store/index.ts';
+import type { SlackPoster } from './poster.ts';
+import type { CommitLinks } from './render/deploys.ts';
+import { mention, type SlackMessage } from './render/format.ts';
+import * as render from './render/incidents.ts';
+
+export interface IncidentNotifierDeps {
+  store: Store;
+  slack: SlackPoster;
+  config(): Config;
+  now(): Date;
+  log: Logger;
+  links: CommitLinks;
+}
+
+const MAX_NAME_ATTEMPTS = 10;
+const STREAM_LOGS_BEFORE_MS = 15 * 60_000;
+
+/**
+ * Tells an incident's story in Slack: its own channel (created, peopled, topic kept current), a
+ * pointer in the environment's channel, failures folded per check per minute.
+ */
+export class SlackIncidentNotifier implements IncidentNotifier {
+  /** Incident id -> its stream flush: one at a time per incident, and one more queued behind it at most. */
+  readonly #flushing = new Map<number, { running: Promise<void>; again: boolean }>();
+
+  constructor(private readonly deps: IncidentNotifierDeps) {}
+
+  async opened(opened: OpenedIncident): Promise<{ id: string; name: string }> {
+    const { incident } = opened;
+    const channel = await this.#createChannel(incident);
+    const withChannel = { ...incident, channelId: channel.id, channelName: channel.name };
+    await this.#invite(channel.id, opened.invitees);
+    await this.#setTopic(withChannel);
+    const service = this.deps.config().services[incident.service];
+    await this.#post(channel.id, render.incidentOpened(opened, { links: this.deps.links, repo: service?.repo ?? '' }));
+    await this.#post(this.#environmentChannel(incident), render.incidentPointer(incident, channel.id, opened.check));
+    return channel;
+  }
+
+  async #createChannel(incident: Incident): Promise<{ id: string; name: string }> {
+    const prefix = this.deps.config().incidents.channel_prefix;
+    for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
+      const name = render.incidentChannelName(prefix, incident, attempt);
+      try {
+        const created = await this.deps.slack.call('conversations.create', 'conversations.create', () => this.deps.slack.client.conversations.create({ name }));
+        return { id: created.channel!.id!, name };
+      } catch (error) {
+        if ((error as { data?: { error?: string } }).data?.error !== 'name_taken') throw error;
+      }
+    }
+    throw new Error(`every incident channel name up to suffix ${MAX_NAME_ATTEMPTS} is taken`);
+  }
+
+  /** All at once; when Slack refuses the batch (someone already there, a deactivated user), one by one. */
+  async #invite(channel: string, users: string[]) {
+    if (users.length === 0) return;
+    const invite = (list: string[]) => this.deps.slack.call(channel, 'conversations.invite', () => this.deps.slack.client.conversations.invite({ channel, users: list.join(',') }));
+    try {
+      await invite(users);
+    } catch {
+      for (const user of users) await invite([user]).catch((error) => this.deps.log.warn({ err: error, channel, user }, 'could not invite to an incident channel'));
+    }
+  }
+
+  async #setTopic(incident: Incident) {
+    if (!incident.channelId) return;
+    const channel = incident.channelId;
+    const topic = render.incidentTopic(incident, await incidentChecks(this.deps.store, incident.id), mention);
+    await this.deps.slack
+      .call(channel, 'conversations.setTopic', () => this.deps.slack.client.conversations.setTopic({ channel, topic }))
+      .catch((error) => this.deps.log.warn({ err: error, incident: incident.id }, 'could not set an incident channel topic'));
+  }
+
+  async #post(channel: string, message: SlackMessage, threadTs?: string): Promise<string | undefined> {
+    try {
+      const posted = await this.deps.slack.post({ channel, ...message, ...(threadTs ? { thread_ts: threadTs } : {}) });
+      return posted.ts;
+    } catch (error) {
+      this.deps.log.warn({ err: error, channel }, 'could not post about an incident');
+      return undefined;
+    }
+  }
+
+  #environmentChannel(incident: Pick<Incident, 'environment'>): string {
+    return this.deps.config().environments[incident.environment].channel;
+  }
+
+  async joined(incident: Incident, check: FailingCheck): Promise<void> {
+    if (!incident.channelId) return;
+    await this.#post(incident.channelId, render.checkJoined(check));
+    await this.#setTopic(incident);
+  }
+
+  streamed(incident: Incident): void {
+    const current = this.#flushing.get(incident.id);
+    if (current) {
+      current.again = true;
+      return;
+    }
+    const entry = { running: Promise.resolve(), again: false };
+    entry.running = (async () => {
+      do {
+        entry.again = false;
+        await this.flushStream(incident.id).catch((error) => this.deps.log.error({ err: error, incident: incident.id }, 'could not stream incident failures'));
+      } while (entry.again);
+      this.#flushing.delete(incident.id);
+    })();
+    this.#flushing.set(incident.id, entry);
+  }
+
+  /**
+   * Brings the folded failure messages up to date with their rows: posts new ones, updates the
+   * others with their latest count. Also run periodically, for rows another replica left behind.
+   */
+  async flushStream(incidentId?: number): Promise<void> {
+    for (const entry of await entriesBehind(this.deps.store, incidentId)) {
+      const incident = await getIncident(this.deps.store, entry.incidentId);
+      if (!incident?.channelId) continue;
+      if (entry.messageTs === null) await this.#postEntry(incident, entry);
+      else await this.#updateEntry(incident, entry);
+    }
+  }
+
+  async #postEntry(incident: Incident, entry: StreamEntry) {
+    if (!(await claimPosting(this.deps.store, entry))) return;
+    const current = await claimRendering(this.deps.store, entry, 0);
+    if (!current) return;
+    const ts = await this.#post(incident.channelId!, this.#streamMessage(incident, current));
+    if (ts) await setStreamMessage(this.deps.store, entry, ts);
+    else await releasePosting(this.deps.store, entry);
+  }
+
+  async #updateEntry(incident: Incident, entry: StreamEntry) {
+    const current = await claimRendering(this.deps.store, entry, entry.rendered);
+    if (!current?.messageTs) return;
+    const channel = incident.channelId!;
+    await this.deps.slack
+      .update({ channel, ts: current.messageTs, ...this.#streamMessage(incident, current) })
+      .catch((error) => this.deps.log.warn({ err: error, incident: incident.id }, 'could not update a streamed failure'));
+  }
+
+  #streamMessage(incident: Incident, entry: StreamEntry): SlackMessage {
+    const logs = this.deps.config().services[incident.service]?.logs;
+    const url = logLink(logs, {
+      service: incident.service,
+      environment: incident.environment,
+      from: new Date(entry.minute.getTime() - STREAM_LOGS_BEFORE_MS),
+      to: this.deps.now(),
+    });
+    return render.streamedFailures(entry, url);
+  }
+
+  async checkRecovered(incident: Incident, check: CheckTransition): Promise<void> {
+    if (!incident.channelId) return;
+    await this.#post(incident.channelId, render.checkRecovered(check));
+    await this.#setTopic(incident);
+  }
+
+  async recovered(incident: Incident): Promise<void> {
+    if (incident.channelId) await this.#post(incident.channelId, render.incidentRecovered(incident));
+    await this.#post(this.#environmentChannel(incident), render.incidentRecoveredPointer(incident));
+  }
+
+  /** One line in each environment channel that has checks. */
+  async monitoring(transition: MonitoringTransition): Promise<void> {
+    const config = this.deps.config();
+    const environments = new Set(Object.values(config.services).flatMap((service) => Object.keys(service.smoke)));
+    const channels = [...environments].map((environment) => config.environments[environment]?.channel).filter((channel) => channel !== undefined);
+    await this.deps.slack.postToEach(channels, render.monitoringChanged(transition));
+  }
+
+  async acknowledged(incident: Incident): Promise<void> {
+    if (!incident.channelId) return;
+    await this.#post(incident.channelId, render.acknowledged(incident));
+    await this.#setTopic(incident);
+  }
+
+  async rollbackStarted(incident: Incident, rollback: Deploy): Promise<void> {
+    if (incident.channelId) await this.#post(incident.channelId, render.rollbackStarted(incident, rollback));
+  }
+
+  async rollbackChecked(incident: Incident, rollback: Deploy, check: { passed: boolean; lines: string[] }): Promise<void> {
+    if (incident.channelId) await this.#post(incident.channelId, render.rollbackChecked(rollback, check));
+  }
+
+  async stillFailing(incident: Incident): Promise<void> {
+    await this.#post(this.#environmentChannel(incident), render.stillFailing(incident, this.deps.now()));
+  }
+
+  async resolved(resolved: ResolvedIncident): Promise<void> {
+    const { incident, checks, events } = resolved;
+    if (incident.channelId) {
+      const ts = await this.#post(incident.channelId, render.incidentResolved(resolved));
+      if (ts) await this.#post(incident.channelId, render.postMortem(postMortemDraft(incident, checks, events, mention)), ts);
+      await this.#setTopic(incident);
+    }
+    await this.#post(this.#environmentChannel(incident), render.incidentResolvedPointer(incident));
+  }
+
+  async archiveOffered(incident: Incident): Promise<void> {
+    if (incident.channelId) await this.#post(incident.channelId, render.archiveOffer(incident));
+  }
+}

@@ -1,0 +1,214 @@
+import type { KnownBlock } from '@slack/types';
+import { formatDuration } from '../../config/index.ts';
+import type { Deploy } from '../../deploys/deploys.ts';
+import type { Incident, IncidentCheck, IncidentEvent } from '../../incidents/incidents.ts';
+import type { FailingCheck, OpenedIncident, ResolvedIncident } from '../../incidents/index.ts';
+import { durations, timeline } from '../../incidents/timeline.ts';
+import type { StreamEntry } from '../../incidents/stream.ts';
+import type { CheckTransition, MonitoringTransition } from '../../smoke/index.ts';
+import type { CommitLinks } from './deploys.ts';
+import { code, mention, plain, slackTime, type SlackMessage } from './format.ts';
+
+export const INCIDENT_ACKNOWLEDGE_ACTION = 'incident_acknowledge';
+export const INCIDENT_ROLLBACK_ACTION = 'incident_rollback';
+export const INCIDENT_RESOLVE_ACTION = 'incident_resolve';
+export const INCIDENT_RESOLVE_CONFIRM_ACTION = 'incident_resolve_confirm';
+export const INCIDENT_ARCHIVE_ACTION = 'incident_archive';
+
+/** What an incident's Roll back button carries: the incident, and the deploy to go back past when it is on one. */
+export interface IncidentRollbackValue {
+  incident: number;
+  before?: number;
+}
+
+const short = (sha: string) => sha.slice(0, 7);
+const took = (from: Date, to: Date) => formatDuration(Math.max(1000, to.getTime() - from.getTime()));
+const where = (incident: Pick<Incident, 'service' | 'environment'>) => `*${incident.service}* in *${incident.environment}*`;
+
+function button(actionId: string, text: string, value: string, style?: 'primary' | 'danger') {
+  return { type: 'button' as const, action_id: actionId, text: { type: 'plain_text' as const, text }, value, ...(style ? { style } : {}) };
+}
+
+const rollbackValue = (value: IncidentRollbackValue) => JSON.stringify(value);
+
+/** The incident channel's name: `<prefix>-<yyyymmdd>-<service>-<env>`, lowercased to what Slack accepts, with a suffix from the second try. */
+export function incidentChannelName(prefix: string, incident: Pick<Incident, 'service' | 'environment' | 'firstFailureAt'>, attempt: number): string {
+  const day = incident.firstFailureAt.toISOString().slice(0, 10).replace(/-/g, '');
+  const base = `${prefix}-${day}-${incident.service}-${incident.environment}`.toLowerCase().replace(/[^a-z0-9_-]+/g, '-');
+  const suffix = attempt === 0 ? '' : `-${attempt + 1}`;
+  return base.slice(0, 80 - suffix.length) + suffix;
+}
+
+/** The channel topic: where it stands, what fails, who has it. Plain text, within Slack's 250 characters. */
+export function incidentTopic(incident: Incident, checks: IncidentCheck[], names: (userId: string) => string): string {
+  const failing = checks.filter((check) => check.failing).map((check) => check.name);
+  const state =
+    incident.status === 'resolved' ? 'Resolved' : failing.length > 0 ? `Failing: ${failing.join(', ')}` : 'Recovered, not yet resolved';
+  const owner = incident.acknowledgedBy ? `Acknowledged by ${names(incident.acknowledgedBy)}` : 'Not acknowledged';
+  return `${incident.service} in ${incident.environment} · ${state} · ${owner}`.slice(0, 250);
+}
+
+function deployLine(deploy: Deploy, links: CommitLinks, repo: string): string {
+  const commit = `<${links.commitUrl(repo, deploy.sha)}|${short(deploy.sha)}>`;
+  const kind = deploy.rollbackOf ? `rollback #${deploy.id}` : `#${deploy.id}`;
+  return `${kind} ${commit} (${code(deploy.ref)}) by ${mention(deploy.requestedBy)}, ${slackTime(deploy.createdAt)}, ${deploy.status}`;
+}
+
+/** The incident channel's first message: everything a responder needs to start. */
+export function incidentOpened(opened: OpenedIncident, context: { links: CommitLinks; repo: string }): SlackMessage {
+  const { incident, check } = opened;
+  const headline = `:rotating_light: ${where(incident)} is failing its smoke checks`;
+  const facts = [
+    `*Check:* ${code(check.name)}`,
+    `*Failing since:* ${slackTime(check.since)}`,
+    `*Last error:* ${check.lastError ?? 'no error recorded'}`,
+  ];
+  if (opened.logUrl) facts.push(`*Logs:* <${opened.logUrl}|from 15 minutes before the first failure to now>`);
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: `${incident.service} is failing in ${incident.environment}` } },
+    { type: 'section', text: { type: 'mrkdwn', text: facts.join('\n') } },
+    {
+      type: 'actions',
+      elements: [
+        button(INCIDENT_ACKNOWLEDGE_ACTION, 'Acknowledge', String(incident.id), 'primary'),
+        button(INCIDENT_ROLLBACK_ACTION, 'Roll back', rollbackValue({ incident: incident.id }), 'danger'),
+        button(INCIDENT_RESOLVE_ACTION, 'Resolve', String(incident.id)),
+      ],
+    },
+    { type: 'divider' },
+  ];
+  if (opened.recentDeploys.length === 0) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'No deploys of this service in the two hours before the first failure.' }] });
+  } else {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: '*Deploys in the two hours before the first failure*' } });
+    for (const deploy of opened.recentDeploys) {
+      blocks.push({
+        type: 'section',
+        text: { type: 'mrkdwn', text: deployLine(deploy, context.links, context.repo) },
+        accessory: button(INCIDENT_ROLLBACK_ACTION, 'Roll back', rollbackValue({ incident: incident.id, before: deploy.id }), 'danger'),
+      });
+    }
+  }
+  return { text: `${headline}: ${check.name} since ${check.since.toISOString()}: ${check.lastError ?? ''}`, blocks };
+}
+
+export function incidentPointer(incident: Incident, channelId: string, check: FailingCheck): SlackMessage {
+  return plain(`:rotating_light: ${where(incident)} is failing (${code(check.name)}): follow it in <#${channelId}>.`);
+}
+
+export function checkJoined(check: FailingCheck): SlackMessage {
+  return plain(`:red_circle: Another check is failing too: ${code(check.name)} since ${slackTime(check.since)}: ${check.lastError ?? 'no error recorded'}`);
+}
+
+/** One check's failures in one minute, folded into one message updated in place. */
+export function streamedFailures(entry: StreamEntry, logUrl: string | undefined): SlackMessage {
+  const count = entry.failures === 1 ? '1 failure' : `${entry.failures} failures`;
+  const logs = logUrl ? ` · <${logUrl}|logs>` : '';
+  return plain(`:x: ${code(entry.name)}: ${count} in the minute from ${slackTime(entry.minute)}, latest ${slackTime(entry.lastAt)}: ${entry.lastError ?? 'no error recorded'}${logs}`);
+}
+
+export function checkRecovered(transition: CheckTransition): SlackMessage {
+  return plain(`:large_green_circle: ${code(transition.check)} passes again (failed for ${took(transition.since, transition.at)}).`);
+}
+
+export function incidentRecovered(incident: Incident): SlackMessage {
+  const recovered = incident.recoveredAt ?? incident.firstFailureAt;
+  return plain(
+    `:white_check_mark: ${where(incident)} recovered: every check passes again, ${took(incident.firstFailureAt, recovered)} after the first failure. Resolve the incident when you are done.`,
+  );
+}
+
+export function incidentRecoveredPointer(incident: Incident): SlackMessage {
+  const channel = incident.channelId ? ` (<#${incident.channelId}>)` : '';
+  return plain(`:white_check_mark: ${where(incident)} recovered after ${took(incident.firstFailureAt, incident.recoveredAt ?? incident.firstFailureAt)}${channel}.`);
+}
+
+export function monitoringChanged(transition: MonitoringTransition): SlackMessage {
+  return transition.kind === 'impaired'
+    ? plain(`:warning: tugboat's monitoring itself is impaired (${transition.reason}): failures are not counted until it can reach the checks again.`)
+    : plain(`:large_green_circle: tugboat's monitoring works again after ${took(transition.since, transition.at)}; failures count again.`);
+}
+
+export function acknowledged(incident: Incident): SlackMessage {
+  return plain(`:eyes: ${mention(incident.acknowledgedBy ?? '')} acknowledged and is on it.`);
+}
+
+export function alreadyAcknowledged(incident: Incident | undefined): SlackMessage {
+  if (!incident || incident.status !== 'open') return plain('This incident is already resolved.');
+  return plain(`${mention(incident.acknowledgedBy ?? '')} already acknowledged this incident ${slackTime(incident.acknowledgedAt ?? incident.openedAt)}.`);
+}
+
+export function rollbackStarted(incident: Incident, rollback: Deploy): SlackMessage {
+  return plain(
+    `:leftwards_arrow_with_hook: ${mention(rollback.requestedBy)} is rolling ${incident.service} back to ${code(short(rollback.sha))} (rollback #${rollback.id}); follow it in <#${rollback.channel}>. The failing checks run again as soon as it finishes.`,
+  );
+}
+
+export function rollbackChecked(rollback: Deploy, check: { passed: boolean; lines: string[] }): SlackMessage {
+  const verdict = check.passed
+    ? `:white_check_mark: Rollback #${rollback.id} finished and the checks pass now: the rollback fixed it.`
+    : `:x: Rollback #${rollback.id} finished but the checks still fail: the cause is elsewhere.`;
+  return plain([verdict, ...check.lines].join('\n'));
+}
+
+export function stillFailing(incident: Incident, now: Date): SlackMessage {
+  const channel = incident.channelId ? `<#${incident.channelId}>` : 'its incident channel';
+  const who = incident.acknowledgedBy ? `acknowledged by ${mention(incident.acknowledgedBy)}` : 'not acknowledged yet';
+  return plain(`:rotating_light: ${where(incident)} is still failing, ${took(incident.firstFailureAt, now)} after the first failure (${who}): ${channel}.`);
+}
+
+export function resolveRefused(incidentId: number, failing: IncidentCheck[]): SlackMessage {
+  const names = failing.map((check) => code(check.name)).join(', ');
+  const text = `These checks still fail: ${names}. Resolve anyway?`;
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      { type: 'actions', elements: [button(INCIDENT_RESOLVE_CONFIRM_ACTION, 'Resolve anyway', String(incidentId), 'danger')] },
+    ],
+  };
+}
+
+const eventLine = (names: (id: string) => string) => (m: ReturnType<typeof timeline>[number]) =>
+  `${slackTime(m.at)} (+${formatDuration(Math.max(0, m.afterFirstFailureMs))}) ${m.label}${m.actor ? ` by ${names(m.actor)}` : ''}${m.detail ? `: ${m.detail}` : ''}`;
+
+export function incidentTimeline(incident: Incident, events: IncidentEvent[]): SlackMessage {
+  const state = incident.status === 'resolved' ? 'resolved' : incident.recoveredAt ? 'recovered, open' : 'open';
+  const lines = timeline(incident, events).map(eventLine(mention));
+  const text = [`*Timeline of ${incident.service} in ${incident.environment}* (${state})`, ...lines].join('\n');
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }] };
+}
+
+export function incidentResolved(resolved: ResolvedIncident): SlackMessage {
+  const { incident, events } = resolved;
+  const summary = durations(incident, events).map((d) => `${d.label}: ${formatDuration(Math.max(1000, d.ms))}`);
+  const lines = timeline(incident, events).map(eventLine(mention));
+  const text = [
+    `:checkered_flag: ${mention(incident.resolvedBy ?? '')} resolved the incident: ${where(incident)}.`,
+    summary.join(' · '),
+    '',
+    ...lines,
+    '',
+    'A post-mortem draft is in the thread.',
+  ].join('\n');
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }] };
+}
+
+export function postMortem(markdown: string): SlackMessage {
+  return plain(`Post-mortem draft (Markdown, copy it into your docs):\n\`\`\`\n${markdown.replace(/```/g, "'''")}\n\`\`\``);
+}
+
+export function incidentResolvedPointer(incident: Incident): SlackMessage {
+  return plain(`:checkered_flag: The incident of ${where(incident)} was resolved by ${mention(incident.resolvedBy ?? '')}.`);
+}
+
+export function archiveOffer(incident: Incident): SlackMessage {
+  const text = `This incident was resolved ${slackTime(incident.resolvedAt ?? incident.openedAt)}. Archive this channel?`;
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      { type: 'actions', elements: [button(INCIDENT_ARCHIVE_ACTION, 'Archive channel', String(incident.id))] },
+    ],
+  };
+}
