@@ -92,9 +92,17 @@ function context() {
   return { users, channels, bot: state?.bot };
 }
 
+/** The people one can act as: the config's people when the server lists them, else every non-bot user. */
 function people() {
   const botId = view.state?.bot?.id;
-  return (view.state?.users ?? []).filter((user) => user.id !== botId && !user.is_bot);
+  if (Array.isArray(view.state?.people) && view.state.people.length) return view.state.people;
+  return (view.state?.users ?? []).filter((user) => user.id !== botId && !user.is_bot && !user.deleted);
+}
+
+/** A channel's topic, whether the API sends it as Slack's `{ value }` or as a string. */
+function topicOf(channel) {
+  const topic = channel?.topic;
+  return typeof topic === 'string' ? topic : topic?.value ?? '';
 }
 
 function channelById(id) {
@@ -140,7 +148,10 @@ function renderSidebar() {
 function renderUserSwitcher() {
   const select = /** @type {HTMLSelectElement} */ ($('user-switcher'));
   const html = people()
-    .map((user) => `<option value="${escapeHtml(user.id)}"${user.id === view.user ? ' selected' : ''}>${escapeHtml(displayName(user))}</option>`)
+    .map((user) => {
+      const notes = [user.admin ? 'admin' : '', Array.isArray(user.deploys_to) ? `deploys to ${user.deploys_to.join(', ') || 'nothing'}` : ''].filter(Boolean).join('; ');
+      return `<option value="${escapeHtml(user.id)}"${user.id === view.user ? ' selected' : ''}${notes ? ` title="${escapeHtml(notes)}"` : ''}>${escapeHtml(displayName(user))}${user.admin ? ' (admin)' : ''}</option>`;
+    })
     .join('');
   if (select.dataset.html !== html) {
     select.innerHTML = html;
@@ -162,8 +173,11 @@ function chooseChannel() {
   const fromHash = decodeURIComponent(location.hash.slice(1));
   const stored = localStorage.getItem(STORAGE.channel);
   const byId = (id) => channels.find((c) => c.id === id || (!c.is_im && c.name === id));
+  // First visit: the production environment's channel (where deploys and locks are announced), else #general.
+  const environments = view.state.environments ?? [];
+  const production = environments.find((e) => e.name === 'production' || e.aliases?.includes('prod')) ?? environments[0];
   const first = channels.filter((c) => !c.is_im && !c.is_archived).sort((a, b) => a.name.localeCompare(b.name))[0];
-  view.channel = (byId(fromHash) ?? byId(stored) ?? first ?? channels[0])?.id ?? null;
+  view.channel = (byId(fromHash) ?? byId(stored) ?? (production && byId(production.channel)) ?? byId('general') ?? first ?? channels[0])?.id ?? null;
 }
 
 /** Only touch the DOM when the markup changed, so focus, scroll and disabled buttons survive refreshes. */
@@ -187,7 +201,7 @@ function renderChannelHeader() {
   }
   const prefix = channel.is_im ? '' : channel.is_private ? '🔒 ' : '#';
   $('channel-title').textContent = `${prefix}${channelLabel(channel, ctx)}${channel.is_archived ? ' (archived)' : ''}`;
-  $('channel-topic').textContent = channel.topic?.value ?? '';
+  $('channel-topic').textContent = topicOf(channel) || (typeof channel.purpose === 'string' ? channel.purpose : channel.purpose?.value ?? '');
   document.title = `${prefix}${channelLabel(channel, ctx)} · tugboat sandbox`;
 }
 
@@ -602,7 +616,8 @@ function showSuggestions() {
     .map(
       (c, i) =>
         `<li role="option" id="suggestion-${i}" data-testid="suggestion-${escapeHtml(c.command.replace(/^\//, ''))}" data-index="${i}" aria-selected="${i === suggestionIndex}" class="${i === suggestionIndex ? 'active' : ''}">` +
-        `<span class="suggestion-command">${escapeHtml(c.command)}</span> <span class="suggestion-usage">${escapeHtml(c.usage ?? '')}</span></li>`,
+        `<span class="suggestion-command">${escapeHtml(c.command)}</span> <span class="suggestion-usage">${escapeHtml(c.usage ?? '')}</span>` +
+        `${c.description ? `<span class="suggestion-description">${escapeHtml(c.description)}</span>` : ''}</li>`,
     )
     .join('');
   suggestions.hidden = false;
@@ -628,6 +643,12 @@ function pickSuggestion(index) {
 }
 
 composer.addEventListener('input', () => {
+  const hint = $('composer-hint');
+  if (hint.className !== 'composer-hint') {
+    hint.className = 'composer-hint';
+    hint.setAttribute('role', 'status');
+    hint.textContent = '';
+  }
   suggestionIndex = 0;
   view.historyIndex = -1;
   showSuggestions();
@@ -727,7 +748,7 @@ function renderDemo() {
           return (
             `<div class="demo-row${d.broken ? ' broken' : ''}" data-testid="demo-${escapeHtml(d.service)}-${escapeHtml(d.environment)}">` +
             `<div><div><strong>${escapeHtml(d.service)}</strong> · ${escapeHtml(d.environment)}</div>` +
-            `<div class="small">serves <code>${escapeHtml(sha)}</code> · ${d.broken ? '<span class="bad">🔥 broken</span>' : '<span class="good">🟢 healthy</span>'}</div></div>` +
+            `<div class="small">serves <code>${escapeHtml(sha)}</code> · ${d.broken ? '<span class="bad"><span class="status-dot"></span>broken</span>' : '<span class="good"><span class="status-dot"></span>healthy</span>'}</div></div>` +
             `<button type="button" class="${d.broken ? 'primary' : 'danger'}" data-testid="${escapeHtml(id)}" data-demo-service="${escapeHtml(d.service)}" data-demo-environment="${escapeHtml(d.environment)}" data-broken="${d.broken ? 'true' : 'false'}" aria-pressed="${d.broken ? 'true' : 'false'}">` +
             `${d.broken ? 'Fix' : `Break ${escapeHtml(d.environment)}`}</button></div>`
           );
@@ -801,7 +822,7 @@ function defaultGithubPeople(force = false) {
   if (me && (force || !gh.author.dataset.touched)) gh.author.value = me;
   if (me && (force || !gh.commentAuthor.dataset.touched)) gh.commentAuthor.value = me;
   if (force || !gh.reviewer.dataset.touched) {
-    const author = currentRepo()?.prs?.find((p) => String(p.number) === gh.pr.value)?.author ?? gh.author.value;
+    const author = selectedPr()?.author ?? gh.author.value;
     const other = logins.find((l) => l !== author);
     if (other) gh.reviewer.value = other;
   }
@@ -832,7 +853,26 @@ function renderPrOptions() {
   if (preferredPr && gh.pr.value === preferredPr) preferredPr = undefined;
 }
 
+function selectedPr() {
+  return currentRepo()?.prs?.find((p) => String(p.number) === gh.pr.value);
+}
+
+/** State, reviewers asked and reviews given of the chosen PR. */
+function renderPrInfo() {
+  const pr = selectedPr();
+  if (!pr) {
+    setHtml($('gh-pr-info'), currentRepo() ? 'No pull requests yet: open one above.' : '');
+    return;
+  }
+  const state = pr.draft && pr.state === 'open' ? 'draft' : pr.state ?? 'open';
+  const parts = [`<span class="pr-state ${escapeHtml(state)}">${escapeHtml(state)}</span> by ${escapeHtml(pr.author)}`];
+  if (pr.requested_reviewers?.length) parts.push(`review asked of ${pr.requested_reviewers.map((r) => escapeHtml(r)).join(', ')}`);
+  if (pr.reviews?.length) parts.push(pr.reviews.map((r) => `${escapeHtml(r.reviewer)} ${r.state === 'approved' ? '✅ approved' : r.state === 'changes_requested' ? '❌ requested changes' : escapeHtml(String(r.state).toLowerCase())}`).join(', '));
+  setHtml($('gh-pr-info'), parts.join(' · '));
+}
+
 function updateGithubButtons() {
+  renderPrInfo();
   const noPr = !gh.pr.value;
   for (const id of ['gh-request-review', 'gh-approve', 'gh-request-changes', 'gh-comment', 'gh-merge', 'gh-fill-ready', 'gh-fill-resolved']) {
     /** @type {HTMLButtonElement} */ ($(id)).disabled = noPr;
@@ -913,13 +953,13 @@ $('gh-comment').addEventListener('click', async (event) => {
 });
 $('gh-fill-ready').addEventListener('click', () => {
   gh.body.value = `ready for review @${gh.reviewer.value}`;
-  const author = currentRepo()?.prs?.find((p) => String(p.number) === gh.pr.value)?.author;
+  const author = selectedPr()?.author;
   if (author) gh.commentAuthor.value = author;
   gh.body.focus();
 });
 $('gh-fill-resolved').addEventListener('click', () => {
   gh.body.value = 'resolved';
-  const author = currentRepo()?.prs?.find((p) => String(p.number) === gh.pr.value)?.author;
+  const author = selectedPr()?.author;
   if (author) gh.commentAuthor.value = author;
   gh.body.focus();
 });
