@@ -33,8 +33,11 @@ export async function readJson<T extends z.ZodType>(req: IncomingMessage, res: S
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-    const message = issue.message.startsWith(String(issue.path[0] ?? '\u0000')) ? issue.message : `${where}${issue.message}`;
-    sendError(res, 400, `${message.charAt(0).toUpperCase()}${message.slice(1)}.`.replace(/\.\.$/, '.'));
+    // A message naming its field (`text is required…`) keeps the field's spelling; others are capitalised.
+    const named = issue.path.length > 0 && issue.message.startsWith(String(issue.path[0]));
+    const message = named ? issue.message : `${where}${issue.message}`;
+    const sentence = named ? message : `${message.charAt(0).toUpperCase()}${message.slice(1)}`;
+    sendError(res, 400, sentence.endsWith('.') ? sentence : `${sentence}.`);
     return undefined;
   }
   return parsed.data;

@@ -44,7 +44,10 @@ export interface SandboxOptions {
   logDestination?: StartOptions['logDestination'];
   /** How long the demo service takes to roll out a release. */
   rolloutMs?: number;
-  /** Deploy each service's first commit everywhere at start, through tugboat, so a rollback has somewhere to go. Default true. */
+  /**
+   * Deploy each service's first commit everywhere at start, through tugboat (in the background,
+   * see `ready`), so that a rollback has a release to go back to. Default true.
+   */
   history?: boolean;
   /** Variables tugboat starts with, besides the ones the sandbox sets (PATH for the deploy script, say). */
   baseEnv?: NodeJS.ProcessEnv;
@@ -65,6 +68,8 @@ export interface Sandbox {
   demo: DemoService;
   events: EventStream;
   tugboat: RunningTugboat;
+  /** Resolves once the first releases (`history`) are deployed; at once without them. */
+  ready: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -147,11 +152,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const github = new GitHubSender({ appUrl: `${tugboatUrl}/github/webhooks`, secret: secrets.webhookSecret });
     const panel = new GitHubPanel({ api: githubApi, sender: github, config: currentConfig, onChange: () => events.send('github') });
 
-    if (options.history ?? true) await deployHistory({ config, seeded, slack, demo, tugboat });
     demo.rolloutMs = options.rolloutMs ?? DEFAULT_ROLLOUT_MS;
     apiDeps = { config: currentConfig, slackApi, slack, panel, demo, events, people: seeded.people };
+    // In the background: the page shows these first deploys happening.
+    const ready = options.history ?? true ? deployHistory({ config, seeded, slack, demo, tugboat: running }) : Promise.resolve();
+    ready.catch((error: unknown) => running.log.warn({ err: error }, "the sandbox's first releases failed"));
 
-    return { url, tugboatUrl, config, seeded, slackApi, githubApi, slack, github, panel, demo, events, tugboat, stop };
+    return { url, tugboatUrl, config, seeded, slackApi, githubApi, slack, github, panel, demo, events, tugboat, ready, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -179,7 +186,11 @@ async function deployHistory(context: { config: Config; seeded: Seeded; slack: S
   while (Date.now() < deadline) {
     const rows = await tugboat.store.query<{ open: number }>(`select count(*)::int as open from deploys where status in ('pending', 'running')`);
     const released = demo.logs({}).filter((line) => line.text.startsWith('released')).length;
-    if (released >= deploys.length && Number(rows[0]?.open ?? 0) === 0) return;
+    if (released >= deploys.length && Number(rows[0]?.open ?? 0) === 0) {
+      // The announcements' last updates and the smoke checks after the deploys.
+      await tugboat.tugboat.settle(30_000);
+      return;
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   tugboat.log.warn('the sandbox\'s first releases did not all finish within 30 s');
