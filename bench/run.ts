@@ -18,6 +18,7 @@ import { githubSignature, githubWebhookHeaders, slackSignature } from '../src/fa
 import { webhookExample } from '../src/fakes/webhook-examples.ts';
 import { freePort } from '../src/fakes/http.ts';
 import { benchReviews, reviewChannel, reviewReport, REVIEW_CHANNELS, REVIEW_PEOPLE_YAML } from './reviews.ts';
+import { benchSmoke, smokeReport } from './smoke.ts';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRETS = { botToken: 'xoxb-bench', signingSecret: 'bench-signing-secret', webhookSecret: 'bench-webhook-secret' };
@@ -294,6 +295,8 @@ async function main() {
       sink.close();
     }
   });
+  // After the app and the fakes have stopped: this process's CPU time is one of its figures.
+  for (const line of smokeReport(await benchSmoke({ databaseUrl: DATABASE_URL }))) console.log(line);
 }
 
 await main();
