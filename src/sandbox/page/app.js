@@ -203,6 +203,7 @@ function renderChannelHeader() {
   $('channel-title').textContent = `${prefix}${channelLabel(channel, ctx)}${channel.is_archived ? ' (archived)' : ''}`;
   $('channel-topic').textContent = topicOf(channel) || (typeof channel.purpose === 'string' ? channel.purpose : channel.purpose?.value ?? '');
   document.title = `${prefix}${channelLabel(channel, ctx)} · tugboat sandbox`;
+  updateComposerPlaceholder();
 }
 
 /** Re-render a message list, keeping the reader at the bottom if they were there, else where they were. */
