@@ -48,7 +48,12 @@ function store(key, value) {
 
 async function getJson(path) {
   const response = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' });
-  if (!response.ok) throw new Error(`${path} answered ${response.status}`);
+  if (!response.ok) {
+    const payload = await response.json().catch(() => ({}));
+    const error = new Error(payload.error || `${path} answered ${response.status}`);
+    /** @type {any} */ (error).status = response.status;
+    throw error;
+  }
   return response.json();
 }
 
@@ -280,8 +285,13 @@ async function loadChannel() {
     return;
   }
   const channel = view.channel;
-  const { messages } = await getJson(`/api/channels/${encodeURIComponent(channel)}/messages`);
-  if (channel === view.channel) view.messages = messages ?? [];
+  try {
+    const { messages } = await getJson(`/api/channels/${encodeURIComponent(channel)}/messages`);
+    if (channel === view.channel) view.messages = messages ?? [];
+  } catch (error) {
+    if (/** @type {any} */ (error).status !== 404) throw error;
+    if (channel === view.channel) view.messages = [];
+  }
 }
 
 async function loadThread() {
@@ -290,8 +300,17 @@ async function loadThread() {
     return;
   }
   const thread = view.thread;
-  const { messages } = await getJson(`/api/channels/${encodeURIComponent(thread.channel)}/thread/${encodeURIComponent(thread.ts)}`);
-  if (view.thread === thread) view.threadMessages = messages ?? [];
+  try {
+    const { messages } = await getJson(`/api/channels/${encodeURIComponent(thread.channel)}/thread/${encodeURIComponent(thread.ts)}`);
+    if (view.thread === thread) view.threadMessages = messages ?? [];
+  } catch (error) {
+    if (/** @type {any} */ (error).status !== 404) throw error;
+    // The root was deleted: nothing left to show.
+    if (view.thread === thread) {
+      view.thread = null;
+      view.threadMessages = [];
+    }
+  }
 }
 
 async function loadEphemerals() {
@@ -378,6 +397,7 @@ async function refresh() {
     renderThread(firstLoad);
     markSeen();
     firstLoad = false;
+    if (eventsOpen) setConnection('live', 'live');
     checkUnread().catch(() => {});
   } catch (error) {
     setConnection('error', `Cannot reach the sandbox: ${error instanceof Error ? error.message : String(error)}`);
@@ -441,6 +461,8 @@ function setConnection(kind, text) {
   element.textContent = text;
 }
 
+let eventsOpen = false;
+
 function connectEvents() {
   if (!('EventSource' in window)) {
     setInterval(() => scheduleRefresh(0), 2000);
@@ -449,10 +471,14 @@ function connectEvents() {
   }
   const events = new EventSource('/api/events');
   events.onopen = () => {
+    eventsOpen = true;
     setConnection('live', 'live');
     scheduleRefresh();
   };
-  events.onerror = () => setConnection('error', 'reconnecting…');
+  events.onerror = () => {
+    eventsOpen = false;
+    setConnection('error', 'reconnecting…');
+  };
   events.onmessage = () => scheduleRefresh();
   // A safety net if events stop arriving for any reason.
   setInterval(() => {
@@ -585,7 +611,7 @@ function updateComposerPlaceholder() {
   const user = people().find((u) => u.id === view.user);
   const channel = channelById(view.channel);
   const where = channel ? ` in ${channel.is_im ? '' : '#'}${channelLabel(channel)}` : '';
-  composer.placeholder = user ? `Send a slash command as ${displayName(user)}${where}, e.g. /lock prod` : 'Type a slash command, e.g. /lock prod';
+  composer.placeholder = user ? `Slash command as ${displayName(user)}${where}, e.g. /lock prod` : 'Type a slash command, e.g. /lock prod';
 }
 
 function commands() {
