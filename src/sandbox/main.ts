@@ -37,7 +37,10 @@ export interface SandboxOptions {
   port?: number;
   /** tugboat's own port; 3000 unless given (0: any free port). */
   tugboatPort?: number;
-  /** tugboat's PGlite folder, emptied at start (the fakes start empty too); `.tugboat-sandbox/db` under the cwd unless given. */
+  /**
+   * tugboat's PGlite folder, emptied at start (the fakes start empty too); `.tugboat-sandbox/db`
+   * under the cwd unless given. `memory://` keeps the database in memory (quicker, for tests).
+   */
   dataDir?: string;
   /** tugboat's log level; `warn` unless given. */
   logLevel?: string;
@@ -76,9 +79,12 @@ export interface Sandbox {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const configPath = path.resolve(options.configPath ?? SANDBOX_CONFIG);
   const config = loadConfig(configPath);
-  const dataDir = path.resolve(options.dataDir ?? path.join('.tugboat-sandbox', 'db'));
-  await rm(dataDir, { recursive: true, force: true });
-  await mkdir(path.dirname(dataDir), { recursive: true });
+  const inMemory = options.dataDir?.startsWith('memory://') ?? false;
+  const dataDir = inMemory ? options.dataDir! : path.resolve(options.dataDir ?? path.join('.tugboat-sandbox', 'db'));
+  if (!inMemory) {
+    await rm(dataDir, { recursive: true, force: true });
+    await mkdir(path.dirname(dataDir), { recursive: true });
+  }
 
   const secrets = {
     botToken: `xoxb-sandbox-${randomBytes(12).toString('hex')}`,
