@@ -33,6 +33,8 @@ create table incident_checks (
   since timestamptz not null,
   last_error text,
   last_status integer,
+  -- Whether the channel has been told this check fails (the first check is, by the first message).
+  announced boolean not null default false,
   primary key (incident_id, check_id)
 );
 

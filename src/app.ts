@@ -17,7 +17,7 @@ import { reviewNudgeJob, reviewReconcileJob } from './jobs/reviews.ts';
 import { SlackDeployNotifier, commitLinks } from './slack/deploy-notifier.ts';
 import { refreshRoot } from './slack/review-threads.ts';
 import { IncidentResponder, postDeployChecks } from './incidents/index.ts';
-import { incidentArchiveJob, incidentReminderJob, incidentStreamJob } from './jobs/incidents.ts';
+import { incidentArchiveJob, incidentReminderJob, incidentCatchUpJob } from './jobs/incidents.ts';
 import { SlackIncidentNotifier } from './slack/incident-notifier.ts';
 import { createSmokeMonitor, smokeHeartbeatJob, smokePruneJob, type SmokeMonitor, type SmokeRunnerDeps } from './smoke/index.ts';
 import { createHttpServer } from './http/server.ts';
@@ -141,7 +141,7 @@ export function createTugboat(options: TugboatOptions): Tugboat {
     reviewReconcileJob(deps, (pr) => refreshRoot(deps, pr)),
     smokePruneJob(deps),
     smokeHeartbeatJob(deps),
-    incidentStreamJob(incidentNotifier),
+    incidentCatchUpJob(incidentNotifier),
     incidentReminderJob(incidents),
     incidentArchiveJob(incidents),
   ];

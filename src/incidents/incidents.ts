@@ -105,11 +105,11 @@ export async function openOrJoin(store: Store, check: FailingCheck): Promise<{ i
     if (!row) throw new Error(`no open incident for ${check.service} in ${check.environment}`);
     const incident = toIncident(row);
     await tx.query(
-      `insert into incident_checks (incident_id, check_id, check_name, failing, since, last_error, last_status)
-       values ($1, $2, $3, true, $4, $5, $6)
+      `insert into incident_checks (incident_id, check_id, check_name, failing, since, last_error, last_status, announced)
+       values ($1, $2, $3, true, $4, $5, $6, $7)
        on conflict (incident_id, check_id) do update
-         set failing = true, since = excluded.since, last_error = excluded.last_error, last_status = excluded.last_status`,
-      [incident.id, check.checkId, check.name, check.since, check.lastError ?? null, check.lastStatus ?? null],
+         set failing = true, since = excluded.since, last_error = excluded.last_error, last_status = excluded.last_status, announced = false`,
+      [incident.id, check.checkId, check.name, check.since, check.lastError ?? null, check.lastStatus ?? null, inserted !== undefined],
     );
     if (inserted) {
       await recordEvent(tx, incident.id, { kind: 'first_failure', at: check.since, detail: check.name });
@@ -151,19 +151,35 @@ export async function setChannel(db: Queryable, id: number, channel: { id: strin
   await db.query('update incidents set channel_id = $2, channel_name = $3 where id = $1', [id, channel.id, channel.name]);
 }
 
+interface CheckRow {
+  check_id: string;
+  check_name: string;
+  failing: boolean;
+  since: Date;
+  last_error: string | null;
+  last_status: number | null;
+}
+
+const toCheck = (row: CheckRow): IncidentCheck => ({
+  checkId: row.check_id,
+  name: row.check_name,
+  failing: row.failing,
+  since: new Date(row.since),
+  lastError: row.last_error,
+  lastStatus: row.last_status,
+});
+
 export async function incidentChecks(db: Queryable, id: number): Promise<IncidentCheck[]> {
-  const rows = await db.query<{ check_id: string; check_name: string; failing: boolean; since: Date; last_error: string | null; last_status: number | null }>(
-    'select * from incident_checks where incident_id = $1 order by since, check_id',
+  return (await db.query<CheckRow>('select * from incident_checks where incident_id = $1 order by since, check_id', [id])).map(toCheck);
+}
+
+/** The incident's failing checks the channel has not been told of yet, claimed once across replicas. */
+export async function claimUnannounced(db: Queryable, id: number): Promise<IncidentCheck[]> {
+  const rows = await db.query<CheckRow>(
+    'update incident_checks set announced = true where incident_id = $1 and failing and not announced returning *',
     [id],
   );
-  return rows.map((row) => ({
-    checkId: row.check_id,
-    name: row.check_name,
-    failing: row.failing,
-    since: new Date(row.since),
-    lastError: row.last_error,
-    lastStatus: row.last_status,
-  }));
+  return rows.map(toCheck).sort((a, b) => a.since.getTime() - b.since.getTime() || a.name.localeCompare(b.name));
 }
 
 /**

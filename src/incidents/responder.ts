@@ -50,9 +50,11 @@ export interface ResolvedIncident {
 export interface IncidentNotifier {
   /** Creates the incident's channel, invites, sets the topic, posts the first message; returns the channel. */
   opened(opened: OpenedIncident): Promise<{ id: string; name: string }>;
-  joined(incident: Incident, check: FailingCheck): Promise<void>;
-  /** New failures were recorded for the incident: bring its folded messages up to date. */
-  streamed(incident: Incident): void;
+  /**
+   * The incident's rows changed (a check joined, failures were recorded): bring its channel up to
+   * date, folded, in the background.
+   */
+  changed(incident: Incident): void;
   checkRecovered(incident: Incident, check: CheckTransition): Promise<void>;
   recovered(incident: Incident): Promise<void>;
   monitoring(transition: MonitoringTransition): Promise<void>;
@@ -96,7 +98,7 @@ export class IncidentResponder {
     const incident = await openIncident(this.deps.store, result.service, result.environment);
     if (!incident || result.startedAt < incident.openedAt) return;
     await recordStreamedFailure(this.deps.store, { incidentId: incident.id, checkId: result.checkId, name: result.name, error: result.error, at: result.startedAt });
-    this.deps.notifier.streamed(incident);
+    this.deps.notifier.changed(incident);
   }
 
   async onTransition(transition: Transition): Promise<void> {
@@ -115,9 +117,11 @@ export class IncidentResponder {
       ...(transition.lastError === undefined ? {} : { lastError: transition.lastError }),
     };
     const { incident, opened } = await openOrJoin(this.deps.store, check);
-    if (!opened) return this.deps.notifier.joined(incident, check);
+    if (!opened) return this.deps.notifier.changed(incident);
     const channel = await this.deps.notifier.opened(await this.#openedContext(incident, check));
     await setChannel(this.deps.store, incident.id, channel);
+    // Checks that joined while the channel was being made.
+    this.deps.notifier.changed({ ...incident, channelId: channel.id, channelName: channel.name });
   }
 
   async #openedContext(incident: Incident, check: FailingCheck): Promise<OpenedIncident> {

@@ -2,9 +2,9 @@ import type { IncidentResponder } from '../incidents/index.ts';
 import type { SlackIncidentNotifier } from '../slack/incident-notifier.ts';
 import type { Job } from './scheduler.ts';
 
-/** Brings folded failure messages up to date that their replica left behind (it died, or Slack failed). */
-export function incidentStreamJob(notifier: Pick<SlackIncidentNotifier, 'flushStream'>): Job {
-  return { name: 'incident-stream', schedule: '*/10 * * * * *', run: () => notifier.flushStream() };
+/** Brings incident channels up to date where their replica left them behind (it died, or Slack failed). */
+export function incidentCatchUpJob(notifier: Pick<SlackIncidentNotifier, 'catchUp'>): Job {
+  return { name: 'incident-catch-up', schedule: '*/10 * * * * *', run: () => notifier.catchUp() };
 }
 
 /** Says again in the environment's channel when an incident still fails 30 minutes after its alert. */

@@ -2,10 +2,11 @@ import type { Config } from '../config/index.ts';
 import type { Deploy } from '../deploys/deploys.ts';
 import { logLink } from '../deploys/log-link.ts';
 import {
+  claimUnannounced,
   getIncident,
   incidentChecks,
+  openIncidents,
   postMortemDraft,
-  type FailingCheck,
   type Incident,
   type IncidentNotifier,
   type OpenedIncident,
@@ -37,8 +38,8 @@ const STREAM_LOGS_BEFORE_MS = 15 * 60_000;
  * pointer in the environment's channel, failures folded per check per minute.
  */
 export class SlackIncidentNotifier implements IncidentNotifier {
-  /** Incident id -> its stream flush: one at a time per incident, and one more queued behind it at most. */
-  readonly #flushing = new Map<number, { running: Promise<void>; again: boolean }>();
+  /** Incidents whose channel is being brought up to date: one pass at a time each, and one more behind it at most. */
+  readonly #catchingUp = new Map<number, { again: boolean }>();
 
   constructor(private readonly deps: IncidentNotifierDeps) {}
 
@@ -102,36 +103,40 @@ export class SlackIncidentNotifier implements IncidentNotifier {
     return this.deps.config().environments[incident.environment].channel;
   }
 
-  async joined(incident: Incident, check: FailingCheck): Promise<void> {
-    if (!incident.channelId) return;
-    await this.#post(incident.channelId, render.checkJoined(check));
-    await this.#setTopic(incident);
-  }
-
-  streamed(incident: Incident): void {
-    const current = this.#flushing.get(incident.id);
+  changed(incident: Incident): void {
+    const current = this.#catchingUp.get(incident.id);
     if (current) {
       current.again = true;
       return;
     }
-    const entry = { running: Promise.resolve(), again: false };
-    entry.running = (async () => {
+    const entry = { again: false };
+    this.#catchingUp.set(incident.id, entry);
+    void (async () => {
       do {
         entry.again = false;
-        await this.flushStream(incident.id).catch((error) => this.deps.log.error({ err: error, incident: incident.id }, 'could not stream incident failures'));
+        await this.catchUp(incident.id).catch((error) => this.deps.log.error({ err: error, incident: incident.id }, 'could not bring an incident channel up to date'));
       } while (entry.again);
-      this.#flushing.delete(incident.id);
+      this.#catchingUp.delete(incident.id);
     })();
-    this.#flushing.set(incident.id, entry);
   }
 
   /**
-   * Brings the folded failure messages up to date with their rows: posts new ones, updates the
-   * others with their latest count. Also run periodically, for rows another replica left behind.
+   * Brings incident channels up to date with their rows: one message for the checks that joined since
+   * the last, then the folded failures (new messages posted, the others updated with their latest count).
+   * Also run periodically, for what another replica left behind.
    */
-  async flushStream(incidentId?: number): Promise<void> {
+  async catchUp(incidentId?: number): Promise<void> {
+    const incidents = incidentId === undefined ? await openIncidents(this.deps.store) : [await getIncident(this.deps.store, incidentId)];
+    for (const incident of incidents) {
+      if (!incident?.channelId) continue;
+      const joined = await claimUnannounced(this.deps.store, incident.id);
+      if (joined.length > 0) {
+        await this.#post(incident.channelId, render.checksJoined(joined));
+        await this.#setTopic(incident);
+      }
+    }
     for (const entry of await entriesBehind(this.deps.store, incidentId)) {
-      const incident = await getIncident(this.deps.store, entry.incidentId);
+      const incident = incidents.find((candidate) => candidate?.id === entry.incidentId) ?? (await getIncident(this.deps.store, entry.incidentId));
       if (!incident?.channelId) continue;
       if (entry.messageTs === null) await this.#postEntry(incident, entry);
       else await this.#updateEntry(incident, entry);

@@ -98,10 +98,12 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     await runChecks(h, 3);
     const channels = incidentChannels(h);
     expect(channels).toHaveLength(1);
-    const said = channelMessages(h, channels[0].id).map(messageText).join('\n');
-    expect(said).toContain('Another check is failing too: `search`');
+    const said = await waitUntil('the second check is told', () => {
+      const text = channelMessages(h, channels[0].id).map(messageText).join('\n');
+      return text.includes('Another check is failing too:\n• `search` since') && text;
+    });
     expect(said).toContain('timed out after 1s');
-    expect(h.slackApi.channel(channels[0].id)!.topic.value).toContain('Failing: health, search');
+    await waitUntil('the topic names both', () => h.slackApi.channel(channels[0].id)!.topic.value.includes('Failing: health, search'));
   });
 
   it('acknowledges once, refuses to resolve while failing unless confirmed, then posts the timeline and a post-mortem draft', async () => {

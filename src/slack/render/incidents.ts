@@ -96,8 +96,9 @@ export function incidentPointer(incident: Incident, channelId: string, check: Fa
   return plain(`:rotating_light: ${where(incident)} is failing (${code(check.name)}): follow it in <#${channelId}>.`);
 }
 
-export function checkJoined(check: FailingCheck): SlackMessage {
-  return plain(`:red_circle: Another check is failing too: ${code(check.name)} since ${slackTime(check.since)}: ${check.lastError ?? 'no error recorded'}`);
+export function checksJoined(checks: IncidentCheck[]): SlackMessage {
+  const line = (check: IncidentCheck) => `• ${code(check.name)} since ${slackTime(check.since)}: ${check.lastError ?? 'no error recorded'}`;
+  return plain([checks.length === 1 ? ':red_circle: Another check is failing too:' : `:red_circle: ${checks.length} more checks are failing too:`, ...checks.map(line)].join('\n'));
 }
 
 /** One check's failures in one minute, folded into one message updated in place. */
