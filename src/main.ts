@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createTugboat, type Tugboat } from './app.ts';
+import { createTugboat, type Tugboat, type TugboatOptions } from './app.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { EnvError, readEnv, type Env } from './env.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -11,6 +11,8 @@ export interface StartOptions {
   host?: string;
   /** Where log lines go; stdout unless given. */
   logDestination?: Parameters<typeof createLogger>[0]['destination'];
+  /** For tests only: the Slack queue's spacing (Slack's own limit unless given). */
+  poster?: TugboatOptions['poster'];
 }
 
 export interface RunningTugboat {
@@ -46,6 +48,7 @@ export async function startTugboat(vars: NodeJS.ProcessEnv, options: StartOption
     config,
     store,
     log,
+    poster: options.poster,
   });
   const port = await tugboat.listen(env.port, options.host);
   log.info({ port, database: env.databaseUrl ? 'postgres' : `pglite (${env.dataDir})` }, 'tugboat is listening');

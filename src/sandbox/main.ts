@@ -45,6 +45,8 @@ export interface SandboxOptions {
   /** tugboat's log level; `warn` unless given. */
   logLevel?: string;
   logDestination?: StartOptions['logDestination'];
+  /** For tests only: tugboat's Slack queue spacing (see StartOptions). */
+  poster?: StartOptions['poster'];
   /** How long the demo service takes to roll out a release. */
   rolloutMs?: number;
   /**
@@ -148,7 +150,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         TUGBOAT_WEBHOOK_SECRET: secrets.deployWebhookSecret,
         LOG_LEVEL: options.logLevel ?? 'warn',
       },
-      { host: '127.0.0.1', logDestination: options.logDestination },
+      { host: '127.0.0.1', logDestination: options.logDestination, poster: options.poster },
     );
     const running = tugboat;
     cleanup.push(() => running.stop());

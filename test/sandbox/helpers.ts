@@ -23,7 +23,11 @@ export interface TestSandbox extends Sandbox {
 export async function bootSandbox(options: SandboxOptions = {}): Promise<TestSandbox & { dispose(): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tugboat-sandbox-'));
   const logs = new Logs();
-  const sandbox = await startSandbox({ port: 0, tugboatPort: 0, dataDir: path.join(dir, 'db'), rolloutMs: 0, history: false, logLevel: 'warn', logDestination: logs, ...options });
+  const sandbox = await startSandbox({ port: 0, tugboatPort: 0, dataDir: path.join(dir, 'db'), rolloutMs: 0, history: false, logLevel: 'warn', logDestination: logs,
+    // Slack's one message per second per channel would make every test wait seconds per message.
+    poster: { minIntervalMs: 0 },
+    ...options,
+  });
   const get = async (p: string) => {
     const response = await fetch(`${sandbox.url}${p}`);
     const contentType = response.headers.get('content-type') ?? '';
