@@ -58,12 +58,12 @@ export async function recordStreamedFailure(
 }
 
 /** Entries whose message is behind their row (not posted, or showing an older count), oldest first. */
-export async function entriesBehind(db: Queryable, incidentId?: number): Promise<StreamEntry[]> {
+export async function entriesBehind(db: Queryable, incidentId: number, limit: number): Promise<StreamEntry[]> {
   const rows = await db.query<StreamRow>(
     `select * from incident_stream
-      where failures > rendered_failures and ($1::bigint is null or incident_id = $1) and (message_ts is null or message_ts <> '')
-      order by minute, check_id`,
-    [incidentId ?? null],
+      where incident_id = $1 and failures > rendered_failures and (message_ts is null or message_ts <> '')
+      order by minute, check_id limit $2`,
+    [incidentId, limit],
   );
   return rows.map(toEntry);
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/index.ts';
 import type { Deploy } from '../deploys/deploys.ts';
 import { logLink } from '../deploys/log-link.ts';
@@ -31,6 +32,8 @@ export interface IncidentNotifierDeps {
 }
 
 const MAX_NAME_ATTEMPTS = 10;
+/** A pass's transitions and results arrive one after another: waiting this long tells them in one message. */
+const FOLD_MS = 250;
 const STREAM_LOGS_BEFORE_MS = 15 * 60_000;
 
 /**
@@ -112,6 +115,7 @@ export class SlackIncidentNotifier implements IncidentNotifier {
     const entry = { again: false };
     this.#catchingUp.set(incident.id, entry);
     void (async () => {
+      await sleep(FOLD_MS);
       do {
         entry.again = false;
         await this.catchUp(incident.id).catch((error) => this.deps.log.error({ err: error, incident: incident.id }, 'could not bring an incident channel up to date'));
@@ -121,44 +125,57 @@ export class SlackIncidentNotifier implements IncidentNotifier {
   }
 
   /**
-   * Brings incident channels up to date with their rows: one message for the checks that joined since
-   * the last, then the folded failures (new messages posted, the others updated with their latest count).
+   * Brings incident channels up to date with their rows, one Slack call at a time, each time choosing
+   * what matters most now: first the checks that joined since the last call (one message for all of
+   * them), then the folded failures (a new message per check per minute, or the latest count in place).
    * Also run periodically, for what another replica left behind.
    */
   async catchUp(incidentId?: number): Promise<void> {
     const incidents = incidentId === undefined ? await openIncidents(this.deps.store) : [await getIncident(this.deps.store, incidentId)];
     for (const incident of incidents) {
-      if (!incident?.channelId) continue;
-      const joined = await claimUnannounced(this.deps.store, incident.id);
-      if (joined.length > 0) {
-        await this.#post(incident.channelId, render.checksJoined(joined));
-        await this.#setTopic(incident);
-      }
-    }
-    for (const entry of await entriesBehind(this.deps.store, incidentId)) {
-      const incident = incidents.find((candidate) => candidate?.id === entry.incidentId) ?? (await getIncident(this.deps.store, entry.incidentId));
-      if (!incident?.channelId) continue;
-      if (entry.messageTs === null) await this.#postEntry(incident, entry);
-      else await this.#updateEntry(incident, entry);
+      if (incident?.channelId) await this.#catchUpChannel(incident);
     }
   }
 
-  async #postEntry(incident: Incident, entry: StreamEntry) {
-    if (!(await claimPosting(this.deps.store, entry))) return;
+  async #catchUpChannel(incident: Incident) {
+    for (;;) {
+      const joined = await claimUnannounced(this.deps.store, incident.id);
+      if (joined.length > 0) {
+        await this.#post(incident.channelId!, render.checksJoined(joined));
+        await this.#setTopic(incident);
+        continue;
+      }
+      const [entry] = await entriesBehind(this.deps.store, incident.id, 1);
+      if (!entry) return;
+      // A post Slack refused is left for the periodic catch-up rather than retried at once.
+      const done = entry.messageTs === null ? await this.#postEntry(incident, entry) : await this.#updateEntry(incident, entry);
+      if (!done) return;
+    }
+  }
+
+  /** False when Slack refused the post. */
+  async #postEntry(incident: Incident, entry: StreamEntry): Promise<boolean> {
+    if (!(await claimPosting(this.deps.store, entry))) return true;
     const current = await claimRendering(this.deps.store, entry, 0);
-    if (!current) return;
+    if (!current) return true;
     const ts = await this.#post(incident.channelId!, this.#streamMessage(incident, current));
     if (ts) await setStreamMessage(this.deps.store, entry, ts);
     else await releasePosting(this.deps.store, entry);
+    return ts !== undefined;
   }
 
-  async #updateEntry(incident: Incident, entry: StreamEntry) {
+  /** False when Slack refused the update (the message keeps its older count until the entry changes again). */
+  async #updateEntry(incident: Incident, entry: StreamEntry): Promise<boolean> {
     const current = await claimRendering(this.deps.store, entry, entry.rendered);
-    if (!current?.messageTs) return;
+    if (!current?.messageTs) return true;
     const channel = incident.channelId!;
-    await this.deps.slack
-      .update({ channel, ts: current.messageTs, ...this.#streamMessage(incident, current) })
-      .catch((error) => this.deps.log.warn({ err: error, incident: incident.id }, 'could not update a streamed failure'));
+    return this.deps.slack.update({ channel, ts: current.messageTs, ...this.#streamMessage(incident, current) }).then(
+      () => true,
+      (error) => {
+        this.deps.log.warn({ err: error, incident: incident.id }, 'could not update a streamed failure');
+        return false;
+      },
+    );
   }
 
   #streamMessage(incident: Incident, entry: StreamEntry): SlackMessage {
