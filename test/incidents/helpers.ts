@@ -11,7 +11,7 @@ export const PEOPLE = ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0ONCALL', 'U0ADMIN'];
  * `api` deploys to production by telling `service` which SHA it now serves, and is watched there
  * by the checks given (YAML list items).
  */
-export function incidentConfig(service: VersionedService, checks: string, options: { onSmokeFailure?: 'ask' | 'rollback' | 'off' } = {}): string {
+export function incidentConfig(service: VersionedService, checks: string, options: { onSmokeFailure?: 'ask' | 'rollback' | 'off'; canary?: string } = {}): string {
   return `
 admins: [U0ADMIN]
 environments:
@@ -37,7 +37,7 @@ incidents:
   failures_before_alert: 3
   passes_before_recovery: 2
   invite: [U0ONCALL]
-`;
+${options.canary ? `  canary: ${options.canary}\n` : ''}`;
 }
 
 /** A check item for `incidentConfig`. */

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Harness } from '../helpers/harness.ts';
 import { channelMessages, command, sha, threadOf } from '../helpers/deploys.ts';
 import { storeBackends } from '../helpers/stores.ts';
+import { closedPort } from '../smoke/helpers.ts';
 import { check, incidentChannels, incidentConfig, runChecks, startIncidentHarness, startVersionedService, waitUntil, type VersionedService } from './helpers.ts';
 
 const HOUR = 60 * 60_000;
@@ -15,7 +16,7 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     h = undefined!;
   });
 
-  async function start(checks: (service: VersionedService) => string, options: { onSmokeFailure?: 'ask' | 'rollback' | 'off' } = {}) {
+  async function start(checks: (service: VersionedService) => string, options: Parameters<typeof incidentConfig>[2] = {}) {
     service = await startVersionedService();
     h = await startIncidentHarness({ backend, configYaml: incidentConfig(service, checks(service), options) });
   }
@@ -224,6 +225,18 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     const [{ count }] = await h.db.store.query<{ count: number }>('select count(*)::int as count from deploys');
     expect(count).toBe(1);
     expect(service.serving).toBe(sha('v1'));
+  });
+
+  it('does not count failures while its canary fails too, and says once that monitoring is impaired', async () => {
+    const unreachable = await closedPort();
+    await start(health, { canary: `http://127.0.0.1:${unreachable}/` });
+    service.down = true;
+    await runChecks(h, 5);
+    expect(incidentChannels(h)).toEqual([]);
+    const said = channelMessages(h, 'C0DEPLOYS').map((m) => m.text);
+    expect(said.filter((text) => text.includes('monitoring itself is impaired'))).toEqual([expect.stringContaining('the canary failed too')]);
+    const [status] = await command(h, 'U0BOB', '/tugboat status');
+    expect(status).toContain('`health` inconclusive: monitoring impaired');
   });
 
   it('shows each check’s state and latency in /tugboat status', async () => {
