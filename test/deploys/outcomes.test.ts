@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { signWebhookBody } from '../../src/deploys/executors/webhook.ts';
 import { webhookExample } from '../../src/fakes/webhook-examples.ts';
 import { SECRETS, startHarness, FIXTURE_CONFIG, type Harness } from '../helpers/harness.ts';
-import { channelMessages, command, seedRepo, sha, threadOf } from '../helpers/deploys.ts';
+import { channelMessages, command, seedRepo, sha } from '../helpers/deploys.ts';
 import { postgresBackend, storeBackends } from '../helpers/stores.ts';
 
 const withDeploy = (via: string) => FIXTURE_CONFIG.replace('deploy: { via: github-deployment }', `deploy: ${via}`);
