@@ -243,13 +243,17 @@ export async function runSandbox(vars: NodeJS.ProcessEnv): Promise<void> {
   process.stdout.write(`tugboat sandbox: open ${page} — a local Slack workspace and GitHub with tugboat in them (tugboat itself on http://localhost:${sandbox.tugboat.port}; set SLACK_BOT_TOKEN to run for real)\n`);
 
   process.on('SIGHUP', () => sandbox.tugboat.reloadConfig());
+  // Everything in the sandbox is thrown away at the next start: no need to wait long for work in flight.
+  let stopping = false;
   const shutdown = async () => {
+    if (stopping) process.exit(0); // a second Ctrl-C
+    stopping = true;
     process.stdout.write('tugboat sandbox: stopping\n');
-    await sandbox.stop();
+    await Promise.race([sandbox.stop(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+  process.on('SIGINT', () => void shutdown());
 }
 
 function portFrom(vars: NodeJS.ProcessEnv, name: string, fallback: number): number {
