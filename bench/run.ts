@@ -11,13 +11,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { FakeSlackApi } from '../src/fakes/slack-api.ts';
 import { FakeGitHubApi } from '../src/fakes/github-api.ts';
 import { githubSignature, githubWebhookHeaders, slackSignature } from '../src/fakes/signing.ts';
 import { webhookExample } from '../src/fakes/webhook-examples.ts';
 import { freePort } from '../src/fakes/http.ts';
 import { benchReviews, reviewChannel, reviewReport, REVIEW_CHANNELS, REVIEW_PEOPLE_YAML } from './reviews.ts';
+import { withSchema } from './schema.ts';
 import { benchSmoke, smokeReport } from './smoke.ts';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -38,20 +38,6 @@ ${Array.from({ length: PARALLEL_DEPLOYS }, (_, i) => `  svc${i}: { repo: acme/sv
 ${REVIEW_PEOPLE_YAML}
 `;
 
-async function withSchema<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  const url = new URL(DATABASE_URL);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  try {
-    return await fn(url.toString());
-  } finally {
-    await admin.query(`drop schema ${schema} cascade`);
-    await admin.end();
-  }
-}
 
 
 /**
@@ -247,7 +233,7 @@ async function benchWebhookIngest(appUrl: string, bareUrl: string) {
 }
 
 async function main() {
-  await withSchema(async (databaseUrl) => {
+  await withSchema(DATABASE_URL, async (databaseUrl) => {
     const slackApi = await FakeSlackApi.start({ token: SECRETS.botToken });
     const githubApi = await FakeGitHubApi.start();
     for (const id of ['C0BENCH', 'C0STAGING', 'C0DEPLOYS']) slackApi.addChannel({ id, name: id.toLowerCase() });

@@ -14,7 +14,6 @@
  * TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test).
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -22,7 +21,6 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { request } from 'undici';
 import { parseConfig } from '../src/config/index.ts';
 import { createLogger } from '../src/log.ts';
@@ -30,6 +28,7 @@ import { tickOf } from '../src/smoke/claims.ts';
 import { createLimit } from '../src/smoke/limit.ts';
 import { configuredChecks, startSmokeScheduler, type SmokeResult } from '../src/smoke/index.ts';
 import { migrate, openStore } from '../src/store/index.ts';
+import { withSchema } from './schema.ts';
 
 /** How long the loopback server takes to answer each check. */
 const SERVICE_MS = 20;
@@ -122,21 +121,6 @@ async function startServer(): Promise<{ origin: string; served(): Promise<Served
   };
 }
 
-/** Each run works in a schema of its own, dropped afterwards. */
-async function withSchema<T>(databaseUrl: string, fn: (url: string) => Promise<T>): Promise<T> {
-  const schema = `bench_smoke_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  const url = new URL(databaseUrl);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  try {
-    return await fn(url.toString());
-  } finally {
-    await admin.query(`drop schema ${schema} cascade`);
-    await admin.end();
-  }
-}
 
 /** The next cycle boundary at least a second away, and the window of `windowMs` of ticks starting there. */
 function nextWindow(windowMs: number) {

@@ -1,10 +1,11 @@
 import { acknowledge } from './acknowledge.ts';
-import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
+import { ephemeral } from './respond.ts';
+import type { App, BlockButtonAction } from '@slack/bolt';
 import { getDeploy } from '../../deploys/deploys.ts';
 import { enqueue } from '../../deploys/queue.ts';
 import type { Deps } from '../../deps.ts';
 import { isAdmin } from '../../permissions.ts';
-import { plain, type SlackMessage } from '../render/format.ts';
+import { plain } from '../render/format.ts';
 import {
   DEPLOY_CONFIRM_ACTION,
   DEPLOY_QUEUE_ACTION,
@@ -15,8 +16,6 @@ import {
   type DeployButtonValue,
 } from '../render/deploys.ts';
 
-const ephemeral = (respond: RespondFn, message: SlackMessage) =>
-  respond({ response_type: 'ephemeral', replace_original: false, text: message.text, ...(message.blocks ? { blocks: message.blocks } : {}) });
 
 /** Roll back, Queue me, and Deploy (from `--plan`, or "Deploy anyway" for a rolled-back SHA). */
 export function registerDeployActions(app: App, deps: Deps): void {

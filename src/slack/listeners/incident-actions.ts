@@ -14,9 +14,8 @@ import {
   type IncidentRollbackValue,
 } from '../render/incidents.ts';
 import { acknowledge } from './acknowledge.ts';
+import { ephemeral } from './respond.ts';
 
-const ephemeral = (respond: RespondFn, message: SlackMessage) =>
-  respond({ response_type: 'ephemeral', replace_original: false, text: message.text, ...(message.blocks ? { blocks: message.blocks } : {}) });
 
 /** Acknowledge, Roll back, Resolve (and Resolve anyway), Archive channel: the incident channel's buttons. */
 export function registerIncidentActions(app: App, deps: Deps): void {

@@ -1,16 +1,14 @@
 import { acknowledge } from './acknowledge.ts';
-import type { App, BlockButtonAction, RespondFn, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { ephemeral } from './respond.ts';
+import type { App, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { Deps } from '../../deps.ts';
 import { snoozeEnd, snoozeNudge, type NudgeTarget } from '../../reviews/nudges.ts';
 import { slackUserFor } from '../../reviews/people.ts';
 import { slackTimeZone } from '../../reviews/recipients.ts';
-import type { SlackMessage } from '../render/format.ts';
 import { SNOOZE_ACTION, nothingToSnooze, notYourNudge, snoozeChoiceOf, snoozeConfirmation, snoozedNudge } from '../render/nudges.ts';
 
 type Click = Pick<SlackActionMiddlewareArgs<BlockButtonAction>, 'body' | 'action' | 'respond'>;
 
-const ephemeral = (respond: RespondFn, message: SlackMessage) =>
-  respond({ response_type: 'ephemeral', replace_original: false, text: message.text });
 
 /** The Snooze buttons of a review nudge. */
 export function registerReviewActions(app: App, deps: Deps): void {
