@@ -9,9 +9,10 @@ import { bootSandbox, type TestSandbox } from './helpers.ts';
 
 // The tour of issue 6 in a real browser: Debian's Chromium, driven by playwright-core, clicks and
 // types through the sandbox page as a newcomer would. Only the page is used (no API calls), and
-// each main step leaves a screenshot in docs/screenshots/ (the README shows three of them).
+// each main step leaves a screenshot in test-results/tour/, or with UPDATE_SCREENSHOTS=1 in
+// docs/screenshots/ (the README shows three of them).
 
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+const SCREENSHOTS = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../../test-results/tour/', import.meta.url));
 const ALICE = 'U0SANDBOX1'; // admin, deploys to production
 const BOB = 'U0SANDBOX2'; // deploys to production
 /** How long tugboat's work may take to show: deploys, smoke-check rounds every 5 s. */

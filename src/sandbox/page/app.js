@@ -794,7 +794,8 @@ $('demo-list').addEventListener('click', async (event) => {
   button.disabled = true;
   const result = await postJson('/api/demo/break', { service, environment, broken });
   button.disabled = false;
-  showResult($('demo-result'), result, result.ok ? `${service} in ${environment} is now ${broken ? 'broken: its smoke checks will fail' : 'fixed'}.` : '');
+  // On success the card itself shows what serves and whether it is broken; a sentence here would outlive it.
+  showResult($('demo-result'), result, '');
 });
 
 function showResult(element, result, success) {

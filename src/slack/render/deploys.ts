@@ -7,7 +7,7 @@ import type { QueuedDeploy } from '../../deploys/queue.ts';
 import type { RollbackTarget } from '../../deploys/releases.ts';
 import { scopeLabel } from '../../locks/index.ts';
 import type { CheckState } from '../../smoke/index.ts';
-import { code, mention, plain, relative, slackTime, type SlackMessage } from './format.ts';
+import { code, mention, plain, refLabel, relative, slackTime, type SlackMessage } from './format.ts';
 
 export const DEPLOY_ROLLBACK_ACTION = 'deploy_rollback';
 export const DEPLOY_QUEUE_ACTION = 'deploy_queue';
@@ -48,7 +48,7 @@ export function deployAnnouncement(deploy: Deploy, context: { repo: string; link
   const { emoji, verb } = STATUS[deploy.status];
   const commit = `<${context.links.commitUrl(context.repo, deploy.sha)}|${short(deploy.sha)}>`;
   const what = deploy.rollbackOf ? `a rollback of *${deploy.service}* (undoing #${deploy.rollbackOf})` : `*${deploy.service}*`;
-  const headline = `${emoji} ${mention(deploy.requestedBy)} ${verb} ${what} ${commit} (${code(deploy.ref)}) to *${deploy.environment}*`;
+  const headline = `${emoji} ${mention(deploy.requestedBy)} ${verb} ${what} ${commit} (${refLabel(deploy.ref)}) to *${deploy.environment}*`;
   const facts = [`#${deploy.id}`, `started ${slackTime(deploy.startedAt ?? deploy.createdAt)}`];
   if (deploy.finishedAt) facts.push(`took ${formatDuration(Math.max(1000, deploy.finishedAt.getTime() - (deploy.startedAt ?? deploy.createdAt).getTime()))}`);
   if (deploy.forced) facts.push('CI overridden with --force');
@@ -256,7 +256,7 @@ export function deployHistory(service: string, environment: string | undefined, 
   if (deploys.length === 0) return plain(`No deploys of ${where} yet.`);
   const lines = deploys.map((d) => {
     const marks = [d.rollbackOf ? `rollback of #${d.rollbackOf}` : '', d.forced ? 'forced' : '', d.smokeStatus === 'failed' ? 'smoke failed' : ''].filter(Boolean);
-    return `• #${d.id} \`${short(d.sha)}\` (${code(d.ref)}) to ${d.environment} by ${mention(d.requestedBy)} ${relative(d.createdAt, now)}: ${OUTCOME[d.status]}${marks.length ? ` (${marks.join(', ')})` : ''}`;
+    return `• #${d.id} \`${short(d.sha)}\` (${refLabel(d.ref)}) to ${d.environment} by ${mention(d.requestedBy)} ${relative(d.createdAt, now)}: ${OUTCOME[d.status]}${marks.length ? ` (${marks.join(', ')})` : ''}`;
   });
   return plain(`*Recent deploys of ${where}*\n${lines.join('\n')}`);
 }

@@ -11,6 +11,9 @@ export const mention = (userId: string) => (/^[UW][A-Z0-9]+$/.test(userId) ? `<@
 
 export const code = (text: string) => `\`${text}\``;
 
+/** A deploy's ref as typed, but a full SHA (a rollback, a deploy by SHA) shortened like Git does. */
+export const refLabel = (ref: string) => code(/^[0-9a-f]{40}$/.test(ref) ? ref.slice(0, 7) : ref);
+
 /** A time each reader sees in their own time zone, with a UTC fallback for clients that cannot. */
 export function slackTime(date: Date): string {
   const unix = Math.floor(date.getTime() / 1000);

@@ -7,7 +7,7 @@ import { durations, timeline } from '../../incidents/timeline.ts';
 import type { StreamEntry } from '../../incidents/stream.ts';
 import type { CheckTransition, MonitoringTransition } from '../../smoke/index.ts';
 import type { CommitLinks } from './deploys.ts';
-import { code, mention, plain, slackTime, type SlackMessage } from './format.ts';
+import { code, mention, plain, refLabel, slackTime, type SlackMessage } from './format.ts';
 
 export const INCIDENT_ACKNOWLEDGE_ACTION = 'incident_acknowledge';
 export const INCIDENT_ROLLBACK_ACTION = 'incident_rollback';
@@ -51,7 +51,7 @@ export function incidentTopic(incident: Incident, checks: IncidentCheck[], names
 function deployLine(deploy: Deploy, links: CommitLinks, repo: string): string {
   const commit = `<${links.commitUrl(repo, deploy.sha)}|${short(deploy.sha)}>`;
   const kind = deploy.rollbackOf ? `rollback #${deploy.id}` : `#${deploy.id}`;
-  return `${kind} ${commit} (${code(deploy.ref)}) by ${mention(deploy.requestedBy)}, ${slackTime(deploy.createdAt)}, ${deploy.status}`;
+  return `${kind} ${commit} (${refLabel(deploy.ref)}) by ${mention(deploy.requestedBy)}, ${slackTime(deploy.createdAt)}, ${deploy.status}`;
 }
 
 /** The incident channel's first message: everything a responder needs to start. */
