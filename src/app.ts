@@ -94,7 +94,7 @@ export function createTugboat(options: TugboatOptions): Tugboat {
         publicUrl: options.deploys.publicUrl,
         webhookSecret: options.deploys.webhookSecret,
       }),
-    postDeploy: { run: (deploy) => postDeploy.run(deploy) },
+    postDeploy: { run: (deploy) => postDeploy.run(deploy), failed: (deploy) => postDeploy.failed(deploy) },
     inFlight,
     now,
     log,

@@ -48,9 +48,10 @@ export type SmokeFailureResponse =
   | { kind: 'rolled-back'; rollback: Deploy; locked: boolean }
   | { kind: 'rollback-refused' };
 
-/** What runs after a successful deploy: the environment's smoke checks, once. */
+/** What runs after a successful deploy: the environment's smoke checks, once; and who hears of one that failed. */
 export interface PostDeployChecks {
   run(deploy: Deploy): Promise<{ passed: boolean; lines: string[] } | undefined>;
+  failed(deploy: Deploy): Promise<void>;
 }
 
 export interface DeployerDeps {
@@ -293,6 +294,8 @@ export class Deployer {
     if (finished.status === 'succeeded') {
       if (!finished.rollbackOf) await clearBadShas(this.deps.store, { service: finished.service, by: finished.requestedBy, now });
       await this.#postDeployChecks(finished);
+    } else {
+      await this.deps.postDeploy.failed(finished).catch((error) => this.deps.log.error({ err: error, deploy: finished.id }, 'could not report a failed deploy'));
     }
     await this.drainQueue(finished.service, finished.environment);
     return finished;

@@ -60,7 +60,8 @@ export interface IncidentNotifier {
   monitoring(transition: MonitoringTransition): Promise<void>;
   acknowledged(incident: Incident): Promise<void>;
   rollbackStarted(incident: Incident, rollback: Deploy): Promise<void>;
-  rollbackChecked(incident: Incident, rollback: Deploy, check: { passed: boolean; lines: string[] }): Promise<void>;
+  /** A rollback finished: its checks' results, or undefined when the rollback itself failed. */
+  rollbackChecked(incident: Incident, rollback: Deploy, check: { passed: boolean; lines: string[] } | undefined): Promise<void>;
   stillFailing(incident: Incident): Promise<void>;
   resolved(resolved: ResolvedIncident): Promise<void>;
   archiveOffered(incident: Incident): Promise<void>;
@@ -187,12 +188,16 @@ export class IncidentResponder {
     return attempt;
   }
 
-  /** After a rollback of a service with an open incident finished and its checks ran again: did it fix it? */
-  async afterDeploy(deploy: Deploy, check: { passed: boolean; lines: string[] }): Promise<void> {
+  /**
+   * After a rollback of a service with an open incident finished: did it fix it (its checks ran
+   * again), or did the rollback itself fail (`check` undefined)?
+   */
+  async afterDeploy(deploy: Deploy, check: { passed: boolean; lines: string[] } | undefined): Promise<void> {
     if (!deploy.rollbackOf) return;
     const incident = await openIncident(this.deps.store, deploy.service, deploy.environment);
     if (!incident) return;
-    await recordEvent(this.deps.store, incident.id, { kind: 'rollback_finished', at: this.deps.now(), detail: check.passed ? 'checks pass' : 'checks still fail' });
+    const detail = check === undefined ? `#${deploy.id} failed` : check.passed ? 'checks pass' : 'checks still fail';
+    await recordEvent(this.deps.store, incident.id, { kind: 'rollback_finished', at: this.deps.now(), detail });
     await this.deps.notifier.rollbackChecked(incident, deploy, check);
   }
 

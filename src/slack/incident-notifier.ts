@@ -218,7 +218,7 @@ export class SlackIncidentNotifier implements IncidentNotifier {
     if (incident.channelId) await this.#post(incident.channelId, render.rollbackStarted(incident, rollback));
   }
 
-  async rollbackChecked(incident: Incident, rollback: Deploy, check: { passed: boolean; lines: string[] }): Promise<void> {
+  async rollbackChecked(incident: Incident, rollback: Deploy, check: { passed: boolean; lines: string[] } | undefined): Promise<void> {
     if (incident.channelId) await this.#post(incident.channelId, render.rollbackChecked(rollback, check));
   }
 

@@ -52,14 +52,18 @@ export interface VersionedService {
   origin: string;
   serving?: string;
   broken: Set<string>;
+  /** SHAs whose deploy fails (the deploy script exits 1). */
+  undeployable: Set<string>;
   down: boolean;
 }
 
 export async function startVersionedService(): Promise<VersionedService> {
   const server = await startTestServer();
-  const service: VersionedService = { server, origin: server.origin, broken: new Set(), down: false };
+  const service: VersionedService = { server, origin: server.origin, broken: new Set(), undeployable: new Set(), down: false };
   server.routes.set('/deployed', (req, res) => {
-    service.serving = new URL(req.url ?? '/', 'http://x').searchParams.get('sha') ?? undefined;
+    const sha = new URL(req.url ?? '/', 'http://x').searchParams.get('sha') ?? '';
+    if (service.undeployable.has(sha)) return void res.writeHead(500).end();
+    service.serving = sha;
     res.writeHead(204).end();
   });
   server.routes.set('/health', (_req, res) => {

@@ -196,6 +196,21 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     expect(service.serving).toBe(sha('v1'));
   });
 
+  it('tells the incident channel when the rollback itself fails', async () => {
+    await start(health);
+    await deploy('U0CAROL', 'v1');
+    await deploy('U0BOB', 'v2');
+    service.broken.add(sha('v2'));
+    service.undeployable.add(sha('v1'));
+    await runChecks(h, 3);
+    const [channel] = incidentChannels(h);
+    await h.slack.blockAction({ userId: 'U0ALICE', channelId: channel.id, actionId: 'incident_rollback', messageTs: channelMessages(h, channel.id)[0].ts });
+    await h.tugboat.settle();
+    const failed = await waitUntil('the failure is told', () => channelMessages(h, channel.id).find((m) => m.text.includes('Rollback #3 failed')));
+    expect(failed.text).toContain('`/rollback` tries again');
+    expect(service.serving).toBe(sha('v2'));
+  });
+
   it('with on_smoke_failure: rollback, rolls a deploy whose checks fail back by itself and locks the environment', async () => {
     await start(health, { onSmokeFailure: 'rollback' });
     await deploy('U0CAROL', 'v1');

@@ -145,7 +145,10 @@ export function rollbackStarted(incident: Incident, rollback: Deploy): SlackMess
   );
 }
 
-export function rollbackChecked(rollback: Deploy, check: { passed: boolean; lines: string[] }): SlackMessage {
+export function rollbackChecked(rollback: Deploy, check: { passed: boolean; lines: string[] } | undefined): SlackMessage {
+  if (check === undefined) {
+    return plain(`:x: Rollback #${rollback.id} failed${rollback.detail ? `: ${rollback.detail}` : ''}. Its thread in <#${rollback.channel}> has the details; \`/rollback\` tries again.`);
+  }
   const verdict = check.passed
     ? `:white_check_mark: Rollback #${rollback.id} finished and the checks pass now: the rollback fixed it.`
     : `:x: Rollback #${rollback.id} finished but the checks still fail: the cause is elsewhere.`;
