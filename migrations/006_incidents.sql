@@ -10,6 +10,8 @@ create table incidents (
   opened_at timestamptz not null,
   channel_id text,
   channel_name text,
+  -- The last attempt at creating the channel: one that failed (Slack down) is retried a minute later.
+  channel_attempted_at timestamptz not null,
   acknowledged_by text,
   acknowledged_at timestamptz,
   -- Set when every check of the incident passes again; cleared when one fails again.

@@ -17,7 +17,7 @@ import { reviewNudgeJob, reviewReconcileJob } from './jobs/reviews.ts';
 import { SlackDeployNotifier, commitLinks } from './slack/deploy-notifier.ts';
 import { refreshRoot } from './slack/review-threads.ts';
 import { IncidentResponder, postDeployChecks } from './incidents/index.ts';
-import { incidentArchiveJob, incidentReminderJob, incidentCatchUpJob } from './jobs/incidents.ts';
+import { incidentArchiveJob, incidentSweepJob, incidentCatchUpJob } from './jobs/incidents.ts';
 import { SlackIncidentNotifier } from './slack/incident-notifier.ts';
 import { createSmokeMonitor, smokeHeartbeatJob, smokePruneJob, type SmokeMonitor, type SmokeRunnerDeps } from './smoke/index.ts';
 import { createHttpServer } from './http/server.ts';
@@ -142,7 +142,7 @@ export function createTugboat(options: TugboatOptions): Tugboat {
     smokePruneJob(deps),
     smokeHeartbeatJob(deps),
     incidentCatchUpJob(incidentNotifier),
-    incidentReminderJob(incidents),
+    incidentSweepJob(incidents),
     incidentArchiveJob(incidents),
   ];
   let running: { stop(): Promise<void> } | undefined;

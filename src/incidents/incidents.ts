@@ -97,7 +97,7 @@ export interface FailingCheck {
 export async function openOrJoin(store: Store, check: FailingCheck): Promise<{ incident: Incident; opened: boolean }> {
   return store.transaction(async (tx) => {
     const [inserted] = await tx.query<IncidentRow>(
-      `insert into incidents (service, environment, first_failure_at, opened_at) values ($1, $2, $3, $4)
+      `insert into incidents (service, environment, first_failure_at, opened_at, channel_attempted_at) values ($1, $2, $3, $4, $4)
        on conflict (service, environment) where status = 'open' do nothing returning *`,
       [check.service, check.environment, check.since, check.at],
     );
@@ -273,6 +273,17 @@ export async function incidentEvents(db: Queryable, id: number): Promise<Inciden
     [id],
   );
   return rows.map((row) => ({ ...row, at: new Date(row.at) }));
+}
+
+/** Open incidents whose channel could not be created, last tried at least `afterMs` ago, each claimed for another try. */
+export async function claimChannelRetries(db: Queryable, now: Date, afterMs: number): Promise<Incident[]> {
+  const rows = await db.query<IncidentRow>(
+    `update incidents set channel_attempted_at = $1
+      where status = 'open' and channel_id is null and channel_attempted_at <= $2
+     returning *`,
+    [now, new Date(now.getTime() - afterMs)],
+  );
+  return rows.map(toIncident);
 }
 
 /** Open incidents still failing `after` their alert, each claimed once across replicas for the reminder. */

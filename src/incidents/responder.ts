@@ -8,6 +8,7 @@ import type { Store } from '../store/index.ts';
 import {
   acknowledge,
   claimArchiveOffers,
+  claimChannelRetries,
   claimDueReminders,
   getIncident,
   incidentChecks,
@@ -79,6 +80,7 @@ export interface ResponderDeps {
 const LOGS_BEFORE_MS = 15 * 60_000;
 const RECENT_DEPLOYS_MS = 2 * 60 * 60_000;
 const STILL_FAILING_AFTER_MS = 30 * 60_000;
+const CHANNEL_RETRY_MS = 60_000;
 const ARCHIVE_AFTER_MS = 14 * 24 * 60 * 60_000;
 
 export type IncidentRollback =
@@ -119,10 +121,31 @@ export class IncidentResponder {
     };
     const { incident, opened } = await openOrJoin(this.deps.store, check);
     if (!opened) return this.deps.notifier.changed(incident);
+    await this.#openChannel(incident, check);
+  }
+
+  async #openChannel(incident: Incident, check: FailingCheck) {
     const channel = await this.deps.notifier.opened(await this.#openedContext(incident, check));
     await setChannel(this.deps.store, incident.id, channel);
     // Checks that joined while the channel was being made.
     this.deps.notifier.changed({ ...incident, channelId: channel.id, channelName: channel.name });
+  }
+
+  /** Tries again, a minute on, to open the channel of an incident whose channel Slack would not create. */
+  async retryChannels(): Promise<void> {
+    for (const incident of await claimChannelRetries(this.deps.store, this.deps.now(), CHANNEL_RETRY_MS)) {
+      const [first] = await incidentChecks(this.deps.store, incident.id);
+      if (!first) continue;
+      await this.#openChannel(incident, {
+        service: incident.service,
+        environment: incident.environment,
+        checkId: first.checkId,
+        name: first.name,
+        since: first.since,
+        at: incident.openedAt,
+        ...(first.lastError === null ? {} : { lastError: first.lastError }),
+      }).catch((error) => this.deps.log.error({ err: error, incident: incident.id }, 'could not open an incident channel, again'));
+    }
   }
 
   async #openedContext(incident: Incident, check: FailingCheck): Promise<OpenedIncident> {

@@ -7,9 +7,19 @@ export function incidentCatchUpJob(notifier: Pick<SlackIncidentNotifier, 'catchU
   return { name: 'incident-catch-up', schedule: '*/10 * * * * *', run: () => notifier.catchUp() };
 }
 
-/** Says again in the environment's channel when an incident still fails 30 minutes after its alert. */
-export function incidentReminderJob(incidents: Pick<IncidentResponder, 'remindStillFailing'>): Job {
-  return { name: 'incident-reminder', schedule: '0 * * * * *', run: () => incidents.remindStillFailing() };
+/**
+ * Every minute: opens the channels Slack would not create when their incident opened, and says again in
+ * the environment's channel when an incident still fails 30 minutes after its alert.
+ */
+export function incidentSweepJob(incidents: Pick<IncidentResponder, 'retryChannels' | 'remindStillFailing'>): Job {
+  return {
+    name: 'incident-sweep',
+    schedule: '0 * * * * *',
+    run: async () => {
+      await incidents.retryChannels();
+      await incidents.remindStillFailing();
+    },
+  };
 }
 
 /** Offers resolved incidents' channels for archiving after 14 days. */

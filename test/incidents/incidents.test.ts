@@ -84,6 +84,24 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     expect(h.slackApi.channel(channel.id)!.topic.value).toContain('Recovered, not yet resolved');
   });
 
+  it('opens the channel a minute later when Slack would not create it at first', async () => {
+    await start(health);
+    h.slackApi.rateLimit({ method: 'conversations.create', retryAfterSeconds: 0, times: 6 });
+    service.down = true;
+    await runChecks(h, 3);
+    expect(incidentChannels(h)).toEqual([]);
+    await h.tugboat.deps.incidents.retryChannels();
+    expect(incidentChannels(h)).toEqual([]);
+    h.clock.advance(60_000);
+    await h.tugboat.deps.incidents.retryChannels();
+    const [channel] = incidentChannels(h);
+    expect(channel.name).toBe('inc-20261122-api-production');
+    expect(channelMessages(h, channel.id)[0].text).toContain('health since 2026-11-22T10:00:00.000Z');
+    h.clock.advance(60_000);
+    await h.tugboat.deps.incidents.retryChannels();
+    expect(incidentChannels(h)).toHaveLength(1);
+  });
+
   it('adds a suffix when the channel name is taken', async () => {
     await start(health);
     h.slackApi.addChannel({ name: 'inc-20261122-api-production' });
