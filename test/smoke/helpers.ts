@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { Agent } from 'undici';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfig, type Config } from '../../src/config/index.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
@@ -72,6 +74,21 @@ export async function startTestServer(): Promise<TestServer> {
     },
   };
   return state;
+}
+
+/** For a test file: one loopback server and one undici agent, reset after each test, closed after all. */
+export function useTestServer(): { readonly server: TestServer; readonly agent: Agent } {
+  const shared = {} as { server: TestServer; agent: Agent };
+  beforeAll(async () => {
+    shared.server = await startTestServer();
+    shared.agent = new Agent();
+  });
+  afterEach(() => shared.server.reset());
+  afterAll(async () => {
+    await shared.agent.close();
+    await shared.server.close();
+  });
+  return shared;
 }
 
 /** A port nothing listens on: connections to it are refused. */

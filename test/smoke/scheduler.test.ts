@@ -1,4 +1,3 @@
-import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/index.ts';
 import { claimTick } from '../../src/smoke/claims.ts';
@@ -14,25 +13,12 @@ import {
   type Transition,
 } from '../../src/smoke/index.ts';
 import { storeBackends, type TestDatabase } from '../helpers/stores.ts';
-import { closedPort, LogCapture, smokeConfig, startTestServer, TestClock, testLogger, type TestServer } from './helpers.ts';
+import { closedPort, LogCapture, smokeConfig, TestClock, testLogger, useTestServer } from './helpers.ts';
 
 const SECOND = 1_000;
 const DAY = 86_400_000;
 
-let server: TestServer;
-let agent: Agent;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  agent = new Agent();
-});
-
-afterEach(() => server.reset());
-
-afterAll(async () => {
-  await agent.close();
-  await server.close();
-});
+const loopback = useTestServer();
 
 describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
   let db: TestDatabase;
@@ -60,7 +46,7 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
       now: clock.now,
       log: testLogger(),
       maxJitterMs: 0,
-      dispatcher: agent,
+      dispatcher: loopback.agent,
       env: {},
       ...deps,
     });
@@ -77,19 +63,19 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
     return kinds;
   }
 
-  const healthCheck = (fields: Record<string, unknown> = {}) => ({ name: 'health', url: `${server.origin}/healthz`, every: '10s', ...fields });
+  const healthCheck = (fields: Record<string, unknown> = {}) => ({ name: 'health', url: `${loopback.server.origin}/healthz`, every: '10s', ...fields });
   const rule = { failures_before_alert: 3, passes_before_recovery: 2 };
 
   it('alerts after exactly N failures in a row and recovers after exactly M passes, each reported once', async () => {
     const smoke = runner(smokeConfig([healthCheck()], rule));
     const firstFailure = clock.now();
-    server.answer('/healthz', 500, 'down');
+    loopback.server.answer('/healthz', 500, 'down');
     expect(await passes(smoke, 3, 10 * SECOND)).toEqual([[], [], ['alert']]);
     const [alert] = (await db.store.query<{ since: Date }>('select since from smoke_check_state'));
     expect(alert.since).toEqual(firstFailure);
     expect(await passes(smoke, 2, 10 * SECOND)).toEqual([[], []]);
 
-    server.answer('/healthz', 200, 'ok');
+    loopback.server.answer('/healthz', 200, 'ok');
     const recovery = await smoke.runDueChecks(clock.now());
     expect(recovery.transitions).toEqual([]);
     const recoveredAt = clock.advance(10 * SECOND);
@@ -112,10 +98,10 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
   it('describes the alert: since the first failure, with the newest error', async () => {
     const smoke = runner(smokeConfig([healthCheck()], { failures_before_alert: 2 }));
     const firstFailure = clock.now();
-    server.answer('/healthz', 500);
+    loopback.server.answer('/healthz', 500);
     await smoke.runDueChecks(clock.now());
     const alertedAt = clock.advance(10 * SECOND);
-    server.answer('/healthz', 503);
+    loopback.server.answer('/healthz', 503);
     expect((await smoke.runDueChecks(clock.now())).transitions).toEqual([
       {
         kind: 'alert',
@@ -132,17 +118,17 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
 
   it('starts counting again after a pass', async () => {
     const smoke = runner(smokeConfig([healthCheck()], rule));
-    server.answer('/healthz', 500);
+    loopback.server.answer('/healthz', 500);
     expect(await passes(smoke, 2, 10 * SECOND)).toEqual([[], []]);
-    server.answer('/healthz', 200);
+    loopback.server.answer('/healthz', 200);
     expect(await passes(smoke, 1, 10 * SECOND)).toEqual([[]]);
-    server.answer('/healthz', 500);
+    loopback.server.answer('/healthz', 500);
     expect(await passes(smoke, 3, 10 * SECOND)).toEqual([[], [], ['alert']]);
   });
 
   it('counts timeouts as failures', async () => {
-    server.routes.set('/hang', () => {}); // never answers
-    const smoke = runner(smokeConfig([healthCheck({ url: `${server.origin}/hang`, timeout: '1s' })], { failures_before_alert: 2 }));
+    loopback.server.routes.set('/hang', () => {}); // never answers
+    const smoke = runner(smokeConfig([healthCheck({ url: `${loopback.server.origin}/hang`, timeout: '1s' })], { failures_before_alert: 2 }));
     const first = await smoke.runDueChecks(clock.now());
     expect(first.results).toMatchObject([{ ok: false, error: 'timed out after 1s', inconclusive: false }]);
     clock.advance(10 * SECOND);
@@ -150,9 +136,9 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
   });
 
   it('records every result as a row, the results of one pass sharing a run id', async () => {
-    server.answer('/healthz', 200, 'ok');
-    server.answer('/items', 500, 'no');
-    const crud = { name: 'crud', every: '10s', steps: [{ name: 'create', url: `${server.origin}/items`, method: 'POST' }] };
+    loopback.server.answer('/healthz', 200, 'ok');
+    loopback.server.answer('/items', 500, 'no');
+    const crud = { name: 'crud', every: '10s', steps: [{ name: 'create', url: `${loopback.server.origin}/items`, method: 'POST' }] };
     const smoke = runner(smokeConfig([healthCheck(), crud]));
     const startedAt = clock.now();
     await smoke.runDueChecks(startedAt);
@@ -193,9 +179,9 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
   });
 
   it('runs each check once per tick, on its own interval', async () => {
-    server.answer('/healthz', 200);
-    server.answer('/slower', 200);
-    const config = smokeConfig([healthCheck(), { name: 'slower', url: `${server.origin}/slower`, every: '30s' }]);
+    loopback.server.answer('/healthz', 200);
+    loopback.server.answer('/slower', 200);
+    const config = smokeConfig([healthCheck(), { name: 'slower', url: `${loopback.server.origin}/slower`, every: '30s' }]);
     const smoke = runner(config);
     const otherReplica = runner(config);
     const ran = async (at: number) => {
@@ -209,57 +195,57 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
     expect(await ran(10_000)).toEqual(['health']);
     expect(await ran(20_000)).toEqual(['health']);
     expect(await ran(30_000)).toEqual(['health', 'slower']);
-    expect(server.seen.map((request) => request.url).sort()).toEqual(['/healthz', '/healthz', '/healthz', '/healthz', '/slower', '/slower']);
+    expect(loopback.server.seen.map((request) => request.url).sort()).toEqual(['/healthz', '/healthz', '/healthz', '/healthz', '/slower', '/slower']);
   });
 
   it('never runs a check while it is still running, here or on another replica', async () => {
-    server.routes.set('/hang', () => {}); // never answers
-    const config = smokeConfig([healthCheck({ url: `${server.origin}/hang`, every: '1s', timeout: '1s' })]);
+    loopback.server.routes.set('/hang', () => {}); // never answers
+    const config = smokeConfig([healthCheck({ url: `${loopback.server.origin}/hang`, every: '1s', timeout: '1s' })]);
     const smoke = runner(config);
     const first = smoke.runDueChecks(clock.now());
-    await until(() => server.seen.length === 1);
+    await until(() => loopback.server.seen.length === 1);
     clock.advance(SECOND);
     expect((await smoke.runDueChecks(clock.now())).results).toEqual([]);
     expect((await runner(config).runDueChecks(clock.now())).results).toEqual([]);
     expect((await first).results).toMatchObject([{ ok: false, error: 'timed out after 1s' }]);
-    expect(server.seen).toHaveLength(1);
+    expect(loopback.server.seen).toHaveLength(1);
   });
 
   it('runs no more checks at once than its concurrency', async () => {
     const checks = Array.from({ length: 6 }, (_, index) => {
-      server.answer(`/c${index}`, 200, 'ok', 100);
-      return { name: `c${index}`, url: `${server.origin}/c${index}` };
+      loopback.server.answer(`/c${index}`, 200, 'ok', 100);
+      return { name: `c${index}`, url: `${loopback.server.origin}/c${index}` };
     });
     const pass = await runner(smokeConfig(checks), { concurrency: 2 }).runDueChecks(clock.now());
     expect(pass.results.filter((result) => result.ok)).toHaveLength(6);
-    expect(server.maxInFlight).toBe(2);
+    expect(loopback.server.maxInFlight).toBe(2);
   });
 
   it('spreads the checks of a tick over the jitter', async () => {
     const checks = Array.from({ length: 8 }, (_, index) => {
-      server.answer(`/c${index}`, 200);
-      return { name: `c${index}`, url: `${server.origin}/c${index}` };
+      loopback.server.answer(`/c${index}`, 200);
+      return { name: `c${index}`, url: `${loopback.server.origin}/c${index}` };
     });
     const began = performance.now();
     await runner(smokeConfig(checks), { maxJitterMs: 200 }).runDueChecks(clock.now());
-    const arrivals = server.seen.map((request) => request.at - began);
+    const arrivals = loopback.server.seen.map((request) => request.at - began);
     expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeGreaterThan(5);
     expect(Math.max(...arrivals)).toBeLessThan(400);
   });
 
   it('does not count failures while the canary fails too, and says once that monitoring is impaired', async () => {
-    const config = smokeConfig([healthCheck()], { failures_before_alert: 2, canary: `${server.origin}/canary` });
+    const config = smokeConfig([healthCheck()], { failures_before_alert: 2, canary: `${loopback.server.origin}/canary` });
     const smoke = runner(config);
     const firstFailure = clock.now();
-    server.answer('/healthz', 500);
-    server.answer('/canary', 200);
+    loopback.server.answer('/healthz', 500);
+    loopback.server.answer('/canary', 200);
     expect(await passes(smoke, 1, 10 * SECOND)).toEqual([[]]);
 
-    server.answer('/canary', 503);
+    loopback.server.answer('/canary', 503);
     const impairedAt = clock.now();
     expect(await passes(smoke, 3, 10 * SECOND)).toEqual([['impaired'], [], []]);
 
-    server.answer('/canary', 200);
+    loopback.server.answer('/canary', 200);
     const pass = await smoke.runDueChecks(clock.now());
     expect(pass.transitions).toEqual([
       { kind: 'restored', since: impairedAt, at: clock.now(), reason: 'the canary failed too: expected a 2xx status, got 503' },
@@ -270,10 +256,10 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
   });
 
   it('calls the canary only when a check fails', async () => {
-    server.answer('/healthz', 200);
-    server.answer('/canary', 200);
-    await runner(smokeConfig([healthCheck()], { canary: `${server.origin}/canary` })).runDueChecks(clock.now());
-    expect(server.seen.map((request) => request.url)).toEqual(['/healthz']);
+    loopback.server.answer('/healthz', 200);
+    loopback.server.answer('/canary', 200);
+    await runner(smokeConfig([healthCheck()], { canary: `${loopback.server.origin}/canary` })).runDueChecks(clock.now());
+    expect(loopback.server.seen.map((request) => request.url)).toEqual(['/healthz']);
   });
 
   it('marks failures inconclusive when no check could reach its server, on two hosts or more', async () => {
@@ -305,7 +291,7 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
   });
 
   it('takes over a check whose replica died holding its claim, once the claim expires', async () => {
-    server.answer('/healthz', 200);
+    loopback.server.answer('/healthz', 200);
     const smoke = runner(smokeConfig([healthCheck({ every: '10s', timeout: '30s' })]));
     const tick = clock.now();
     // 30 s of timeout and 10 s of margin.
@@ -352,8 +338,8 @@ describe('startSmokeScheduler', () => {
   });
 
   it('runs the checks every second and reports their results and transitions', async () => {
-    server.answer('/healthz', 500);
-    const config = smokeConfig([{ name: 'health', url: `${server.origin}/healthz`, every: '1s' }], { failures_before_alert: 2 });
+    loopback.server.answer('/healthz', 500);
+    const config = smokeConfig([{ name: 'health', url: `${loopback.server.origin}/healthz`, every: '1s' }], { failures_before_alert: 2 });
     const results: SmokeResult[] = [];
     const transitions: Transition[] = [];
     const scheduler = startSmokeScheduler({
@@ -361,7 +347,7 @@ describe('startSmokeScheduler', () => {
       config: () => config,
       log: testLogger(),
       maxJitterMs: 0,
-      dispatcher: agent,
+      dispatcher: loopback.agent,
       onResult: (result) => void results.push(result),
       onTransition: (transition) => void transitions.push(transition),
     });
@@ -379,12 +365,12 @@ describe('sendHeartbeat', () => {
   it('calls the heartbeat URL, and only logs a failure', async () => {
     const capture = new LogCapture();
     const deps = (url?: string) => ({ config: () => smokeConfig([], url ? { heartbeat_url: url } : {}), log: testLogger(capture) });
-    server.answer('/ping', 200);
-    await sendHeartbeat(deps(`${server.origin}/ping`), { dispatcher: agent });
-    server.answer('/ping', 503);
-    await sendHeartbeat(deps(`${server.origin}/ping`), { dispatcher: agent });
-    await sendHeartbeat(deps(), { dispatcher: agent });
-    expect(server.seen.map((request) => request.url)).toEqual(['/ping', '/ping']);
+    loopback.server.answer('/ping', 200);
+    await sendHeartbeat(deps(`${loopback.server.origin}/ping`), { dispatcher: loopback.agent });
+    loopback.server.answer('/ping', 503);
+    await sendHeartbeat(deps(`${loopback.server.origin}/ping`), { dispatcher: loopback.agent });
+    await sendHeartbeat(deps(), { dispatcher: loopback.agent });
+    expect(loopback.server.seen.map((request) => request.url)).toEqual(['/ping', '/ping']);
     expect(capture.lines).toMatchObject([{ msg: 'the heartbeat call failed', error: 'expected a 2xx status, got 503' }]);
   });
 });
