@@ -197,7 +197,7 @@ export function createSmokeMonitor(deps: SmokeSchedulerDeps): SmokeMonitor {
     async stop() {
       await task?.destroy();
       task = undefined;
-      await Promise.all(passes);
+      await Promise.allSettled(passes);
     },
     runNow(service, environment) {
       const checks = configuredChecks(deps.config()).filter((c) => c.service === service && c.environment === environment);
