@@ -94,6 +94,7 @@ export function createTugboat(options: TugboatOptions): Tugboat {
         publicUrl: options.deploys.publicUrl,
         webhookSecret: options.deploys.webhookSecret,
       }),
+    // Bound late: the post-deploy checks need the incident responder, which needs this deployer.
     postDeploy: { run: (deploy) => postDeploy.run(deploy), failed: (deploy) => postDeploy.failed(deploy) },
     inFlight,
     now,
