@@ -8,6 +8,7 @@ import {
 import type { KnownBlock } from '@slack/types';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { fitToSlack } from './render/untrusted.ts';
 
 export interface PosterOptions {
   /** Spacing between two calls into the same channel (Slack allows about one message per second per channel). */
@@ -40,11 +41,11 @@ export class SlackPoster {
   ) {}
 
   post(args: ChatPostMessageArguments) {
-    return this.call(args.channel, 'chat.postMessage', () => this.client.chat.postMessage(args));
+    return this.call(args.channel, 'chat.postMessage', () => this.client.chat.postMessage(fitToSlack(args)));
   }
 
   update(args: ChatUpdateArguments) {
-    return this.call(args.channel, 'chat.update', () => this.client.chat.update(args));
+    return this.call(args.channel, 'chat.update', () => this.client.chat.update(fitToSlack(args)));
   }
 
   /** Posts to several channels (each once); returns, rather than throws, the channels it could not post to. */
