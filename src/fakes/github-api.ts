@@ -21,6 +21,10 @@ import {
   type ReviewInput,
   type ReviewRecord,
   type WorkflowDispatch,
+  type WorkflowInput,
+  type WorkflowRecord,
+  type WorkflowRunInput,
+  type WorkflowRunRecord,
 } from './github-state.ts';
 import { closeServer, isRecord, readBody, sendEmpty, sendJson, startServer, type RunningServer } from './http.ts';
 import { ChangeFeed, listForHumans, Recorder, type ChangeListener, type Predicate } from './recording.ts';
@@ -50,6 +54,11 @@ export type {
   ReviewRecord,
   ReviewState,
   WorkflowDispatch,
+  WorkflowInput,
+  WorkflowRecord,
+  WorkflowRunInput,
+  WorkflowRunRecord,
+  WorkflowRunStatus,
 } from './github-state.ts';
 
 export interface FakeGitHubApiOptions {
@@ -201,6 +210,16 @@ export class FakeGitHubApi {
     return this.#seeded(this.#state.addReview(this.pullRequest(repo, pullNumber), input));
   }
 
+  /** Declares a workflow, e.g. with the `run-name` a dispatch renders into its run's `display_title`. */
+  addWorkflow(repo: string, input: WorkflowInput): WorkflowRecord {
+    return this.#seeded(this.#state.addWorkflow(this.repo(repo), input));
+  }
+
+  /** A run nobody dispatched through the API (a push, a dispatch from the Actions tab); update its fields directly. */
+  addWorkflowRun(repo: string, input: WorkflowRunInput): WorkflowRunRecord {
+    return this.#seeded(this.#state.addWorkflowRun(this.repo(repo), input));
+  }
+
   // --- reading state ---
 
   repo(fullName: string): RepoRecord {
@@ -224,6 +243,11 @@ export class FakeGitHubApi {
 
   dispatches(repo: string): WorkflowDispatch[] {
     return this.repo(repo).dispatches;
+  }
+
+  /** Every workflow run of a repository, oldest first; dispatches start one each. */
+  workflowRuns(repo: string): WorkflowRunRecord[] {
+    return this.repo(repo).workflowRuns;
   }
 
   reactions(repo: string): ReactionRecord[] {

@@ -156,10 +156,30 @@ export function githubRoutes(state: GitHubState, shapes: GitHubShapes): Route[] 
       handle: (request) => {
         const repo = repoOf(request);
         const ref = requiredString(request.body, 'ref');
-        if (!state.resolveRef(repo, ref)) throw new GitHubApiError(422, `No ref found for: ${ref}`);
         const inputs = isRecord(request.body.inputs) ? request.body.inputs : {};
-        repo.dispatches.push({ workflow_id: request.params.workflow_id, ref, inputs, at: state.timestamp() });
+        state.dispatchWorkflow(repo, request.params.workflow_id, ref, inputs);
         return { status: 204 };
+      },
+    },
+    {
+      route: 'GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs',
+      docs: 'actions/workflow-runs#list-workflow-runs-for-a-workflow',
+      handle: (request) => {
+        const repo = repoOf(request);
+        const workflow = state.workflow(repo, request.params.workflow_id);
+        const query = request.url.searchParams;
+        const created = createdFilter(query.get('created'));
+        const runs = repo.workflowRuns
+          .filter(
+            (run) =>
+              run.workflow_id === workflow.id &&
+              (['event', 'head_sha', 'status'] as const).every((field) => !query.has(field) || run[field] === query.get(field)) &&
+              (!query.has('branch') || run.head_branch === query.get('branch')) &&
+              created(run.created_at),
+          )
+          .reverse();
+        const { items, headers } = paginate(runs, request.url);
+        return ok({ total_count: runs.length, workflow_runs: items.map((run) => shapes.workflowRun(repo, run)) }, headers);
       },
     },
     {
@@ -325,6 +345,37 @@ function createDeploymentStatus(
   deployment.statuses.push(status);
   deployment.updated_at = at;
   return status;
+}
+
+/**
+ * GitHub's date-range syntax for `created`: `>=T`, `>T`, `<=T`, `<T` or `A..B` (inclusive);
+ * a timestamp compares as an instant.
+ */
+function createdFilter(range: string | null): (createdAt: string) => boolean {
+  if (!range) return () => true;
+  const at = (value: string) => {
+    const time = Date.parse(value);
+    if (Number.isNaN(time)) throw validationFailed('WorkflowRun', 'created');
+    return time;
+  };
+  const between = /^(.+)\.\.(.+)$/.exec(range);
+  if (between) {
+    const [from, to] = [at(between[1]), at(between[2])];
+    return (createdAt) => Date.parse(createdAt) >= from && Date.parse(createdAt) <= to;
+  }
+  const compared = /^(>=|<=|>|<)(.+)$/.exec(range);
+  if (!compared) {
+    const exact = at(range);
+    return (createdAt) => Date.parse(createdAt) === exact;
+  }
+  const bound = at(compared[2]);
+  const tests: Record<string, (time: number) => boolean> = {
+    '>=': (time) => time >= bound,
+    '>': (time) => time > bound,
+    '<=': (time) => time <= bound,
+    '<': (time) => time < bound,
+  };
+  return (createdAt) => tests[compared[1]](Date.parse(createdAt));
 }
 
 /** Finds the route for a request; path segments are matched after URL-decoding (so `%2F` stays inside one). */

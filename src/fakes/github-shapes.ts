@@ -13,6 +13,7 @@ import {
   type ReactionRecord,
   type RepoRecord,
   type ReviewRecord,
+  type WorkflowRunRecord,
 } from './github-state.ts';
 
 type Json = Record<string, unknown>;
@@ -203,6 +204,34 @@ export class GitHubShapes {
       environment_url: status.environment_url,
       log_url: status.log_url,
       performed_via_github_app: null,
+    };
+  }
+
+  /** A run as `GET …/actions/workflows/{id}/runs` lists it (the fields tugboat and tests read, and their neighbours). */
+  workflowRun(repo: RepoRecord, run: WorkflowRunRecord): Json {
+    const url = `${this.#repoUrl(repo)}/actions/runs/${run.id}`;
+    return {
+      id: run.id,
+      name: run.name,
+      node_id: nodeId('WFR', run.id),
+      head_branch: run.head_branch,
+      head_sha: run.head_sha,
+      path: run.path,
+      display_title: run.display_title,
+      run_number: run.run_number,
+      event: run.event,
+      status: run.status,
+      conclusion: run.conclusion,
+      workflow_id: run.workflow_id,
+      url,
+      html_url: `${WEB}/${repo.full_name}/actions/runs/${run.id}`,
+      created_at: run.created_at,
+      updated_at: run.updated_at,
+      run_attempt: 1,
+      run_started_at: run.created_at,
+      jobs_url: `${url}/jobs`,
+      logs_url: `${url}/logs`,
+      workflow_url: `${this.#repoUrl(repo)}/actions/workflows/${run.workflow_id}`,
     };
   }
 

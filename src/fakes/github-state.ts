@@ -185,6 +185,53 @@ export interface WorkflowDispatch {
   at: string;
 }
 
+export interface WorkflowInput {
+  /** The file under `.github/workflows/`, e.g. `deploy.yml`; dispatches name it or the numeric id. */
+  file: string;
+  /** The workflow's `name:`; defaults to the file name. */
+  name?: string;
+  /** The workflow's `run-name:`, with `${{ inputs.x }}` (or `${{ github.event.inputs.x }}`) filled from a dispatch's inputs. */
+  runName?: string;
+}
+
+export interface WorkflowRecord {
+  id: number;
+  file: string;
+  name: string;
+  runName: string | undefined;
+}
+
+export type WorkflowRunStatus = 'requested' | 'queued' | 'in_progress' | 'completed';
+
+export interface WorkflowRunInput {
+  /** The file of the workflow it runs. */
+  workflow: string;
+  head_sha: string;
+  head_branch?: string;
+  event?: string;
+  display_title?: string;
+  status?: WorkflowRunStatus;
+  conclusion?: CheckConclusion | null;
+}
+
+export interface WorkflowRunRecord {
+  id: number;
+  workflow_id: number;
+  /** The workflow's name (GitHub's `name` of a run). */
+  name: string;
+  /** The run's `run-name` as rendered, or the workflow's name without one. */
+  display_title: string;
+  path: string;
+  event: string;
+  status: WorkflowRunStatus;
+  conclusion: CheckConclusion | null;
+  head_branch: string | null;
+  head_sha: string;
+  run_number: number;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface ReactionRecord {
   id: number;
   comment_id: number;
@@ -209,6 +256,8 @@ export interface RepoRecord {
   pulls: Map<number, PullRequestRecord>;
   deployments: DeploymentRecord[];
   dispatches: WorkflowDispatch[];
+  workflows: WorkflowRecord[];
+  workflowRuns: WorkflowRunRecord[];
   reactions: ReactionRecord[];
 }
 
@@ -295,6 +344,8 @@ export class GitHubState {
       pulls: new Map(),
       deployments: [],
       dispatches: [],
+      workflows: [],
+      workflowRuns: [],
       reactions: [],
     };
     this.#repos.set(repo.full_name.toLowerCase(), repo);
@@ -445,6 +496,62 @@ export class GitHubState {
     ];
   }
 
+  // --- workflows ---
+
+  addWorkflow(repo: RepoRecord, input: WorkflowInput): WorkflowRecord {
+    const workflow: WorkflowRecord = { id: this.nextId(), file: input.file, name: input.name ?? input.file, runName: input.runName };
+    repo.workflows.push(workflow);
+    return workflow;
+  }
+
+  /**
+   * A workflow by file name or numeric id. One never added is taken to exist, named after its
+   * file and without a `run-name`, so tests that only dispatch need not declare it.
+   */
+  workflow(repo: RepoRecord, idOrFile: string): WorkflowRecord {
+    const found = repo.workflows.find((workflow) => workflow.file === idOrFile || String(workflow.id) === idOrFile);
+    if (found) return found;
+    if (/^\d+$/.test(idOrFile)) throw notFound();
+    return this.addWorkflow(repo, { file: idOrFile });
+  }
+
+  /** What a `workflow_dispatch` starts: a queued run of the ref's head commit, titled by the workflow's `run-name`. */
+  dispatchWorkflow(repo: RepoRecord, idOrFile: string, ref: string, inputs: Record<string, unknown>): WorkflowRunRecord {
+    const workflow = this.workflow(repo, idOrFile);
+    const commit = this.resolveRef(repo, ref);
+    if (!commit) throw new GitHubApiError(422, `No ref found for: ${ref}`);
+    repo.dispatches.push({ workflow_id: idOrFile, ref, inputs, at: this.timestamp() });
+    return this.addWorkflowRun(repo, {
+      workflow: workflow.file,
+      head_sha: commit.sha,
+      head_branch: ref.replace(/^refs\/(heads|tags)\//, ''),
+      event: 'workflow_dispatch',
+      display_title: workflow.runName === undefined ? workflow.name : renderRunName(workflow.runName, inputs),
+    });
+  }
+
+  addWorkflowRun(repo: RepoRecord, input: WorkflowRunInput): WorkflowRunRecord {
+    const workflow = this.workflow(repo, input.workflow);
+    const at = this.timestamp();
+    const run: WorkflowRunRecord = {
+      id: this.nextId(),
+      workflow_id: workflow.id,
+      name: workflow.name,
+      display_title: input.display_title ?? workflow.name,
+      path: `.github/workflows/${workflow.file}`,
+      event: input.event ?? 'push',
+      status: input.status ?? 'queued',
+      conclusion: input.conclusion ?? null,
+      head_branch: input.head_branch ?? null,
+      head_sha: input.head_sha,
+      run_number: repo.workflowRuns.filter((other) => other.workflow_id === workflow.id).length + 1,
+      created_at: at,
+      updated_at: at,
+    };
+    repo.workflowRuns.push(run);
+    return run;
+  }
+
   // --- pull requests ---
 
   addPullRequest(repo: RepoRecord, input: PullRequestInput): PullRequestRecord {
@@ -513,6 +620,14 @@ export class GitHubState {
     pull.requested_reviewers = [...new Set([...pull.requested_reviewers, ...added])];
     pull.updated_at = this.timestamp();
   }
+}
+
+/** A `run-name` with its `${{ inputs.x }}` and `${{ github.event.inputs.x }}` expressions filled in (others become empty). */
+function renderRunName(template: string, inputs: Record<string, unknown>): string {
+  return template.replace(/\$\{\{\s*([^}]*?)\s*\}\}/g, (_, expression: string) => {
+    const input = /^(?:github\.event\.)?inputs\.([\w-]+)$/.exec(expression)?.[1];
+    return input === undefined ? '' : String(inputs[input] ?? '');
+  });
 }
 
 function uniqueShaWithPrefix(repo: RepoRecord, prefix: string): string | undefined {

@@ -245,6 +245,38 @@ describe('deployments', () => {
       expect.objectContaining({ workflow_id: 'deploy.yml', ref: 'main', inputs: { environment: 'production' } }),
     ]);
   });
+
+  it('starts a run per dispatch, titled by the workflow run-name, and lists runs with GitHub filters', async () => {
+    fake.addWorkflow('acme/api', { file: 'deploy.yml', name: 'Deploy', runName: 'Deploy ${{ inputs.environment }} (tugboat deploy #${{ github.event.inputs.deploy_id }})' });
+    fake.addWorkflowRun('acme/api', { workflow: 'deploy.yml', head_sha: SHA_2, head_branch: 'main', event: 'push' });
+    const dispatch = (deployId: string) =>
+      octokit.actions.createWorkflowDispatch({ ...repo, workflow_id: 'deploy.yml', ref: 'main', inputs: { environment: 'production', deploy_id: deployId } });
+    await dispatch('7');
+    await dispatch('8');
+
+    const runs = await octokit.actions.listWorkflowRuns({ ...repo, workflow_id: 'deploy.yml', event: 'workflow_dispatch' });
+    expect(runs.data.total_count).toBe(2);
+    expect(runs.data.workflow_runs.map((run) => run.display_title)).toEqual([
+      'Deploy production (tugboat deploy #8)',
+      'Deploy production (tugboat deploy #7)',
+    ]);
+    expect(runs.data.workflow_runs[0]).toMatchObject({ name: 'Deploy', head_sha: SHA_2, head_branch: 'main', path: '.github/workflows/deploy.yml', status: 'queued', conclusion: null, run_number: 3 });
+
+    const { id } = fake.workflowRuns('acme/api')[0];
+    const all = await octokit.actions.listWorkflowRuns({ ...repo, workflow_id: fake.repo('acme/api').workflows[0].id });
+    expect(all.data.workflow_runs.map((run) => run.id).at(-1)).toBe(id);
+    const created = runs.data.workflow_runs[0].created_at;
+    const later = new Date(Date.parse(created) + 1000).toISOString();
+    expect((await octokit.actions.listWorkflowRuns({ ...repo, workflow_id: 'deploy.yml', created: `>=${created}` })).data.total_count).toBe(3);
+    expect((await octokit.actions.listWorkflowRuns({ ...repo, workflow_id: 'deploy.yml', created: `>=${later}` })).data.total_count).toBe(0);
+    expect((await octokit.actions.listWorkflowRuns({ ...repo, workflow_id: 'deploy.yml', created: `2020-01-01..${later}` })).data.total_count).toBe(3);
+    expect(await failure(octokit.actions.listWorkflowRuns({ ...repo, workflow_id: 999_999 }))).toMatchObject({ status: 404 });
+  });
+
+  it('titles a dispatched run by the workflow name when it has no run-name', async () => {
+    await octokit.actions.createWorkflowDispatch({ ...repo, workflow_id: 'release.yml', ref: 'main', inputs: { deploy_id: '3' } });
+    expect(fake.workflowRuns('acme/api')).toEqual([expect.objectContaining({ display_title: 'release.yml', event: 'workflow_dispatch', head_sha: SHA_2 })]);
+  });
 });
 
 describe('pull requests, reactions and users', () => {
