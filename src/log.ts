@@ -1,4 +1,5 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { createScrubber, REDACTED } from './secrets.ts';
 
 export type { Logger };
 
@@ -23,8 +24,6 @@ const REDACTED_PATHS = [
   '*.githubWebhookSecret',
 ];
 
-const SCRUBBED = '[Redacted]';
-
 /**
  * A pino logger that redacts secret keys and, as a second line of defence, scrubs the
  * secret values themselves from every written line (an error message or a URL can
@@ -35,24 +34,13 @@ export function createLogger(options: {
   secrets?: Array<string | undefined>;
   destination?: pino.DestinationStream;
 }): Logger {
-  const secrets = (options.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= 6);
   return pino(
     {
       name: 'tugboat',
       level: options.level ?? 'info',
-      redact: { paths: REDACTED_PATHS, censor: SCRUBBED },
-      ...(secrets.length ? { hooks: { streamWrite: (line: string) => scrub(line, secrets) } } : {}),
+      redact: { paths: REDACTED_PATHS, censor: REDACTED },
+      hooks: { streamWrite: createScrubber(options.secrets ?? []) },
     },
     options.destination ?? pino.destination(1),
   );
-}
-
-function scrub(line: string, secrets: string[]): string {
-  let out = line;
-  for (const secret of secrets) {
-    if (out.includes(secret)) out = out.split(secret).join(SCRUBBED);
-    const escaped = JSON.stringify(secret).slice(1, -1);
-    if (escaped !== secret && out.includes(escaped)) out = out.split(escaped).join(SCRUBBED);
-  }
-  return out;
 }
