@@ -118,7 +118,10 @@ export async function setMessageTs(db: Queryable, id: number, ts: string): Promi
   await db.query('update deploys set message_ts = $2 where id = $1', [id, ts]);
 }
 
-/** pending -> running; `leaseUntil` when this process runs the executor itself. */
+/**
+ * pending -> running; `leaseUntil` when this process runs the executor itself. An external id
+ * already recorded stays (see `attachExternalId`).
+ */
 export async function markRunning(
   db: Queryable,
   id: number,
@@ -126,7 +129,7 @@ export async function markRunning(
 ): Promise<Deploy | undefined> {
   const rows = await db.query<DeployRow>(
     `update deploys set status = 'running', started_at = coalesce(started_at, $2), lease_expires_at = $3,
-            external_id = coalesce($4, external_id)
+            external_id = coalesce(external_id, $4)
       where id = $1 and ${IN_FLIGHT} returning *`,
     [id, update.now, update.leaseUntil ?? null, update.externalId ?? null],
   );
@@ -164,11 +167,15 @@ export async function findByExternalId(db: Queryable, executor: string, external
   return rows.map(toDeploy)[0];
 }
 
-/** The in-flight workflow deploy of this SHA, which a `workflow_run` webhook reports on. */
-export async function findInFlightBySha(db: Queryable, executor: string, services: string[], sha: string): Promise<Deploy | undefined> {
+/**
+ * Records the GitHub object (a workflow run) an in-flight deploy belongs to, unless another one
+ * was recorded first: the first recorded wins, whether the executor found it through the API
+ * or its webhook arrived first, on any replica. Returns the deploy if it now belongs to it.
+ */
+export async function attachExternalId(db: Queryable, id: number, externalId: string): Promise<Deploy | undefined> {
   const rows = await db.query<DeployRow>(
-    `select * from deploys where executor = $1 and service = any($2::text[]) and sha = $3 and ${IN_FLIGHT} order by id limit 1`,
-    [executor, services, sha],
+    `update deploys set external_id = $2 where id = $1 and (external_id is null or external_id = $2) and ${IN_FLIGHT} returning *`,
+    [id, externalId],
   );
   return rows.map(toDeploy)[0];
 }

@@ -18,6 +18,13 @@ export interface CiCheck {
   url?: string;
 }
 
+/** A workflow run, as tugboat reads it to find the one its dispatch started. */
+export interface WorkflowRun {
+  id: number;
+  /** The run's `run-name` as rendered (the workflow's name when it has none). */
+  displayTitle: string;
+}
+
 export interface CiVerdict {
   green: boolean;
   /** The checks that keep it from being green (failing first, then pending). */
@@ -97,6 +104,23 @@ export class GitHub {
   async dispatchWorkflow(repo: string, workflow: string, ref: string, inputs: Record<string, string>): Promise<void> {
     const [owner, name] = repo.split('/');
     await this.octokit.actions.createWorkflowDispatch({ owner, repo: name, workflow_id: workflow, ref, inputs });
+  }
+
+  /**
+   * Runs of a workflow started by `workflow_dispatch` since `createdSince`, newest first. The
+   * runs API does not return a dispatch's inputs, so callers tell runs apart by their title.
+   */
+  async dispatchedRuns(repo: string, workflow: string, createdSince: Date): Promise<WorkflowRun[]> {
+    const [owner, name] = repo.split('/');
+    const { data } = await this.octokit.actions.listWorkflowRuns({
+      owner,
+      repo: name,
+      workflow_id: workflow,
+      event: 'workflow_dispatch',
+      created: `>=${createdSince.toISOString()}`,
+      per_page: 100,
+    });
+    return data.workflow_runs.map((run) => ({ id: run.id, displayTitle: run.display_title }));
   }
 
   async pullRequest(repo: string, number: number) {

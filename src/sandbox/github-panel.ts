@@ -189,7 +189,7 @@ export class GitHubPanel {
     const status = deployment.statuses.at(-1)!;
     const payload = webhookExample('deployment_status', 'created') as unknown as DeploymentStatusShape;
     patchRepository(payload, repo.full_name);
-    Object.assign(payload.deployment, { id, sha: deployment.sha, ref: deployment.ref, environment: deployment.environment, original_environment: deployment.original_environment, payload: deployment.payload, task: deployment.task });
+    Object.assign(payload.deployment, { id, sha: deployment.sha, ref: deployment.ref, environment: deployment.environment, original_environment: deployment.original_environment, payload: deployment.payload, task: deployment.task, created_at: deployment.created_at, updated_at: deployment.updated_at });
     Object.assign(payload.deployment_status, { id: status.id, state, description: status.description, environment: deployment.environment, target_url: '', log_url: '' });
     await this.#deliver('deployment_status', payload);
   }

@@ -2,9 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signWebhookBody } from '../../src/deploys/executors/webhook.ts';
-import { webhookExample } from '../../src/fakes/webhook-examples.ts';
+import { RUN_NAME_CONVENTION } from '../../src/deploys/executors/github.ts';
 import { SECRETS, startHarness, FIXTURE_CONFIG, type Harness } from '../helpers/harness.ts';
-import { channelMessages, command, seedRepo, sha } from '../helpers/deploys.ts';
+import { channelMessages, command, reportWorkflowRun, seedRepo, sha } from '../helpers/deploys.ts';
 import { postgresBackend, storeBackends } from '../helpers/stores.ts';
 
 const withDeploy = (via: string) => FIXTURE_CONFIG.replace('deploy: { via: github-deployment }', `deploy: ${via}`);
@@ -31,15 +31,14 @@ describe('deploy outcomes from outside', () => {
   it('dispatches a workflow with the SHA and takes the outcome from its workflow_run', async () => {
     h = await startHarness({ backend: storeBackends[0], configYaml: withDeploy('{ via: workflow, workflow: deploy.yml }') });
     seedRepo(h, 'acme/api', ['one']);
+    h.githubApi.addWorkflow('acme/api', { file: 'deploy.yml', name: 'Deploy', runName: RUN_NAME_CONVENTION });
     await command(h, 'U0ALICE', `/deploy api ${sha('one')} to staging`, 'C0STAGING');
     const [dispatch] = h.githubApi.dispatches('acme/api');
     expect(dispatch).toMatchObject({ workflow_id: 'deploy.yml', ref: 'main', inputs: { sha: sha('one'), environment: 'staging', deploy_id: '1' } });
+    const [run] = h.githubApi.workflowRuns('acme/api');
+    expect(run.display_title).toBe('tugboat deploy #1');
 
-    const payload = webhookExample('workflow_run', 'completed') as unknown as { workflow_run: Record<string, unknown>; repository: Record<string, unknown> };
-    Object.assign(payload.workflow_run, { event: 'workflow_dispatch', head_sha: sha('one'), path: '.github/workflows/deploy.yml', conclusion: 'failure', html_url: 'https://github.com/acme/api/actions/runs/9' });
-    payload.repository.full_name = 'acme/api';
-    await h.github.deliver('workflow_run', payload);
-    await h.tugboat.settle();
+    await reportWorkflowRun(h, 'acme/api', run, 'completed', { conclusion: 'failure' });
     const [announcement] = channelMessages(h, 'C0STAGING');
     expect(announcement.text).toContain(':x: <@U0ALICE> failed to deploy *api*');
     expect(JSON.stringify(announcement.blocks)).toContain('the workflow run concluded failure');

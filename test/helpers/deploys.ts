@@ -1,3 +1,4 @@
+import type { CheckConclusion, WorkflowRunRecord } from '../../src/fakes/github-api.ts';
 import { webhookExample } from '../../src/fakes/webhook-examples.ts';
 import type { Harness } from './harness.ts';
 
@@ -28,26 +29,69 @@ export const answersTo = (h: Harness, responseUrl: string) =>
 /** The GitHub deployments tugboat created for a repo, oldest first. */
 export const githubDeployments = (h: Harness, repo: string) => h.githubApi.deployments(repo);
 
-/** What GitHub sends when a deployment's status changes: a real payload, pointed at this deployment. */
+/**
+ * What GitHub sends when a deployment's status changes: a real payload, pointed at this
+ * deployment (as the fake holds it, when it does). The deployment counts as created at the
+ * harness clock's now unless `createdAt` says otherwise: the fake's own timestamps follow the
+ * wall clock, not the harness clock that dates deploys.
+ */
 export async function reportDeploymentStatus(
   h: Harness,
   repo: string,
   deploymentId: number,
   state: 'success' | 'failure' | 'error' | 'in_progress',
-  options: { deliveryId?: string; description?: string; payload?: Record<string, unknown> } = {},
+  options: { deliveryId?: string; description?: string; payload?: Record<string, unknown>; environment?: string; createdAt?: Date } = {},
 ) {
   const payload = webhookExample('deployment_status', 'created') as unknown as {
     deployment_status: Record<string, unknown>;
     deployment: Record<string, unknown>;
     repository: Record<string, unknown>;
   };
+  const known = h.githubApi.deployments(repo).find((deployment) => deployment.id === deploymentId);
+  if (known) Object.assign(payload.deployment, { sha: known.sha, ref: known.ref, environment: known.environment, payload: known.payload });
   payload.deployment_status.state = state;
   payload.deployment_status.description = options.description ?? '';
   payload.deployment_status.log_url = `https://ci.example.com/deploys/${deploymentId}`;
   payload.deployment.id = deploymentId;
+  payload.deployment.created_at = (options.createdAt ?? h.clock.now()).toISOString();
   if (options.payload) payload.deployment.payload = options.payload;
+  if (options.environment) payload.deployment.environment = payload.deployment_status.environment = options.environment;
   payload.repository.full_name = repo;
   const delivered = await h.github.deliver('deployment_status', payload, { deliveryId: options.deliveryId });
+  await h.tugboat.settle();
+  return delivered;
+}
+
+/**
+ * What GitHub sends as a workflow run moves: a real payload, pointed at this run of the fake.
+ * Dated like `reportDeploymentStatus`: the harness clock's now unless `createdAt` says otherwise.
+ */
+export async function reportWorkflowRun(
+  h: Harness,
+  repo: string,
+  run: WorkflowRunRecord,
+  action: 'requested' | 'in_progress' | 'completed',
+  options: { conclusion?: CheckConclusion; createdAt?: Date } = {},
+) {
+  const payload = webhookExample('workflow_run', 'completed') as unknown as { action: string; workflow_run: Record<string, unknown>; repository: Record<string, unknown> };
+  payload.action = action;
+  Object.assign(payload.workflow_run, {
+    id: run.id,
+    name: run.name,
+    display_title: run.display_title,
+    event: run.event,
+    head_sha: run.head_sha,
+    head_branch: run.head_branch,
+    path: run.path,
+    workflow_id: run.workflow_id,
+    run_number: run.run_number,
+    status: action === 'requested' ? 'queued' : action,
+    conclusion: action === 'completed' ? (options.conclusion ?? 'success') : null,
+    created_at: (options.createdAt ?? h.clock.now()).toISOString(),
+    html_url: `https://github.com/${repo}/actions/runs/${run.id}`,
+  });
+  payload.repository.full_name = repo;
+  const delivered = await h.github.deliver('workflow_run', payload);
   await h.tugboat.settle();
   return delivered;
 }

@@ -1,5 +1,7 @@
-import type { GitHub } from '../../github/client.ts';
-import type { Executor } from './types.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { GitHub, WorkflowRun } from '../../github/client.ts';
+import { codeText } from '../../slack/render/untrusted.ts';
+import type { DeployJob, Executor } from './types.ts';
 
 /** Creates a GitHub Deployment; the outcome arrives as `deployment_status` webhooks, matched by its id. */
 export function githubDeploymentExecutor(github: GitHub): Executor {
@@ -17,25 +19,96 @@ export function githubDeploymentExecutor(github: GitHub): Executor {
   };
 }
 
+/**
+ * How a workflow names the deploy its run belongs to, in its `run-name:`. GitHub's runs API
+ * does not return a dispatch's inputs, so the run's title is the only place tugboat can read
+ * the deploy id back from. Other words may surround it.
+ */
+export const RUN_NAME_CONVENTION = 'tugboat deploy #${{ inputs.deploy_id }}';
+
+/** The deploy a run's title names by the convention, when it names exactly one. */
+export function deployIdInRunTitle(title: string | null | undefined): number | undefined {
+  const ids = new Set([...(title ?? '').matchAll(/tugboat deploy #(\d+)(?!\d)/gi)].map((match) => Number(match[1])));
+  return ids.size === 1 ? [...ids][0] : undefined;
+}
+
+/**
+ * How far GitHub's clock and tugboat's may disagree. A minute is far more than NTP-synced
+ * hosts drift, and far less than the time between two deploys that could share an id (a
+ * database restored or rebuilt), which is what the created-before checks guard against.
+ */
+export const CLOCK_SKEW_MS = 60_000;
+
 const looksLikeSha = (ref: string) => /^[0-9a-f]{7,40}$/i.test(ref);
 
 /**
- * Dispatches a GitHub Actions workflow with the SHA and environment as inputs. A dispatch
- * runs a branch or tag, so a deploy of a bare SHA dispatches from the default branch and the
- * workflow checks out `inputs.sha`. The outcome arrives as `deployment_status` (when the
- * workflow creates one carrying `tugboat_deploy_id`) or `workflow_run` webhooks.
+ * A dispatch runs a branch or tag: a deploy of a bare SHA is dispatched from the default
+ * branch, so its run's `head_sha` is that branch's head, not the SHA deployed.
  */
-export function workflowExecutor(github: GitHub, workflow: string, defaultRef: string): Executor {
+export const dispatchedOnItsOwnRef = (ref: string) => !looksLikeSha(ref);
+
+/** After a dispatch, the runs list is read right away, then after these pauses, until the run shows. */
+const RUN_LOOKUP_DELAYS_MS = [1_000, 2_000, 4_000, 8_000];
+
+/**
+ * Dispatches a GitHub Actions workflow with the SHA, environment and deploy id as inputs, then
+ * finds the run it started (by the deploy id in the run's title, see `RUN_NAME_CONVENTION`), so
+ * that only that run's `workflow_run` webhooks report on the deploy. A run not listed in time is
+ * recognised by its title when its first webhook arrives. A `deployment_status` carrying
+ * `tugboat_deploy_id` also reports on the deploy.
+ */
+export function workflowExecutor(
+  github: GitHub,
+  workflow: string,
+  defaultRef: string,
+  options: { lookupDelaysMs?: number[] } = {},
+): Executor {
   return {
     async start(job, context) {
-      const ref = looksLikeSha(job.ref) ? defaultRef : job.ref;
+      const ref = dispatchedOnItsOwnRef(job.ref) ? job.ref : defaultRef;
+      const dispatchedAt = new Date();
       await github.dispatchWorkflow(job.repo, workflow, ref, {
         sha: job.sha,
         environment: job.environment,
         deploy_id: String(job.id),
       });
-      await context.progress(`Dispatched workflow \`${workflow}\` on \`${ref}\`; waiting for its run.`);
+      const dispatched = `Dispatched workflow ${codeText(workflow)} on ${codeText(ref)}`;
+      const run = await findDispatchedRun(github, workflow, job, dispatchedAt, options.lookupDelaysMs ?? RUN_LOOKUP_DELAYS_MS, context.signal);
+      if (run) {
+        await context.progress(`${dispatched}: run ${run.id}; waiting for its outcome.`);
+        return { kind: 'handed-off', externalId: String(run.id) };
+      }
+      await context.progress(`${dispatched}; its run is not listed yet (tugboat knows it by "tugboat deploy #${job.id}" in its run-name), waiting for it.`);
       return { kind: 'handed-off' };
     },
   };
+}
+
+async function findDispatchedRun(
+  github: GitHub,
+  workflow: string,
+  job: DeployJob,
+  dispatchedAt: Date,
+  delaysMs: number[],
+  signal: AbortSignal,
+): Promise<WorkflowRun | undefined> {
+  const since = new Date(dispatchedAt.getTime() - CLOCK_SKEW_MS);
+  for (const delay of [0, ...delaysMs]) {
+    if (delay > 0 && !(await pause(delay, signal))) return undefined;
+    const runs = await github.dispatchedRuns(job.repo, workflow, since);
+    // Newest first: the oldest run naming this deploy is the one tugboat's own dispatch started.
+    const ours = runs.filter((run) => deployIdInRunTitle(run.displayTitle) === job.id).at(-1);
+    if (ours) return ours;
+  }
+  return undefined;
+}
+
+/** False when the deploy was stopped while waiting. */
+async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  try {
+    await sleep(ms, undefined, { signal });
+    return true;
+  } catch {
+    return false;
+  }
 }

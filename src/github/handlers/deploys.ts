@@ -1,9 +1,14 @@
-import type { Webhooks } from '@octokit/webhooks';
+import type { EmitterWebhookEvent, Webhooks } from '@octokit/webhooks';
 import type { Config } from '../../config/index.ts';
-import { findByExternalId, findInFlightBySha, getDeploy, type Deploy } from '../../deploys/deploys.ts';
+import { attachExternalId, findByExternalId, getDeploy, type Deploy } from '../../deploys/deploys.ts';
+import { CLOCK_SKEW_MS, deployIdInRunTitle, dispatchedOnItsOwnRef } from '../../deploys/executors/github.ts';
 import type { Deps } from '../../deps.ts';
 import { plain } from '../../slack/render/format.ts';
 import { blockerSentence } from '../../slack/render/deploys.ts';
+import { escapeText, link, LIMITS, safeUrl } from '../../slack/render/untrusted.ts';
+
+type GitHubDeployment = EmitterWebhookEvent<'deployment_status'>['payload']['deployment'];
+type WorkflowRun = EmitterWebhookEvent<'workflow_run'>['payload']['workflow_run'];
 
 const servicesOfRepo = (config: Config, repo: string) =>
   Object.entries(config.services).filter(([, s]) => s.repo.toLowerCase() === repo.toLowerCase());
@@ -11,7 +16,9 @@ const servicesOfRepo = (config: Config, repo: string) =>
 /**
  * Outcomes of deploys handed to GitHub (`deployment_status`, `workflow_run`), and
  * auto-deploys on `push`. Each webhook is handled once (see the delivery ledger); an
- * outcome is recorded once even if GitHub reports it twice.
+ * outcome is recorded once even if GitHub reports it twice. An outcome only reaches the
+ * deploy whose own GitHub deployment or workflow run it is about (see `deployOfGitHubDeployment`
+ * and `deployOfWorkflowRun`).
  */
 export function registerDeployWebhooks(webhooks: Webhooks, deps: Deps): void {
   webhooks.on('deployment_status', async ({ payload }) => {
@@ -30,25 +37,23 @@ export function registerDeployWebhooks(webhooks: Webhooks, deps: Deps): void {
       case 'queued':
       case 'pending':
       case 'in_progress':
-        await deps.deployer.progress(deploy.id, `GitHub: ${status.state.replace('_', ' ')}${status.description ? `: ${status.description}` : ''}${logUrl ? ` (<${logUrl}|log>)` : ''}`);
+        await deps.deployer.progress(
+          deploy.id,
+          `GitHub: ${status.state.replace('_', ' ')}${status.description ? `: ${escapeText(status.description, LIMITS.sentence)}` : ''}${safeUrl(logUrl) ? ` (${link(logUrl, 'log')})` : ''}`,
+        );
         return;
     }
   });
 
   webhooks.on('workflow_run', async ({ payload }) => {
     const run = payload.workflow_run;
-    if (run.event !== 'workflow_dispatch') return;
-    const services = servicesOfRepo(deps.config(), payload.repository.full_name)
-      .filter(([, s]) => s.deploy.via === 'workflow' && run.path.endsWith(`/${s.deploy.workflow}`))
-      .map(([name]) => name);
-    if (services.length === 0) return;
-    const deploy = await findInFlightBySha(deps.store, 'workflow', services, run.head_sha);
+    const deploy = await deployOfWorkflowRun(deps, payload.repository.full_name, run);
     if (!deploy) return;
     if (payload.action === 'completed') {
       const succeeded = run.conclusion === 'success';
       await deps.deployer.complete(deploy.id, { succeeded, detail: succeeded ? undefined : `the workflow run concluded ${run.conclusion}`, logUrl: run.html_url });
     } else if (payload.action === 'in_progress') {
-      await deps.deployer.progress(deploy.id, `Workflow run started: <${run.html_url}|${run.name ?? 'run'} #${run.run_number}>`);
+      await deps.deployer.progress(deploy.id, `Workflow run started: ${link(run.html_url, `${run.name ?? 'run'} #${run.run_number}`)}`);
     }
   });
 
@@ -74,19 +79,79 @@ export function registerDeployWebhooks(webhooks: Webhooks, deps: Deps): void {
 }
 
 /**
- * The deploy a GitHub deployment belongs to: the one that created it (`via: github-deployment`),
- * or the one a workflow named in the deployment's payload, if that deploy is of this repo.
+ * The deploy a GitHub deployment belongs to: the `via: github-deployment` deploy that created
+ * it, or the `via: workflow` deploy its payload names (`tugboat_deploy_id`, set by the
+ * workflow) for the same repository and environment. Either way not one created after the
+ * deployment: that is an old delivery replayed, or an id reused after the database was rebuilt.
  */
-async function deployOfGitHubDeployment(
-  deps: Deps,
-  repo: string,
-  deployment: { id: number; payload?: unknown },
-): Promise<Deploy | undefined> {
+async function deployOfGitHubDeployment(deps: Deps, repo: string, deployment: GitHubDeployment): Promise<Deploy | undefined> {
   const created = await findByExternalId(deps.store, 'github-deployment', String(deployment.id));
-  if (created) return created;
+  const deploy = created ?? (await deployNamedByDeployment(deps, deployment));
+  if (!deploy) return undefined;
+  const ignored = (reason: string) => ignore(deps, 'deployment_status', { deploy: deploy.id, deployment: deployment.id, repo }, reason);
+  if (!isOfRepo(deps.config(), deploy, repo)) return ignored('the deploy is of another repository');
+  if (createdBefore(deployment.created_at, deploy)) return ignored('the deployment is older than the deploy');
+  return deploy;
+}
+
+async function deployNamedByDeployment(deps: Deps, deployment: GitHubDeployment): Promise<Deploy | undefined> {
   const named = Number((deployment.payload as { tugboat_deploy_id?: unknown } | undefined)?.tugboat_deploy_id);
   if (!Number.isInteger(named)) return undefined;
   const deploy = await getDeploy(deps.store, named);
-  const service = deploy && deps.config().services[deploy.service];
-  return service && service.repo.toLowerCase() === repo.toLowerCase() ? deploy : undefined;
+  const ignored = (reason: string) => ignore(deps, 'deployment_status', { deploy: named, deployment: deployment.id }, reason);
+  if (!deploy) return ignored('no such deploy');
+  // A github-deployment deploy hears only of the deployment it created itself.
+  if (deploy.executor !== 'workflow') return ignored(`the deploy runs via ${deploy.executor}, not a workflow`);
+  if (deploy.environment.toLowerCase() !== deployment.environment.toLowerCase()) return ignored('the deployment is to another environment');
+  return deploy;
+}
+
+/**
+ * The deploy a workflow run belongs to: the one that recorded the run's id (its executor found
+ * the run after dispatching it, or an earlier webhook of the run did), else the one the run's
+ * title names (see `RUN_NAME_CONVENTION`) if that deploy has no run yet and the run is of its
+ * repository, workflow and commit; the run is then recorded as its one run. Never another run
+ * of the same commit, and never a run created before the deploy.
+ */
+async function deployOfWorkflowRun(deps: Deps, repo: string, run: WorkflowRun): Promise<Deploy | undefined> {
+  if (run.event !== 'workflow_dispatch') return undefined;
+  const recorded = await findByExternalId(deps.store, 'workflow', String(run.id));
+  const named = recorded?.id ?? deployIdInRunTitle('display_title' in run ? run.display_title : undefined);
+  if (named === undefined) return undefined;
+  const ignored = (reason: string) => ignore(deps, 'workflow_run', { deploy: named, run: run.id, repo }, reason);
+  const deploy = recorded ?? (await getDeploy(deps.store, named));
+  if (!deploy || deploy.executor !== 'workflow') return ignored('no workflow deploy has that id');
+  const mismatch = runMismatch(deps.config(), deploy, repo, run);
+  if (mismatch) return ignored(mismatch);
+  if (recorded) return recorded;
+  if (deploy.externalId !== null) return ignored(`the deploy belongs to run ${deploy.externalId}`);
+  // A run's head is the dispatched ref's: for a bare SHA, the default branch's head (see the executor).
+  if (dispatchedOnItsOwnRef(deploy.ref) && run.head_sha !== deploy.sha) return ignored('the run is of another commit');
+  return (await attachExternalId(deps.store, deploy.id, String(run.id))) ?? ignored('the deploy finished or took another run first');
+}
+
+/** Why a run cannot be the deploy's: another repository or workflow, or older than the deploy. */
+function runMismatch(config: Config, deploy: Deploy, repo: string, run: WorkflowRun): string | undefined {
+  const settings = config.services[deploy.service]?.deploy;
+  if (!isOfRepo(config, deploy, repo)) return 'the deploy is of another repository';
+  if (settings?.via !== 'workflow' || !isOfWorkflow(run, settings.workflow)) return 'the run is of another workflow';
+  if (createdBefore(run.created_at, deploy)) return 'the run is older than the deploy';
+  return undefined;
+}
+
+/** `deploy.workflow` names the file (`deploy.yml`) or, as GitHub also accepts, the workflow's numeric id. */
+const isOfWorkflow = (run: WorkflowRun, workflow: string) => run.path.endsWith(`/${workflow}`) || String(run.workflow_id) === workflow;
+
+function isOfRepo(config: Config, deploy: Deploy, repo: string): boolean {
+  return config.services[deploy.service]?.repo.toLowerCase() === repo.toLowerCase();
+}
+
+/** Created before the deploy (beyond clock skew), or with no readable time: not this deploy's. */
+function createdBefore(createdAt: string, deploy: Deploy): boolean {
+  return !(Date.parse(createdAt) >= deploy.createdAt.getTime() - CLOCK_SKEW_MS);
+}
+
+function ignore(deps: Deps, event: string, context: Record<string, unknown>, reason: string): undefined {
+  deps.log.info({ ...context, event }, `ignored a ${event}: ${reason}`);
+  return undefined;
 }
