@@ -11,6 +11,7 @@ import { GitHub } from './github/client.ts';
 import { registerDeployWebhooks } from './github/handlers/deploys.ts';
 import { registerReviewWebhooks, type ReviewWebhookOptions } from './github/handlers/reviews.ts';
 import { createGitHubWebhooks } from './github/webhooks.ts';
+import { deliveryPruneJob } from './jobs/deliveries.ts';
 import { deploySweepJob } from './jobs/deploys.ts';
 import { reviewThreadFlushJob } from './jobs/review-threads.ts';
 import { reviewNudgeJob, reviewReconcileJob } from './jobs/reviews.ts';
@@ -20,7 +21,8 @@ import { IncidentResponder, postDeployChecks } from './incidents/index.ts';
 import { incidentArchiveJob, incidentSweepJob, incidentCatchUpJob } from './jobs/incidents.ts';
 import { SlackIncidentNotifier } from './slack/incident-notifier.ts';
 import { createSmokeMonitor, smokeHeartbeatJob, smokePruneJob, type SmokeMonitor, type SmokeRunnerDeps } from './smoke/index.ts';
-import { createHttpServer } from './http/server.ts';
+import type { IntakeLimits } from './http/intake.ts';
+import { createHttpServer, createMetricsServer } from './http/server.ts';
 import { InFlight } from './in-flight.ts';
 import { lockSweepJob } from './jobs/locks.ts';
 import { startJobs, type Job } from './jobs/scheduler.ts';
@@ -29,7 +31,7 @@ import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { createBolt, registerListeners } from './slack/bolt.ts';
 import { DEFAULT_POSTER_OPTIONS, SlackPoster, type PosterOptions } from './slack/poster.ts';
-import { withReplayWindow } from './slack/receiver-guard.ts';
+import { withBodyReadFirst, withReplayWindow } from './slack/receiver-guard.ts';
 import { migrationsApplied, type Store } from './store/index.ts';
 
 export interface TugboatOptions {
@@ -49,10 +51,18 @@ export interface TugboatOptions {
   poster?: Partial<PosterOptions>;
   reviews?: ReviewWebhookOptions;
   smoke?: Pick<SmokeRunnerDeps, 'concurrency' | 'maxJitterMs' | 'dispatcher' | 'env'>;
+  http?: {
+    /** Body caps, the unverified-byte budget and timeouts (src/http/intake.ts); tests shrink them. */
+    intake?: Partial<IntakeLimits>;
+    /** When set, `/metrics` is served on this port only (TUGBOAT_METRICS_PORT). */
+    metricsPort?: number;
+  };
 }
 
 export interface Tugboat {
   server: http.Server;
+  /** The server of `/metrics` alone, when `http.metricsPort` is set. */
+  metricsServer?: http.Server;
   deps: Deps;
   webhooks: Webhooks;
   jobs: Job[];
@@ -125,15 +135,18 @@ export function createTugboat(options: TugboatOptions): Tugboat {
     return migrated;
   };
 
+  const { intake, metricsPort } = options.http ?? {};
   const server = createHttpServer(
     {
-      slack: withReplayWindow((req, res) => receiver.requestListener(req, res)),
+      slack: withReplayWindow(withBodyReadFirst((req, res) => receiver.requestListener(req, res))),
       github: webhooks.handler,
       deployCallback: deployCallbackHandler(options.deploys.webhookSecret, deps),
       ready,
     },
     { log, metrics },
+    { intake, metricsElsewhere: metricsPort !== undefined },
   );
+  const metricsServer = metricsPort === undefined ? undefined : createMetricsServer({ log, metrics }, intake);
   const jobs = [
     lockSweepJob(deps),
     deploySweepJob(deployer),
@@ -141,6 +154,7 @@ export function createTugboat(options: TugboatOptions): Tugboat {
     reviewNudgeJob(deps),
     reviewReconcileJob(deps, (pr) => refreshRoot(deps, pr)),
     smokePruneJob(deps),
+    deliveryPruneJob(deps),
     smokeHeartbeatJob(deps),
     incidentCatchUpJob(incidentNotifier),
     incidentSweepJob(incidents),
@@ -150,15 +164,15 @@ export function createTugboat(options: TugboatOptions): Tugboat {
 
   return {
     server,
+    metricsServer,
     deps,
     webhooks: webhooks.webhooks,
     jobs,
     smoke,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
-      }),
+    async listen(port, host) {
+      if (metricsServer) await listenOn(metricsServer, metricsPort!, host);
+      return listenOn(server, port, host);
+    },
     startJobs() {
       running ??= startJobs(jobs, deps);
       smoke.start();
@@ -168,6 +182,8 @@ export function createTugboat(options: TugboatOptions): Tugboat {
     },
     settle: (timeoutMs = 10_000) => inFlight.drain(timeoutMs),
     async close() {
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await running?.stop();
@@ -177,4 +193,11 @@ export function createTugboat(options: TugboatOptions): Tugboat {
       await closed;
     },
   };
+}
+
+function listenOn(server: http.Server, port: number, host?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
 }

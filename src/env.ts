@@ -14,6 +14,8 @@ export interface GitHubAppCredentials {
 
 export interface Env {
   port: number;
+  /** When set, `/metrics` is served on this port only, and not on `port`. */
+  metricsPort?: number;
   configPath: string;
   /** Unset means the embedded PGlite database in `dataDir`. */
   databaseUrl?: string;
@@ -67,15 +69,14 @@ function httpUrl(what: string) {
   return z.url({ protocol: /^https?$/, error: `must be an http(s) URL: ${what}` });
 }
 
-const port = z
-  .string()
-  .default('3000')
-  .transform((text, context) => {
-    const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-    if (value >= 0 && value <= 65535) return value;
-    context.addIssue({ code: 'custom', message: `must be a whole number from 0 to 65535, got ${JSON.stringify(text)}` });
-    return z.NEVER;
-  });
+function toPort(text: string, context: z.RefinementCtx): number {
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (value >= 0 && value <= 65535) return value;
+  context.addIssue({ code: 'custom', message: `must be a whole number from 0 to 65535, got ${JSON.stringify(text)}` });
+  return z.NEVER;
+}
+
+const port = z.string().default('3000').transform(toPort);
 
 const logLevel = z
   .string()
@@ -85,6 +86,7 @@ const logLevel = z
 
 const envSchema = z.object({
   PORT: port,
+  TUGBOAT_METRICS_PORT: z.string().transform(toPort).optional(),
   TUGBOAT_CONFIG: z.string().default('./tugboat.yml'),
   DATABASE_URL: z
     .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL; unset it to use the embedded database' })
@@ -115,6 +117,7 @@ export function readEnv(vars: NodeJS.ProcessEnv = process.env): Env {
   const lines = [
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message} ${SEE_README}`)),
     ...partialGitHubAppLines(given),
+    ...(parsed.success ? samePortLines(parsed.data) : []),
   ];
   if (!parsed.success || lines.length > 0) throw new EnvError(lines);
   return toEnv(parsed.data);
@@ -136,10 +139,17 @@ function partialGitHubAppLines(given: Record<string, string>): string[] {
   return missing.map((name) => `${name} is not set, ${but}: ${why} ${SEE_README}`);
 }
 
+function samePortLines(variables: Variables): string[] {
+  const { PORT, TUGBOAT_METRICS_PORT } = variables;
+  if (TUGBOAT_METRICS_PORT === undefined || TUGBOAT_METRICS_PORT === 0 || TUGBOAT_METRICS_PORT !== PORT) return [];
+  return [`TUGBOAT_METRICS_PORT must differ from PORT (both are ${PORT}): unset it to serve /metrics on PORT ${SEE_README}`];
+}
+
 function toEnv(variables: Variables): Env {
   const { GITHUB_APP_ID: appId, GITHUB_PRIVATE_KEY: privateKey, GITHUB_INSTALLATION_ID: installationId } = variables;
   return {
     port: variables.PORT,
+    metricsPort: variables.TUGBOAT_METRICS_PORT,
     configPath: variables.TUGBOAT_CONFIG,
     databaseUrl: variables.DATABASE_URL,
     dataDir: variables.TUGBOAT_DATA_DIR,

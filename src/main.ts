@@ -4,6 +4,7 @@ import { createTugboat, type Tugboat, type TugboatOptions } from './app.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { EnvError, readEnv, type Env } from './env.ts';
 import { createLogger, type Logger } from './log.ts';
+import { secretValues } from './secrets.ts';
 import { migrate, openStore, type Store } from './store/index.ts';
 
 export interface StartOptions {
@@ -37,7 +38,8 @@ export async function startTugboat(vars: NodeJS.ProcessEnv, options: StartOption
   const config = loadConfig(env.configPath);
   const log = createLogger({
     level: env.logLevel,
-    secrets: [env.slackBotToken, env.slackSigningSecret, env.githubWebhookSecret, env.githubToken, env.githubApp?.privateKey, env.deployWebhookSecret],
+    // The private key as read (its "\n" made line breaks) and every secret variable, the DATABASE_URL password included.
+    secrets: [env.githubApp?.privateKey, ...secretValues(vars)],
     destination: options.logDestination,
   });
   const store = await openStore({ databaseUrl: env.databaseUrl, dataDir: env.dataDir });
@@ -45,13 +47,18 @@ export async function startTugboat(vars: NodeJS.ProcessEnv, options: StartOption
     slack: { botToken: env.slackBotToken, signingSecret: env.slackSigningSecret, apiUrl: env.slackApiUrl },
     github: { webhookSecret: env.githubWebhookSecret, apiUrl: env.githubApiUrl, token: env.githubToken, app: env.githubApp },
     deploys: { commandCwd: path.dirname(path.resolve(env.configPath)), publicUrl: env.publicUrl, webhookSecret: env.deployWebhookSecret },
+    secrets: secretValues(vars),
     config,
     store,
     log,
     poster: options.poster,
+    http: { metricsPort: env.metricsPort },
   });
   const port = await tugboat.listen(env.port, options.host);
-  log.info({ port, database: env.databaseUrl ? 'postgres' : `pglite (${env.dataDir})` }, 'tugboat is listening');
+  log.info(
+    { port, metricsPort: env.metricsPort ?? port, database: env.databaseUrl ? 'postgres' : `pglite (${env.dataDir})` },
+    'tugboat is listening',
+  );
 
   const applied = await migrate(store);
   if (applied.length) log.info({ applied }, 'migrations applied');

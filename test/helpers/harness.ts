@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { createTugboat, type Tugboat } from '../../src/app.ts';
+import { createTugboat, type Tugboat, type TugboatOptions } from '../../src/app.ts';
 import { parseConfig, type Config } from '../../src/config/index.ts';
 import { FakeGitHubApi } from '../../src/fakes/github-api.ts';
 import { FakeSlackApi } from '../../src/fakes/slack-api.ts';
@@ -79,6 +79,8 @@ export async function startHarness(options: {
   /** Where deploy receivers call back; 'self' for the harness's own address. */
   publicUrl?: string;
   reviews?: ReviewWebhookOptions;
+  /** Intake limits and a separate metrics port (src/http/intake.ts). */
+  http?: TugboatOptions['http'];
 }): Promise<Harness> {
   const db = options.db ?? (await options.backend.open());
   const config = parseConfig(options.configYaml ?? FIXTURE_CONFIG, 'tugboat.yml');
@@ -100,6 +102,7 @@ export async function startHarness(options: {
     poster: { minIntervalMs: 0, ...options.poster },
     // Review replies fold bursts over a short window; tests need not wait the production 1.5 s.
     reviews: { foldMs: 20, ...options.reviews },
+    http: options.http,
   });
   const port = await tugboat.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
