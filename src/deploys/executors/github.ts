@@ -95,7 +95,8 @@ async function findDispatchedRun(
   const since = new Date(dispatchedAt.getTime() - CLOCK_SKEW_MS);
   for (const delay of [0, ...delaysMs]) {
     if (delay > 0 && !(await pause(delay, signal))) return undefined;
-    const runs = await github.dispatchedRuns(job.repo, workflow, since);
+    // The workflow is dispatched: a failed lookup must not fail the deploy, the run's webhook still finds it.
+    const runs = await github.dispatchedRuns(job.repo, workflow, since).catch(() => []);
     // Newest first: the oldest run naming this deploy is the one tugboat's own dispatch started.
     const ours = runs.filter((run) => deployIdInRunTitle(run.displayTitle) === job.id).at(-1);
     if (ours) return ours;

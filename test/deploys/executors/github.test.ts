@@ -83,6 +83,16 @@ describe('workflowExecutor', () => {
     expect(lines).toEqual([expect.stringContaining('its run is not listed yet (tugboat knows it by "tugboat deploy #42" in its run-name)')]);
   });
 
+  it('looks again when listing runs fails, and a lookup that keeps failing does not fail the deploy', async () => {
+    fake.addWorkflow('acme/api', { file: 'deploy.yml', runName: RUN_NAME_CONVENTION });
+    fake.failNext({ method: 'GET', path: /\/runs$/, status: 500 });
+    const found = await workflowExecutor(github, 'deploy.yml', 'main', { lookupDelaysMs: [10] }).start(JOB, context().context);
+    expect(found).toEqual({ kind: 'handed-off', externalId: String(fake.workflowRuns('acme/api')[0].id) });
+
+    for (let i = 0; i < 2; i++) fake.failNext({ method: 'GET', path: /\/runs$/, status: 403 });
+    expect(await workflowExecutor(github, 'deploy.yml', 'main', { lookupDelaysMs: [10] }).start(JOB, context().context)).toEqual({ kind: 'handed-off' });
+  });
+
   it('stops looking when the deploy is stopped', async () => {
     const abort = new AbortController();
     const started = workflowExecutor(github, 'deploy.yml', 'main', { lookupDelaysMs: [60_000] }).start(JOB, { progress: async () => {}, signal: abort.signal });
