@@ -1,4 +1,5 @@
 import { environmentsOf, resolveEnvironment, resolveService, type Config } from '../src/config/index.ts';
+import { code } from '../src/slack/render/format.ts';
 
 export type Target = { ok: true; service: string; environment: string } | { ok: false; message: string };
 
@@ -20,7 +21,7 @@ export function resolveDeployTarget(config: Config, serviceText: string, environ
     environment = bound && deploysTo.includes(bound) ? bound : deploysTo[0];
   }
   if (!deploysTo.includes(environment)) {
-    return { ok: false, message: `\`${service.name}\` does not deploy to \`${environment}\`; it deploys to ${deploysTo.map((e) => `\`${e}\``).join(', ')}.` };
+    return { ok: false, message: `${code(service.name)} does not deploy to ${code(environment)}; it deploys to ${deploysTo.map(code).join(', ')}.` };
   }
   return { ok: true, service: service.name, environment };
 }

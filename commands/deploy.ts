@@ -1,11 +1,11 @@
 import { isAdmin } from '../src/permissions.ts';
-import { plain } from '../src/slack/render/format.ts';
+import { channelLink, code, plain } from '../src/slack/render/format.ts';
 import { deployPlan, deployRefusal } from '../src/slack/render/deploys.ts';
 import { resolveDeployTarget, splitFlags } from './deploy-target.ts';
 import type { Command } from './types.ts';
 
 const FLAGS = new Set(['--force', '--plan']);
-const USAGE = '`/deploy <service> [<ref>] [to <env>] [--plan] [--force]`';
+const USAGE = code('/deploy <service> [<ref>] [to <env>] [--plan] [--force]');
 
 /** `/deploy <service> [<ref>] [to <env>]`: `api`, `api v1.4.2`, `api to prod`, `api 3f2a1bc to staging --plan`. */
 export function parseDeployArgs(text: string): { service?: string; ref?: string; environment?: string; flags: Set<string> } {
@@ -22,7 +22,7 @@ export const deploy: Command = {
     const config = deps.config();
     const args = parseDeployArgs(text);
     const unknownFlag = [...args.flags].find((f) => !FLAGS.has(f));
-    if (unknownFlag) return reply(plain(`Unknown option \`${unknownFlag}\`. Usage: ${USAGE}`));
+    if (unknownFlag) return reply(plain(`Unknown option ${code(unknownFlag)}. Usage: ${USAGE}`));
     const serviceText = args.service ?? config.channels[channelId]?.service;
     if (!serviceText) return reply(plain(`Say which service to deploy: ${USAGE}.`));
     const target = resolveDeployTarget(config, serviceText, args.environment, channelId);
@@ -43,6 +43,6 @@ export const deploy: Command = {
     }
     const attempt = await deps.deployer.deploy(request);
     if (!attempt.ok) return reply(deployRefusal(attempt.preflight, now));
-    if (attempt.deploy.channel !== channelId) await reply(plain(`Deploy #${attempt.deploy.id} started; follow it in <#${attempt.deploy.channel}>.`));
+    if (attempt.deploy.channel !== channelId) await reply(plain(`Deploy #${attempt.deploy.id} started; follow it in ${channelLink(attempt.deploy.channel)}.`));
   },
 };

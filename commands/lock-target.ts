@@ -1,5 +1,6 @@
 import { environmentsOf, resolveEnvironment, resolveService, type Config } from '../src/config/index.ts';
 import type { LockScope } from '../src/locks/index.ts';
+import { code } from '../src/slack/render/format.ts';
 
 export type TargetResult = { ok: true; scope: LockScope } | { ok: false; message: string };
 
@@ -19,7 +20,7 @@ export function resolveLockTarget(config: Config, token: string | undefined, cha
   const service = resolveService(config, token);
   if (service.ok) {
     const example = environmentsOf(config, service.name)[0] ?? 'production';
-    return { ok: false, message: `\`${token}\` is a service: name its environment too, e.g. \`${command} ${service.name}@${example}\`.` };
+    return { ok: false, message: `${code(token)} is a service: name its environment too, e.g. ${code(`${command} ${service.name}@${example}`)}.` };
   }
   return environment;
 }
@@ -33,7 +34,7 @@ function serviceInEnvironment(config: Config, serviceText: string, environmentTe
   if (!deploysTo.includes(environment.name)) {
     return {
       ok: false,
-      message: `\`${service.name}\` does not deploy to \`${environment.name}\`; it deploys to ${deploysTo.map((e) => `\`${e}\``).join(', ')}.`,
+      message: `${code(service.name)} does not deploy to ${code(environment.name)}; it deploys to ${deploysTo.map(code).join(', ')}.`,
     };
   }
   return { ok: true, scope: { kind: 'service', environment: environment.name, service: service.name } };
@@ -44,7 +45,7 @@ function fromChannelBinding(config: Config, channelId: string, command: string):
   if (!binding?.environment) {
     return {
       ok: false,
-      message: `Say what to ${command.slice(1)}: \`${command} ${USAGE.replace(/`/g, '')}\`. This channel has no default target (\`channels:\` in tugboat.yml).`,
+      message: `Say what to ${command.slice(1)}: ${code(`${command} ${USAGE.replace(/`/g, '')}`)}. This channel has no default target (\`channels:\` in tugboat.yml).`,
     };
   }
   const scope: LockScope = binding.service

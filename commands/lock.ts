@@ -1,7 +1,8 @@
 import { parseDuration, type Config } from '../src/config/index.ts';
 import { acquireLock, lockChannels, scopeLabel, type LockScope } from '../src/locks/index.ts';
 import { mayActOn } from '../src/permissions.ts';
-import { plain } from '../src/slack/render/format.ts';
+import { code, plain } from '../src/slack/render/format.ts';
+import { escapeText } from '../src/slack/render/untrusted.ts';
 import { lockAlreadyYours, lockHeldRefusal, lockTaken } from '../src/slack/render/locks.ts';
 import { resolveLockTarget } from './lock-target.ts';
 import type { Command } from './types.ts';
@@ -39,13 +40,13 @@ export const lock: Command = {
     const target = resolveLockTarget(config, args.target, channelId, '/lock');
     if (!target.ok) return reply(plain(target.message));
     if (!mayLock(config, userId, target.scope)) {
-      return reply(plain(`You are not on the deployers list for \`${scopeLabel(target.scope)}\`, so you cannot lock it. Ask an admin.`));
+      return reply(plain(`You are not on the deployers list for ${code(scopeLabel(target.scope))}, so you cannot lock it. Ask an admin.`));
     }
     let durationMs: number;
     try {
       durationMs = args.duration ? parseDuration(args.duration) : defaultDurationMs(config, target.scope);
     } catch (error) {
-      return reply(plain(`${(error as Error).message}. For example: \`/lock ${scopeLabel(target.scope)} for 2h deploying the migration\`.`));
+      return reply(plain(`${escapeText((error as Error).message)}. For example: ${code(`/lock ${scopeLabel(target.scope)} for 2h deploying the migration`)}.`));
     }
     const now = deps.now();
     const result = await acquireLock(deps.store, {

@@ -1,4 +1,4 @@
-import { plain } from '../src/slack/render/format.ts';
+import { channelLink, plain } from '../src/slack/render/format.ts';
 import { rollbackAnswer } from '../src/slack/render/deploys.ts';
 import { resolveDeployTarget } from './deploy-target.ts';
 import type { Command } from './types.ts';
@@ -23,6 +23,6 @@ export const rollback: Command = {
     if (!target.ok) return reply(plain(target.message));
     const attempt = await deps.deployer.rollback({ service: target.service, environment: target.environment, requestedBy: userId, named: args.to });
     if (!attempt.ok) return reply(rollbackAnswer(attempt, target, config.services[target.service].rollback, deps.now()));
-    if (attempt.deploy.channel !== channelId) await reply(plain(`Rollback #${attempt.deploy.id} started; follow it in <#${attempt.deploy.channel}>.`));
+    if (attempt.deploy.channel !== channelId) await reply(plain(`Rollback #${attempt.deploy.id} started; follow it in ${channelLink(attempt.deploy.channel)}.`));
   },
 };

@@ -1,9 +1,10 @@
 import { environmentsOf } from '../src/config/index.ts';
 import { allInFlight, currentReleases, recentDeploys } from '../src/deploys/deploys.ts';
 import { allWaiting } from '../src/deploys/queue.ts';
-import { listLocks, scopeCovers, scopeLabel } from '../src/locks/index.ts';
+import { listLocks, scopeCovers } from '../src/locks/index.ts';
 import { checkId, latestCheckStates } from '../src/smoke/index.ts';
-import { plain, mention } from '../src/slack/render/format.ts';
+import { code, plain } from '../src/slack/render/format.ts';
+import { escapeText, LIMITS } from '../src/slack/render/untrusted.ts';
 import { deployHistory, deployStatus } from '../src/slack/render/deploys.ts';
 import type { Deps } from '../src/deps.ts';
 import { resolveDeployTarget } from './deploy-target.ts';
@@ -25,7 +26,10 @@ export const HELP = [
   '`/tugboat reviews`: the reviews waiting on you, oldest first',
   '`/tugboat link <github-login>`: tell tugboat your GitHub login, so review pings mention you',
   '`/tugboat help`: this message',
-].join('\n');
+]
+  // Escaped like any text, so Slack shows the `<placeholders>` instead of reading them as links.
+  .map((line) => escapeText(line, LIMITS.sentence))
+  .join('\n');
 
 async function status(reply: Reply, deps: Deps) {
   const config = deps.config();
@@ -41,12 +45,11 @@ async function status(reply: Reply, deps: Deps) {
   const sections = Object.keys(config.services).map((service) => ({
     service,
     environments: environmentsOf(config, service).map((environment) => {
-      const lock = lockOn(service, environment);
       return {
         environment,
         current: current.find((d) => d.service === service && d.environment === environment),
         inFlight: inFlight.find((d) => d.service === service && d.environment === environment),
-        lock: lock && `${scopeLabel(lock.scope)} locked by ${mention(lock.holder)}`,
+        lock: lockOn(service, environment),
         queued: queued.filter((q) => q.service === service && q.environment === environment),
         checks: (config.services[service].smoke[environment] ?? []).map((check) => ({
           name: check.name,
@@ -86,7 +89,7 @@ export const tugboat: Command = {
       case 'incident':
         return incident(channelId, reply, deps);
       default:
-        return reply(plain(`Unknown subcommand \`${subcommand}\`.\n${HELP}`));
+        return reply(plain(`Unknown subcommand ${code(subcommand)}.\n${HELP}`));
     }
   },
 };

@@ -1,9 +1,13 @@
 import type { PostDeployChecks } from '../deploys/deployer.ts';
 import type { CheckResult, SmokeMonitor } from '../smoke/index.ts';
 import type { IncidentResponder } from './responder.ts';
+import { escapeText, LIMITS } from '../slack/render/untrusted.ts';
 
+/** One mrkdwn line per check, for the deploy's thread and the incident channel. */
 const line = (r: CheckResult) =>
-  r.ok ? `:white_check_mark: ${r.name}: ${r.status} in ${Math.round(r.latencyMs)} ms` : `:x: ${r.name}: ${r.error}`;
+  r.ok
+    ? `:white_check_mark: ${escapeText(r.name)}: ${r.status} in ${Math.round(r.latencyMs)} ms`
+    : `:x: ${escapeText(r.name)}: ${escapeText(r.error, LIMITS.sentence)}`;
 
 /**
  * Right after a successful deploy, the environment's smoke checks run once. Their results count

@@ -7,7 +7,6 @@ import {
   getIncident,
   incidentChecks,
   openIncidents,
-  postMortemDraft,
   type Incident,
   type IncidentNotifier,
   type OpenedIncident,
@@ -227,10 +226,10 @@ export class SlackIncidentNotifier implements IncidentNotifier {
   }
 
   async resolved(resolved: ResolvedIncident): Promise<void> {
-    const { incident, checks, events } = resolved;
+    const { incident } = resolved;
     if (incident.channelId) {
       const ts = await this.#post(incident.channelId, render.incidentResolved(resolved));
-      if (ts) await this.#post(incident.channelId, render.postMortem(postMortemDraft(incident, checks, events, mention)), ts);
+      if (ts) await this.#post(incident.channelId, render.postMortem(resolved), ts);
       await this.#setTopic(incident);
     }
     await this.#post(this.#environmentChannel(incident), render.incidentResolvedPointer(incident));

@@ -37,7 +37,8 @@ for (const backend of storeBackends) {
       const [announcement] = channelMessages(h, 'C0DEPLOYS');
       expect(announcement.text).toContain('<@U0ALICE> is deploying *api*');
       expect(announcement.text).toContain(`|${sha('two').slice(0, 7)}>`);
-      expect(JSON.stringify(announcement.blocks)).toContain('https://logs.example.com/search?q=service:api%20env:production&from=');
+      // In mrkdwn a link's `&` is written `&amp;`, as Slack itself writes it.
+      expect(JSON.stringify(announcement.blocks)).toContain('<https://logs.example.com/search?q=service:api%20env:production&amp;from=');
 
       await reportDeploymentStatus(h, 'acme/api', created.id, 'in_progress', { deliveryId: 'ds-1' });
       await reportDeploymentStatus(h, 'acme/api', created.id, 'success', { deliveryId: 'ds-2' });

@@ -21,7 +21,7 @@ for (const backend of storeBackends) {
 
     it('refuses what is not a GitHub login, and says when tugboat.yml maps the login to someone else', async () => {
       h = await startReviewHarness({ backend });
-      const usage = '`/tugboat link <github-login>`, like `/tugboat link octocat`.';
+      const usage = '`/tugboat link &lt;github-login&gt;`, like `/tugboat link octocat`.';
       expect(await run('U0ZED', [])).toEqual([`Say which GitHub login is yours: ${usage}`]);
       expect(await run('U0ZED', ['-zed'])).toEqual([`\`-zed\` is not a GitHub login: ${usage}`]);
       expect(await run('U0ZED', ['zed', 'dev'])).toEqual([`\`zed dev\` is not a GitHub login: ${usage}`]);

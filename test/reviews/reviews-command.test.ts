@@ -45,7 +45,7 @@ for (const backend of storeBackends) {
     it('says when nothing waits, and asks for a link when it does not know the caller’s GitHub login', async () => {
       h = await startHarness({ backend, configYaml: REVIEWS_CONFIG });
       expect(await ask('U0DANA')).toEqual(['Nothing is waiting on you. :tada:']);
-      expect(await ask('U0STRANGER')).toEqual([expect.stringContaining('`/tugboat link <github-login>`')]);
+      expect(await ask('U0STRANGER')).toEqual([expect.stringContaining('`/tugboat link &lt;github-login&gt;`')]);
     });
   });
 }

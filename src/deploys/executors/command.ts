@@ -4,6 +4,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { DeployJob, Executor, ExecutorContext, ExecutorOutcome } from './types.ts';
 import { describeAbortReason, humanDuration } from './wording.ts';
+import { codeText, LIMITS } from '../../slack/render/untrusted.ts';
 
 export interface CommandExecutorOptions {
   /** argv: `run[0]` is executed directly (no shell) with `run.slice(1)` as its arguments. */
@@ -55,7 +56,7 @@ async function runCommand(
   }
 
   try {
-    await context.progress(`Running \`${displayArgv(run)}\`…`);
+    await context.progress(`Running ${codeText(displayArgv(run), LIMITS.sentence)}…`);
   } catch {
     // The thread is for people; a failed progress post must not stop the deploy.
   }

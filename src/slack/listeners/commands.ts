@@ -3,6 +3,7 @@ import type { App } from '@slack/bolt';
 import type { Command } from '../../../commands/index.ts';
 import type { Deps } from '../../deps.ts';
 import { plain } from '../render/format.ts';
+import { fitToSlack } from '../render/untrusted.ts';
 
 /**
  * Every slash command is acknowledged at once (Slack's 3-second limit), then run; its
@@ -13,7 +14,7 @@ export function registerCommands(app: App, commands: Command[], deps: Deps): voi
     app.command(command.name, async ({ ack, command: body, respond }) => {
       await acknowledge(ack);
       const reply = async (message: { text: string; blocks?: unknown[] }) => {
-        await respond({ response_type: 'ephemeral', ...message } as Parameters<typeof respond>[0]);
+        await respond(fitToSlack({ response_type: 'ephemeral', ...message }) as Parameters<typeof respond>[0]);
       };
       const log = deps.log.child({ command: command.name, user: body.user_id, channel: body.channel_id });
       try {

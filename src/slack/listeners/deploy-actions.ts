@@ -5,7 +5,7 @@ import { getDeploy } from '../../deploys/deploys.ts';
 import { enqueue } from '../../deploys/queue.ts';
 import type { Deps } from '../../deps.ts';
 import { isAdmin } from '../../permissions.ts';
-import { plain } from '../render/format.ts';
+import { channelLink, plain } from '../render/format.ts';
 import {
   DEPLOY_CONFIRM_ACTION,
   DEPLOY_QUEUE_ACTION,
@@ -56,6 +56,6 @@ export function registerDeployActions(app: App, deps: Deps): void {
       await ephemeral(respond, deployRefusal(attempt.preflight, deps.now()));
       return;
     }
-    await respond({ response_type: 'ephemeral', replace_original: true, text: `Deploy #${attempt.deploy.id} started; follow it in <#${attempt.deploy.channel}>.` });
+    await respond({ response_type: 'ephemeral', replace_original: true, text: `Deploy #${attempt.deploy.id} started; follow it in ${channelLink(attempt.deploy.channel)}.` });
   });
 }

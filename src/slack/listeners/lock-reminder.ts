@@ -3,6 +3,7 @@ import type { App, BlockButtonAction } from '@slack/bolt';
 import type { Deps } from '../../deps.ts';
 import { extendLock, lockChannels, releaseLockById, type ExtendResult } from '../../locks/index.ts';
 import type { SlackMessage } from '../render/format.ts';
+import { fitToSlack } from '../render/untrusted.ts';
 import {
   LOCK_EXTEND_ACTION,
   LOCK_RELEASE_ACTION,
@@ -61,5 +62,5 @@ function extendRefusal(result: Exclude<ExtendResult, { ok: true }>): SlackMessag
 
 /** The reminder's buttons are replaced by the outcome, so they cannot be clicked again. */
 async function replaceReminder(respond: (message: object) => Promise<unknown>, message: SlackMessage): Promise<void> {
-  await respond({ replace_original: true, text: message.text, blocks: message.blocks ?? [] });
+  await respond(fitToSlack({ replace_original: true, text: message.text, blocks: message.blocks ?? [] }));
 }

@@ -5,9 +5,10 @@ import type { Deploy } from '../../deploys/deploys.ts';
 import type { Blocker, CheckResult, Preflight } from '../../deploys/preflight.ts';
 import type { QueuedDeploy } from '../../deploys/queue.ts';
 import type { RollbackTarget } from '../../deploys/releases.ts';
-import { scopeLabel } from '../../locks/index.ts';
+import { scopeLabel, type Lock } from '../../locks/index.ts';
 import type { CheckState } from '../../smoke/index.ts';
-import { code, mention, plain, refLabel, relative, slackTime, type SlackMessage } from './format.ts';
+import { code, mention, plain, refLabel, relative, slackTime, strong, type SlackMessage } from './format.ts';
+import { codeBlock, escapeText, link, LIMITS } from './untrusted.ts';
 
 export const DEPLOY_ROLLBACK_ACTION = 'deploy_rollback';
 export const DEPLOY_QUEUE_ACTION = 'deploy_queue';
@@ -46,31 +47,32 @@ export function rollbackButton(deployId: number) {
 /** The one message per deploy in the environment's channel, updated in place as it moves. */
 export function deployAnnouncement(deploy: Deploy, context: { repo: string; links: CommitLinks; logUrl?: string; now: Date }): SlackMessage {
   const { emoji, verb } = STATUS[deploy.status];
-  const commit = `<${context.links.commitUrl(context.repo, deploy.sha)}|${short(deploy.sha)}>`;
-  const what = deploy.rollbackOf ? `a rollback of *${deploy.service}* (undoing #${deploy.rollbackOf})` : `*${deploy.service}*`;
-  const headline = `${emoji} ${mention(deploy.requestedBy)} ${verb} ${what} ${commit} (${refLabel(deploy.ref)}) to *${deploy.environment}*`;
+  const commit = link(context.links.commitUrl(context.repo, deploy.sha), short(deploy.sha));
+  const what = deploy.rollbackOf ? `a rollback of ${strong(deploy.service)} (undoing #${deploy.rollbackOf})` : strong(deploy.service);
+  const headline = `${emoji} ${mention(deploy.requestedBy)} ${verb} ${what} ${commit} (${refLabel(deploy.ref)}) to ${strong(deploy.environment)}`;
   const facts = [`#${deploy.id}`, `started ${slackTime(deploy.startedAt ?? deploy.createdAt)}`];
   if (deploy.finishedAt) facts.push(`took ${formatDuration(Math.max(1000, deploy.finishedAt.getTime() - (deploy.startedAt ?? deploy.createdAt).getTime()))}`);
   if (deploy.forced) facts.push('CI overridden with --force');
-  if (context.logUrl) facts.push(`<${context.logUrl}|logs>`);
-  if (deploy.logUrl) facts.push(`<${deploy.logUrl}|deploy log>`);
+  if (context.logUrl) facts.push(link(context.logUrl, 'logs'));
+  if (deploy.logUrl) facts.push(link(deploy.logUrl, 'deploy log'));
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: headline } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: facts.join(' · ') }] },
   ];
   if (deploy.status === 'failed' || deploy.status === 'unknown') {
-    if (deploy.detail) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Why:* ${deploy.detail}` } });
+    if (deploy.detail) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Why:* ${escapeText(deploy.detail, LIMITS.sentence)}` } });
     if (deploy.detail !== 'superseded by a rollback') blocks.push({ type: 'actions', elements: [rollbackButton(deploy.id)] });
   }
   return { text: headline, blocks };
 }
 
+/** `text` is mrkdwn tugboat built (an executor's or a webhook handler's line), each outside value in it escaped by whoever built it. */
 export function deployProgress(text: string): SlackMessage {
   return plain(text);
 }
 
 export function deployOutput(tail: string): SlackMessage {
-  return plain(`Last lines of output:\n\`\`\`\n${tail.replace(/```/g, "'''")}\n\`\`\``);
+  return plain(`Last lines of output:\n${codeBlock(tail)}`);
 }
 
 export function deploySuperseded(by: Deploy): SlackMessage {
@@ -94,13 +96,13 @@ function smokeFailureResponse(deploy: Deploy, response: SmokeFailureResponse): s
   switch (response.kind) {
     case 'rolled-back':
       return [
-        `:leftwards_arrow_with_hook: Rolled back automatically (rollback #${response.rollback.id} to ${code(short(response.rollback.sha))}), as \`on_smoke_failure: rollback\` asks for *${deploy.environment}*.`,
+        `:leftwards_arrow_with_hook: Rolled back automatically (rollback #${response.rollback.id} to ${code(short(response.rollback.sha))}), as \`on_smoke_failure: rollback\` asks for ${strong(deploy.environment)}.`,
         response.locked
-          ? `:lock: *${deploy.environment}* is locked by ${mention(deploy.requestedBy)} until someone runs \`/unlock ${deploy.environment}\`.`
-          : `*${deploy.environment}* was already locked, so it was not locked again.`,
+          ? `:lock: ${strong(deploy.environment)} is locked by ${mention(deploy.requestedBy)} until someone runs ${code(`/unlock ${deploy.environment}`)}.`
+          : `${strong(deploy.environment)} was already locked, so it was not locked again.`,
       ];
     case 'rollback-refused':
-      return [`Could not roll back automatically; see \`/tugboat history ${deploy.service} ${deploy.environment}\` and \`/rollback ${deploy.service} ${deploy.environment}\`.`];
+      return [`Could not roll back automatically; see ${code(`/tugboat history ${deploy.service} ${deploy.environment}`)} and ${code(`/rollback ${deploy.service} ${deploy.environment}`)}.`];
     default:
       return [];
   }
@@ -111,41 +113,41 @@ function checkState({ name, latest }: { name: string; latest?: CheckState }, now
   const when = relative(latest.at, now);
   if (latest.ok) return `:large_green_circle: ${code(name)} ${latest.latencyMs} ms (${when})`;
   if (latest.inconclusive) return `:white_circle: ${code(name)} inconclusive: monitoring impaired (${when})`;
-  return `:red_circle: ${code(name)} ${latest.alerting ? 'alerting' : 'failing'}: ${latest.error ?? 'failed'} (${when})`;
+  return `:red_circle: ${code(name)} ${latest.alerting ? 'alerting' : 'failing'}: ${latest.error ? escapeText(latest.error, LIMITS.sentence) : 'failed'} (${when})`;
 }
 
 /** One sentence per failed check: why, and what to do. */
 export function blockerSentence(blocker: Blocker, request: { service: string; environment: string; ref: string }, now: Date): string {
   switch (blocker.kind) {
     case 'not-allowed':
-      return `You are not on the deployers list for *${request.environment}*. Ask an admin or one of its deployers.`;
+      return `You are not on the deployers list for ${strong(request.environment)}. Ask an admin or one of its deployers.`;
     case 'locked': {
       const lock = blocker.lock;
-      const reason = lock.reason ? `: ${lock.reason}` : '';
-      return `*${scopeLabel(lock.scope)}* is locked by ${mention(lock.holder)} until ${slackTime(lock.expiresAt)} (${relative(lock.expiresAt, now)})${reason}.`;
+      const reason = lock.reason ? `: ${escapeText(lock.reason, LIMITS.sentence)}` : '';
+      return `${strong(scopeLabel(lock.scope))} is locked by ${mention(lock.holder)} until ${slackTime(lock.expiresAt)} (${relative(lock.expiresAt, now)})${reason}.`;
     }
     case 'in-flight': {
       const d = blocker.deploy;
-      return `${mention(d.requestedBy)} is already deploying *${d.service}* \`${short(d.sha)}\` to *${d.environment}* (#${d.id}, started ${relative(d.startedAt ?? d.createdAt, now)}).`;
+      return `${mention(d.requestedBy)} is already deploying ${strong(d.service)} ${code(short(d.sha))} to ${strong(d.environment)} (#${d.id}, started ${relative(d.startedAt ?? d.createdAt, now)}).`;
     }
     case 'unknown-ref':
-      return `GitHub does not know \`${blocker.ref}\` in this repository: give a branch, a tag or a commit SHA.`;
+      return `GitHub does not know ${code(blocker.ref)} in this repository: give a branch, a tag or a commit SHA.`;
     case 'ci': {
       const [first, ...rest] = blocker.verdict.blocking;
-      const name = first.url ? `<${first.url}|${first.name}>` : first.name;
+      const name = link(first.url, first.name);
       const more = rest.length ? ` (and ${rest.length} more)` : '';
       const state = first.state === 'pending' ? 'is still running' : 'failed';
       return `CI is not green: ${name} ${state}${more}. Fix it or wait for it; an admin can override with \`--force\`.`;
     }
     case 'bad-sha':
-      return `\`${short(blocker.bad.sha)}\` was rolled back from (#${blocker.bad.deployId}) ${relative(blocker.bad.markedAt, now)}. Deploy it again only if you are sure.`;
+      return `${code(short(blocker.bad.sha))} was rolled back from (#${blocker.bad.deployId}) ${relative(blocker.bad.markedAt, now)}. Deploy it again only if you are sure.`;
   }
 }
 
 /** The ephemeral refusal: every reason, plus Queue me when only waiting would help, or Deploy anyway for a rolled-back SHA. */
 export function deployRefusal(checked: Preflight, now: Date): SlackMessage {
   const reasons = checked.checks.filter((c) => !c.passed).map((c) => `• ${blockerSentence(c.blocker!, checked.request, now)}`);
-  const text = `:no_entry: Not deploying *${checked.request.service}* to *${checked.request.environment}*:\n${reasons.join('\n')}`;
+  const text = `:no_entry: Not deploying ${strong(checked.request.service)} to ${strong(checked.request.environment)}:\n${reasons.join('\n')}`;
   const value: DeployButtonValue = { service: checked.request.service, environment: checked.request.environment, ref: checked.request.ref, force: checked.request.force };
   const onlyBadSha = checked.checks.every((c) => c.passed || c.name === 'bad-sha');
   const actions = checked.queueable
@@ -169,14 +171,14 @@ const CHECK_LABEL: Record<CheckResult['name'], string> = {
 
 /** `--plan`: each check and its result, and a Deploy button that checks again when clicked. */
 export function deployPlan(checked: Preflight, links: CommitLinks, repo: string, now: Date): SlackMessage {
-  const commit = checked.commit ? `<${links.commitUrl(repo, checked.commit.sha)}|${short(checked.commit.sha)}>` : 'an unknown commit';
+  const commit = checked.commit ? link(links.commitUrl(repo, checked.commit.sha), short(checked.commit.sha)) : 'an unknown commit';
   const lines = checked.checks.map((c) => {
     const mark = c.passed ? ':white_check_mark:' : ':x:';
-    const why = c.passed ? (c.note ? ` (${c.note})` : '') : `: ${blockerSentence(c.blocker!, checked.request, now)}`;
+    const why = c.passed ? (c.note ? ` (${escapeText(c.note, LIMITS.sentence)})` : '') : `: ${blockerSentence(c.blocker!, checked.request, now)}`;
     return `${mark} ${CHECK_LABEL[c.name]}${why}`;
   });
   const verdict = checked.ok ? 'Everything checks out.' : 'This deploy would be refused.';
-  const text = `*Plan:* deploy *${checked.request.service}* ${commit} (${code(checked.request.ref)}) to *${checked.request.environment}*\n${lines.join('\n')}\n${verdict}`;
+  const text = `*Plan:* deploy ${strong(checked.request.service)} ${commit} (${code(checked.request.ref)}) to ${strong(checked.request.environment)}\n${lines.join('\n')}\n${verdict}`;
   const value: DeployButtonValue = { service: checked.request.service, environment: checked.request.environment, ref: checked.request.ref, force: checked.request.force };
   return {
     text,
@@ -188,7 +190,7 @@ export function deployPlan(checked: Preflight, links: CommitLinks, repo: string,
 }
 
 export function queuedConfirmation(entry: QueuedDeploy, position: number, alreadyQueued: boolean): SlackMessage {
-  const where = `*${entry.service}* (${code(entry.ref)}) to *${entry.environment}*`;
+  const where = `${strong(entry.service)} (${code(entry.ref)}) to ${strong(entry.environment)}`;
   return plain(
     alreadyQueued
       ? `You are already queued to deploy ${where}, position ${position}.`
@@ -197,12 +199,12 @@ export function queuedConfirmation(entry: QueuedDeploy, position: number, alread
 }
 
 export function queuedStarted(entry: QueuedDeploy, deploy: Deploy): SlackMessage {
-  return plain(`:arrow_forward: Your queued deploy of *${entry.service}* (${code(entry.ref)}) to *${entry.environment}* started: #${deploy.id}.`);
+  return plain(`:arrow_forward: Your queued deploy of ${strong(entry.service)} (${code(entry.ref)}) to ${strong(entry.environment)} started: #${deploy.id}.`);
 }
 
 export function queuedDropped(entry: QueuedDeploy, checked: Preflight, now: Date): SlackMessage {
   const reasons = checked.checks.filter((c) => !c.passed).map((c) => `• ${blockerSentence(c.blocker!, checked.request, now)}`);
-  return plain(`:wastebasket: Your queued deploy of *${entry.service}* (${code(entry.ref)}) to *${entry.environment}* was dropped:\n${reasons.join('\n')}`);
+  return plain(`:wastebasket: Your queued deploy of ${strong(entry.service)} (${code(entry.ref)}) to ${strong(entry.environment)} was dropped:\n${reasons.join('\n')}`);
 }
 
 /** The caller's answer when a rollback did not start (the command and the Rollback button). */
@@ -213,31 +215,31 @@ export function rollbackAnswer(
   now: Date,
 ): SlackMessage {
   if ('preflight' in attempt) return deployRefusal(attempt.preflight, now);
-  if ('rollbackInFlight' in attempt) return plain(`A rollback of *${where.service}* in *${where.environment}* is already in flight (#${attempt.rollbackInFlight.id}).`);
+  if ('rollbackInFlight' in attempt) return plain(`A rollback of ${strong(where.service)} in ${strong(where.environment)} is already in flight (#${attempt.rollbackInFlight.id}).`);
   if ('notLatest' in attempt) {
     const { clicked, latest } = attempt.notLatest;
     return plain(
       latest.rollbackOf === clicked
         ? `#${clicked} was already rolled back by #${latest.id}.`
-        : `#${clicked} is no longer the latest deploy of *${where.service}* in *${where.environment}* (#${latest.id} is). Use \`/rollback ${where.service} ${where.environment}\` to roll back from there.`,
+        : `#${clicked} is no longer the latest deploy of ${strong(where.service)} in ${strong(where.environment)} (#${latest.id} is). Use ${code(`/rollback ${where.service} ${where.environment}`)} to roll back from there.`,
     );
   }
   return rollbackRefusal(attempt.target, { ...where, maxReleases: policy.max_releases, maxAge: policy.max_age });
 }
 
 function rollbackRefusal(target: Exclude<RollbackTarget, { ok: true }>, request: { service: string; environment: string; maxReleases: number; maxAge: number }): SlackMessage {
-  const where = `*${request.service}* in *${request.environment}*`;
+  const where = `${strong(request.service)} in ${strong(request.environment)}`;
   switch (target.reason) {
     case 'nothing-deployed':
       return plain(`Nothing to roll back: tugboat has no deploy of ${where} yet.`);
     case 'no-earlier-release':
       return plain(`Nothing to roll back to: ${where} has no earlier successful release (with passing smoke checks) than #${target.undo.id}. Deploy a fix instead.`);
     case 'not-a-release':
-      return plain(`\`${target.named}\` is not an earlier successful release of ${where}. \`/tugboat history ${request.service} ${request.environment}\` lists them.`);
+      return plain(`${code(target.named)} is not an earlier successful release of ${where}. ${code(`/tugboat history ${request.service} ${request.environment}`)} lists them.`);
     case 'outside-policy':
       return plain(
         target.why === 'too-old'
-          ? `#${target.target.id} (\`${short(target.target.sha)}\`) is older than the rollback policy allows (${formatDuration(request.maxAge)}). Deploy that ref with \`/deploy\` if you really mean it.`
+          ? `#${target.target.id} (${code(short(target.target.sha))}) is older than the rollback policy allows (${formatDuration(request.maxAge)}). Deploy that ref with \`/deploy\` if you really mean it.`
           : `#${target.target.id} is more than ${request.maxReleases} releases back, beyond the rollback policy. Deploy that ref with \`/deploy\` if you really mean it.`,
       );
   }
@@ -252,11 +254,11 @@ const OUTCOME: Record<Deploy['status'], string> = {
 };
 
 export function deployHistory(service: string, environment: string | undefined, deploys: Deploy[], now: Date): SlackMessage {
-  const where = environment ? `*${service}* in *${environment}*` : `*${service}*`;
+  const where = environment ? `${strong(service)} in ${strong(environment)}` : strong(service);
   if (deploys.length === 0) return plain(`No deploys of ${where} yet.`);
   const lines = deploys.map((d) => {
     const marks = [d.rollbackOf ? `rollback of #${d.rollbackOf}` : '', d.forced ? 'forced' : '', d.smokeStatus === 'failed' ? 'smoke failed' : ''].filter(Boolean);
-    return `• #${d.id} \`${short(d.sha)}\` (${refLabel(d.ref)}) to ${d.environment} by ${mention(d.requestedBy)} ${relative(d.createdAt, now)}: ${OUTCOME[d.status]}${marks.length ? ` (${marks.join(', ')})` : ''}`;
+    return `• #${d.id} ${code(short(d.sha))} (${refLabel(d.ref)}) to ${escapeText(d.environment)} by ${mention(d.requestedBy)} ${relative(d.createdAt, now)}: ${OUTCOME[d.status]}${marks.length ? ` (${marks.join(', ')})` : ''}`;
   });
   return plain(`*Recent deploys of ${where}*\n${lines.join('\n')}`);
 }
@@ -264,21 +266,21 @@ export function deployHistory(service: string, environment: string | undefined, 
 export function deployStatus(
   sections: Array<{
     service: string;
-    environments: Array<{ environment: string; current?: Deploy; inFlight?: Deploy; lock?: string; queued: QueuedDeploy[]; checks: Array<{ name: string; latest?: CheckState }> }>;
+    environments: Array<{ environment: string; current?: Deploy; inFlight?: Deploy; lock?: Lock; queued: QueuedDeploy[]; checks: Array<{ name: string; latest?: CheckState }> }>;
   }>,
   now: Date,
 ): SlackMessage {
   const lines = sections.flatMap(({ service, environments }) => [
-    `*${service}*`,
+    strong(service),
     ...environments.map((e) => {
-      const current = e.current ? `\`${short(e.current.sha)}\` (#${e.current.id}, ${relative(e.current.finishedAt ?? e.current.createdAt, now)})` : 'nothing deployed by tugboat yet';
+      const current = e.current ? `${code(short(e.current.sha))} (#${e.current.id}, ${relative(e.current.finishedAt ?? e.current.createdAt, now)})` : 'nothing deployed by tugboat yet';
       const extra = [
-        e.inFlight ? `:rocket: deploying \`${short(e.inFlight.sha)}\` (#${e.inFlight.id}) for ${mention(e.inFlight.requestedBy)}` : '',
-        e.lock ? `:lock: ${e.lock}` : '',
+        e.inFlight ? `:rocket: deploying ${code(short(e.inFlight.sha))} (#${e.inFlight.id}) for ${mention(e.inFlight.requestedBy)}` : '',
+        e.lock ? `:lock: ${escapeText(scopeLabel(e.lock.scope))} locked by ${mention(e.lock.holder)}` : '',
         e.queued.length ? `queue: ${e.queued.map((q) => `${mention(q.requestedBy)} (${code(q.ref)})`).join(', ')}` : '',
       ].filter(Boolean);
       const checks = e.checks.length ? `\n      checks: ${e.checks.map((check) => checkState(check, now)).join(' · ')}` : '';
-      return `  • ${e.environment}: ${current}${extra.length ? ` · ${extra.join(' · ')}` : ''}${checks}`;
+      return `  • ${escapeText(e.environment)}: ${current}${extra.length ? ` · ${extra.join(' · ')}` : ''}${checks}`;
     }),
   ]);
   return plain(lines.join('\n'));

@@ -1,15 +1,27 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../config/index.ts';
+import { codeText, escapeText } from './untrusted.ts';
 
 export interface SlackMessage {
   text: string;
   blocks?: KnownBlock[];
 }
 
-/** A Slack user ID as a mention; anything else (an unmapped `@github-login`) as it is. */
-export const mention = (userId: string) => (/^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : userId);
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
-export const code = (text: string) => `\`${text}\``;
+/** A Slack user ID as a mention; anything else (an unmapped `@github-login`, a pusher's name) as escaped text. */
+export const mention = (userId: string) => (SLACK_USER_ID.test(userId) ? `<@${userId}>` : escapeText(userId));
+
+const SLACK_CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+
+/** A link to a channel tugboat knows by its ID; anything else as escaped text. */
+export const channelLink = (channelId: string) => (SLACK_CHANNEL_ID.test(channelId) ? `<#${channelId}>` : escapeText(channelId));
+
+/** Text from outside in inline code; it cannot end the span or form a mention or link. */
+export const code = (text: string) => codeText(text);
+
+/** A name from outside (a service, an environment, a check), in bold. */
+export const strong = (name: string) => `*${escapeText(name)}*`;
 
 /** A deploy's ref as typed, but a full SHA (a rollback, a deploy by SHA) shortened like Git does. */
 export const refLabel = (ref: string) => code(/^[0-9a-f]{40}$/.test(ref) ? ref.slice(0, 7) : ref);

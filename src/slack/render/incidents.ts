@@ -3,11 +3,12 @@ import { formatDuration } from '../../config/index.ts';
 import type { Deploy } from '../../deploys/deploys.ts';
 import type { Incident, IncidentCheck, IncidentEvent } from '../../incidents/incidents.ts';
 import type { FailingCheck, OpenedIncident, ResolvedIncident } from '../../incidents/index.ts';
-import { durations, timeline } from '../../incidents/timeline.ts';
+import { durations, postMortemDraft, timeline } from '../../incidents/timeline.ts';
 import type { StreamEntry } from '../../incidents/stream.ts';
 import type { CheckTransition, MonitoringTransition } from '../../smoke/index.ts';
 import type { CommitLinks } from './deploys.ts';
-import { code, mention, plain, refLabel, slackTime, type SlackMessage } from './format.ts';
+import { channelLink, code, mention, plain, refLabel, slackTime, strong, type SlackMessage } from './format.ts';
+import { escapeText, fenced, link, LIMITS, plainTextOf, sectionsOf } from './untrusted.ts';
 
 export const INCIDENT_ACKNOWLEDGE_ACTION = 'incident_acknowledge';
 export const INCIDENT_ROLLBACK_ACTION = 'incident_rollback';
@@ -23,7 +24,8 @@ export interface IncidentRollbackValue {
 
 const short = (sha: string) => sha.slice(0, 7);
 const took = (from: Date, to: Date) => formatDuration(Math.max(1000, to.getTime() - from.getTime()));
-const where = (incident: Pick<Incident, 'service' | 'environment'>) => `*${incident.service}* in *${incident.environment}*`;
+const where = (incident: Pick<Incident, 'service' | 'environment'>) => `${strong(incident.service)} in ${strong(incident.environment)}`;
+const lastError = (check: { lastError?: string | null }) => (check.lastError ? escapeText(check.lastError, LIMITS.sentence) : 'no error recorded');
 
 function button(actionId: string, text: string, value: string, style?: 'primary' | 'danger') {
   return { type: 'button' as const, action_id: actionId, text: { type: 'plain_text' as const, text }, value, ...(style ? { style } : {}) };
@@ -41,15 +43,15 @@ export function incidentChannelName(prefix: string, incident: Pick<Incident, 'se
 
 /** The channel topic: where it stands, what fails, who has it. Plain text, within Slack's 250 characters. */
 export function incidentTopic(incident: Incident, checks: IncidentCheck[], names: (userId: string) => string): string {
-  const failing = checks.filter((check) => check.failing).map((check) => check.name);
+  const failing = checks.filter((check) => check.failing).map((check) => escapeText(check.name));
   const state =
     incident.status === 'resolved' ? 'Resolved' : failing.length > 0 ? `Failing: ${failing.join(', ')}` : 'Recovered, not yet resolved';
   const owner = incident.acknowledgedBy ? `Acknowledged by ${names(incident.acknowledgedBy)}` : 'Not acknowledged';
-  return `${incident.service} in ${incident.environment} · ${state} · ${owner}`.slice(0, 250);
+  return `${escapeText(incident.service)} in ${escapeText(incident.environment)} · ${state} · ${owner}`.slice(0, 250);
 }
 
 function deployLine(deploy: Deploy, links: CommitLinks, repo: string): string {
-  const commit = `<${links.commitUrl(repo, deploy.sha)}|${short(deploy.sha)}>`;
+  const commit = link(links.commitUrl(repo, deploy.sha), short(deploy.sha));
   const kind = deploy.rollbackOf ? `rollback #${deploy.id}` : `#${deploy.id}`;
   return `${kind} ${commit} (${refLabel(deploy.ref)}) by ${mention(deploy.requestedBy)}, ${slackTime(deploy.createdAt)}, ${deploy.status}`;
 }
@@ -61,11 +63,11 @@ export function incidentOpened(opened: OpenedIncident, context: { links: CommitL
   const facts = [
     `*Check:* ${code(check.name)}`,
     `*Failing since:* ${slackTime(check.since)}`,
-    `*Last error:* ${check.lastError ?? 'no error recorded'}`,
+    `*Last error:* ${lastError(check)}`,
   ];
-  if (opened.logUrl) facts.push(`*Logs:* <${opened.logUrl}|from 15 minutes before the first failure to now>`);
+  if (opened.logUrl) facts.push(`*Logs:* ${link(opened.logUrl, 'from 15 minutes before the first failure to now')}`);
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: `${incident.service} is failing in ${incident.environment}` } },
+    { type: 'header', text: { type: 'plain_text', text: plainTextOf(`${incident.service} is failing in ${incident.environment}`, 150) } },
     { type: 'section', text: { type: 'mrkdwn', text: facts.join('\n') } },
     {
       type: 'actions',
@@ -89,23 +91,23 @@ export function incidentOpened(opened: OpenedIncident, context: { links: CommitL
       });
     }
   }
-  return { text: `${headline}: ${check.name} since ${check.since.toISOString()}: ${check.lastError ?? ''}`, blocks };
+  return { text: `${headline}: ${escapeText(check.name)} since ${check.since.toISOString()}: ${lastError(check)}`, blocks };
 }
 
 export function incidentPointer(incident: Incident, channelId: string, check: FailingCheck): SlackMessage {
-  return plain(`:rotating_light: ${where(incident)} is failing (${code(check.name)}): follow it in <#${channelId}>.`);
+  return plain(`:rotating_light: ${where(incident)} is failing (${code(check.name)}): follow it in ${channelLink(channelId)}.`);
 }
 
 export function checksJoined(checks: IncidentCheck[]): SlackMessage {
-  const line = (check: IncidentCheck) => `• ${code(check.name)} since ${slackTime(check.since)}: ${check.lastError ?? 'no error recorded'}`;
+  const line = (check: IncidentCheck) => `• ${code(check.name)} since ${slackTime(check.since)}: ${lastError(check)}`;
   return plain([checks.length === 1 ? ':red_circle: Another check is failing too:' : `:red_circle: ${checks.length} more checks are failing too:`, ...checks.map(line)].join('\n'));
 }
 
 /** One check's failures in one minute, folded into one message updated in place. */
 export function streamedFailures(entry: StreamEntry, logUrl: string | undefined): SlackMessage {
   const count = entry.failures === 1 ? '1 failure' : `${entry.failures} failures`;
-  const logs = logUrl ? ` · <${logUrl}|logs>` : '';
-  return plain(`:x: ${code(entry.name)}: ${count} in the minute from ${slackTime(entry.minute)}, latest ${slackTime(entry.lastAt)}: ${entry.lastError ?? 'no error recorded'}${logs}`);
+  const logs = logUrl ? ` · ${link(logUrl, 'logs')}` : '';
+  return plain(`:x: ${code(entry.name)}: ${count} in the minute from ${slackTime(entry.minute)}, latest ${slackTime(entry.lastAt)}: ${lastError(entry)}${logs}`);
 }
 
 export function checkRecovered(transition: CheckTransition): SlackMessage {
@@ -120,13 +122,13 @@ export function incidentRecovered(incident: Incident): SlackMessage {
 }
 
 export function incidentRecoveredPointer(incident: Incident): SlackMessage {
-  const channel = incident.channelId ? ` (<#${incident.channelId}>)` : '';
+  const channel = incident.channelId ? ` (${channelLink(incident.channelId)})` : '';
   return plain(`:white_check_mark: ${where(incident)} recovered after ${took(incident.firstFailureAt, incident.recoveredAt ?? incident.firstFailureAt)}${channel}.`);
 }
 
 export function monitoringChanged(transition: MonitoringTransition): SlackMessage {
   return transition.kind === 'impaired'
-    ? plain(`:warning: tugboat's monitoring itself is impaired (${transition.reason}): failures are not counted until it can reach the checks again.`)
+    ? plain(`:warning: tugboat's monitoring itself is impaired (${escapeText(transition.reason, LIMITS.sentence)}): failures are not counted until it can reach the checks again.`)
     : plain(`:large_green_circle: tugboat's monitoring works again after ${took(transition.since, transition.at)}; failures count again.`);
 }
 
@@ -141,13 +143,13 @@ export function alreadyAcknowledged(incident: Incident | undefined): SlackMessag
 
 export function rollbackStarted(incident: Incident, rollback: Deploy): SlackMessage {
   return plain(
-    `:leftwards_arrow_with_hook: ${mention(rollback.requestedBy)} is rolling ${incident.service} back to ${code(short(rollback.sha))} (rollback #${rollback.id}); follow it in <#${rollback.channel}>. The failing checks run again as soon as it finishes.`,
+    `:leftwards_arrow_with_hook: ${mention(rollback.requestedBy)} is rolling ${escapeText(incident.service)} back to ${code(short(rollback.sha))} (rollback #${rollback.id}); follow it in ${channelLink(rollback.channel)}. The failing checks run again as soon as it finishes.`,
   );
 }
 
 export function rollbackChecked(rollback: Deploy, check: { passed: boolean; lines: string[] } | undefined): SlackMessage {
   if (check === undefined) {
-    return plain(`:x: Rollback #${rollback.id} failed${rollback.detail ? `: ${rollback.detail}` : ''}. Its thread in <#${rollback.channel}> has the details; \`/rollback\` tries again.`);
+    return plain(`:x: Rollback #${rollback.id} failed${rollback.detail ? `: ${escapeText(rollback.detail, LIMITS.sentence)}` : ''}. Its thread in ${channelLink(rollback.channel)} has the details; \`/rollback\` tries again.`);
   }
   const verdict = check.passed
     ? `:white_check_mark: Rollback #${rollback.id} finished and the checks pass now: the rollback fixed it.`
@@ -156,7 +158,7 @@ export function rollbackChecked(rollback: Deploy, check: { passed: boolean; line
 }
 
 export function stillFailing(incident: Incident, now: Date): SlackMessage {
-  const channel = incident.channelId ? `<#${incident.channelId}>` : 'its incident channel';
+  const channel = incident.channelId ? channelLink(incident.channelId) : 'its incident channel';
   const who = incident.acknowledgedBy ? `acknowledged by ${mention(incident.acknowledgedBy)}` : 'not acknowledged yet';
   return plain(`:rotating_light: ${where(incident)} is still failing, ${took(incident.firstFailureAt, now)} after the first failure (${who}): ${channel}.`);
 }
@@ -174,32 +176,40 @@ export function resolveRefused(incidentId: number, failing: IncidentCheck[]): Sl
 }
 
 const eventLine = (names: (id: string) => string) => (m: ReturnType<typeof timeline>[number]) =>
-  `${slackTime(m.at)} (+${formatDuration(Math.max(0, m.afterFirstFailureMs))}) ${m.label}${m.actor ? ` by ${names(m.actor)}` : ''}${m.detail ? `: ${m.detail}` : ''}`;
+  `${slackTime(m.at)} (+${formatDuration(Math.max(0, m.afterFirstFailureMs))}) ${m.label}${m.actor ? ` by ${names(m.actor)}` : ''}${m.detail ? `: ${escapeText(m.detail, LIMITS.sentence)}` : ''}`;
 
 export function incidentTimeline(incident: Incident, events: IncidentEvent[]): SlackMessage {
   const state = incident.status === 'resolved' ? 'resolved' : incident.recoveredAt ? 'recovered, open' : 'open';
   const lines = timeline(incident, events).map(eventLine(mention));
-  const text = [`*Timeline of ${incident.service} in ${incident.environment}* (${state})`, ...lines].join('\n');
-  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }] };
+  const all = [`*Timeline of ${escapeText(incident.service)} in ${escapeText(incident.environment)}* (${state})`, ...lines];
+  return { text: all.join('\n'), blocks: sectionsOf(all) };
 }
 
 export function incidentResolved(resolved: ResolvedIncident): SlackMessage {
   const { incident, events } = resolved;
   const summary = durations(incident, events).map((d) => `${d.label}: ${formatDuration(Math.max(1000, d.ms))}`);
   const lines = timeline(incident, events).map(eventLine(mention));
-  const text = [
+  const all = [
     `:checkered_flag: ${mention(incident.resolvedBy ?? '')} resolved the incident: ${where(incident)}.`,
     summary.join(' · '),
     '',
     ...lines,
     '',
     'A post-mortem draft is in the thread.',
-  ].join('\n');
-  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }] };
+  ];
+  return { text: all.join('\n'), blocks: sectionsOf(all) };
 }
 
-export function postMortem(markdown: string): SlackMessage {
-  return plain(`Post-mortem draft (Markdown, copy it into your docs):\n\`\`\`\n${markdown.replace(/```/g, "'''")}\n\`\`\``);
+/** The draft in a code block: the outside values in it (names, errors, details) escaped, its actors' mentions kept. */
+export function postMortem({ incident, checks, events }: ResolvedIncident): SlackMessage {
+  const escaped = (value: string | null, max: number = LIMITS.sentence) => (value === null ? null : escapeText(value, max));
+  const draft = postMortemDraft(
+    { ...incident, service: escapeText(incident.service), environment: escapeText(incident.environment) },
+    checks.map((check) => ({ ...check, name: escapeText(check.name).replace(/`/g, 'ˋ'), lastError: escaped(check.lastError) })),
+    events.map((event) => ({ ...event, detail: escaped(event.detail) })),
+    mention,
+  );
+  return plain(`Post-mortem draft (Markdown, copy it into your docs):\n${fenced(draft)}`);
 }
 
 export function incidentResolvedPointer(incident: Incident): SlackMessage {

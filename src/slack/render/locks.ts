@@ -1,13 +1,15 @@
 import type { Lock, ReleasedLock } from '../../locks/index.ts';
 import { scopeLabel } from '../../locks/index.ts';
 import { formatDuration } from '../../config/index.ts';
-import { code, mention, plain, relative, slackTime, type SlackMessage } from './format.ts';
+import { code, mention, plain, relative, slackTime, strong, type SlackMessage } from './format.ts';
+import { escapeText, LIMITS } from './untrusted.ts';
 
 export const LOCK_EXTEND_ACTION = 'lock_extend';
 export const LOCK_RELEASE_ACTION = 'lock_release';
 
-const label = (lock: Lock) => `*${scopeLabel(lock.scope)}*`;
-const reasonSuffix = (lock: Lock) => (lock.reason ? `: ${lock.reason}` : '');
+const label = (lock: Lock) => strong(scopeLabel(lock.scope));
+const reasonSuffix = (lock: Lock) => (lock.reason ? `: ${escapeText(lock.reason, LIMITS.sentence)}` : '');
+const unlockCommand = (lock: Lock, flags = '') => code(`/unlock ${scopeLabel(lock.scope)}${flags}`);
 const until = (lock: Lock, now: Date) => `until ${slackTime(lock.expiresAt)} (${relative(lock.expiresAt, now)})`;
 
 export function lockTaken(lock: Lock, now: Date): SlackMessage {
@@ -18,12 +20,12 @@ export function lockTaken(lock: Lock, now: Date): SlackMessage {
 export function lockHeldRefusal(lock: Lock, now: Date): SlackMessage {
   return plain(
     `:no_entry: ${label(lock)} is locked by ${mention(lock.holder)} ${until(lock, now)}${reasonSuffix(lock)}. ` +
-      `Ask them to \`/unlock ${scopeLabel(lock.scope)}\` when they are done, or wait for it to expire.`,
+      `Ask them to ${unlockCommand(lock)} when they are done, or wait for it to expire.`,
   );
 }
 
 export function lockAlreadyYours(lock: Lock, now: Date): SlackMessage {
-  return plain(`You already hold ${label(lock)} ${until(lock, now)}. \`/unlock ${scopeLabel(lock.scope)}\` releases it.`);
+  return plain(`You already hold ${label(lock)} ${until(lock, now)}. ${unlockCommand(lock)} releases it.`);
 }
 
 export function lockReleased(lock: ReleasedLock): SlackMessage {
@@ -42,7 +44,7 @@ export function noLockToRelease(scope: string): SlackMessage {
 
 export function notYourLock(lock: Lock, isAdmin: boolean): SlackMessage {
   const fix = isAdmin
-    ? `As an admin you can \`/unlock ${scopeLabel(lock.scope)} --force\`; it is announced.`
+    ? `As an admin you can ${unlockCommand(lock, ' --force')}; it is announced.`
     : `Ask them, or an admin, to release it.`;
   return plain(`${label(lock)} is locked by ${mention(lock.holder)}, not you. ${fix}`);
 }

@@ -2,7 +2,8 @@ import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../config/index.ts';
 import { SNOOZE_CHOICES, type NudgeTarget, type SnoozeChoice } from '../../reviews/nudges.ts';
 import type { Wait } from '../../reviews/waiting.ts';
-import { mention, plain, slackTime, type SlackMessage } from './format.ts';
+import { code, mention, plain, slackTime, type SlackMessage } from './format.ts';
+import { escapeText, link } from './untrusted.ts';
 
 const SNOOZE_ACTION_PREFIX = 'review_snooze:';
 export const SNOOZE_ACTION = new RegExp(`^${SNOOZE_ACTION_PREFIX}`);
@@ -16,9 +17,9 @@ const SNOOZE_LABELS: Record<SnoozeChoice, string> = {
 export const snoozeChoiceOf = (actionId: string): SnoozeChoice | undefined =>
   SNOOZE_CHOICES.find((choice) => `${SNOOZE_ACTION_PREFIX}${choice}` === actionId);
 
-const escapeText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
-const pullLink = (wait: Wait) => `*<${wait.url}|${wait.repo}#${wait.number}>* ${escapeText(wait.title)}`;
+const pullLink = (wait: Wait) => `*${link(wait.url, `${wait.repo}#${wait.number}`)}* ${escapeText(wait.title)}`;
+const login = (target: Pick<NudgeTarget, 'login'>) => `@${escapeText(target.login)}`;
+const linkCommand = (target: Pick<NudgeTarget, 'login'>) => code(`/tugboat link ${target.login}`);
 
 /** Minutes under a day, then hours: "45m", "6h 10m", "2d 3h". */
 function roughly(ms: number): string {
@@ -30,9 +31,9 @@ const waitingFor = (wait: Wait) => (wait.role === 'reviewer' ? 'your review' : '
 
 /** The nudge, in the PR's thread: who, for what, how long it has waited (wall-clock), and Snooze buttons. */
 export function nudgeMessage(wait: Wait, slackUser: string | undefined, now: Date): SlackMessage {
-  const who = slackUser ? mention(slackUser) : `@${wait.login}`;
+  const who = slackUser ? mention(slackUser) : login(wait);
   const afterChanges = wait.role === 'author' ? ' Comment `resolved` on it when they are in.' : '';
-  const unlinked = slackUser ? '' : `\n_@${wait.login} has no Slack user linked: if that is you, \`/tugboat link ${wait.login}\`._`;
+  const unlinked = slackUser ? '' : `\n_${login(wait)} has no Slack user linked: if that is you, ${linkCommand(wait)}._`;
   const text = `:eyes: ${who}, ${pullLink(wait)} has been waiting ${roughly(now.getTime() - wait.since.getTime())} for ${waitingFor(wait)}.${afterChanges}${unlinked}`;
   const target: NudgeTarget = { role: wait.role, repo: wait.repo, number: wait.number, login: wait.login };
   const value = JSON.stringify(target);
@@ -67,11 +68,11 @@ export function snoozeConfirmation(until: Date): SlackMessage {
 }
 
 export function notYourNudge(target: NudgeTarget): SlackMessage {
-  return plain(`Only @${target.login} can snooze this nudge. If that is you on GitHub, \`/tugboat link ${target.login}\` first.`);
+  return plain(`Only ${login(target)} can snooze this nudge. If that is you on GitHub, ${linkCommand(target)} first.`);
 }
 
 export function nothingToSnooze(target: NudgeTarget): SlackMessage {
-  return plain(`Nothing to snooze: ${target.repo}#${target.number} no longer waits on @${target.login}.`);
+  return plain(`Nothing to snooze: ${escapeText(`${target.repo}#${target.number}`)} no longer waits on ${login(target)}.`);
 }
 
 const waitLine = (wait: Wait, now: Date) => `• ${pullLink(wait)}: waiting ${roughly(now.getTime() - wait.since.getTime())}`;
@@ -87,5 +88,5 @@ export function waitsOnYou(waits: Wait[], now: Date): SlackMessage {
 }
 
 export function noGitHubLogin(): SlackMessage {
-  return plain('I do not know your GitHub login yet. Run `/tugboat link <github-login>`, then ask again.');
+  return plain(`I do not know your GitHub login yet. Run ${code('/tugboat link <github-login>')}, then ask again.`);
 }

@@ -2,7 +2,8 @@ import type { KnownBlock } from '@slack/types';
 import type { ThreadNote } from '../../reviews/notes.ts';
 import type { PullRequestState, TrackedPullRequest } from '../../reviews/pull-requests.ts';
 import type { Reviewer, ReviewerState } from '../../reviews/reviewers.ts';
-import { code, plain, type SlackMessage } from './format.ts';
+import { code, mention as userMention, plain, strong, type SlackMessage } from './format.ts';
+import { escapeText, link } from './untrusted.ts';
 
 /** A login's (or team's) mention text, resolved before rendering. */
 export type MentionOf = (login: string) => string;
@@ -21,19 +22,26 @@ const REVIEWER_STATE: Record<Exclude<ReviewerState, 'removed'>, string> = {
   commented: ':speech_balloon: commented',
 };
 
-/** Slack's three control characters in text. */
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 /** Who acted, named without pinging them. */
-const actor = (login: string) => `*${escape(login)}*`;
+const actor = (login: string) => strong(login);
+
+/** A MentionOf's answer with only its Slack user mentions left as mentions; the rest (`@login`, `@org/team`) is text. */
+const onlyUserMentions =
+  (mention: MentionOf): MentionOf =>
+  (login) =>
+    mention(login)
+      .split(' ')
+      .map((word) => userMention(/^<@([UW][A-Z0-9]+)>$/.exec(word)?.[1] ?? word))
+      .join(' ');
 
 function listed(items: string[]): string {
   return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 /** The one message per pull request in the review channel, updated in place. */
-export function reviewRoot(pr: TrackedPullRequest, reviewers: Reviewer[], mention: MentionOf): SlackMessage {
-  const headline = `:mag: *<${pr.url}|${escape(pr.title)}>* #${pr.number} · ${pr.service}`;
+export function reviewRoot(pr: TrackedPullRequest, reviewers: Reviewer[], given: MentionOf): SlackMessage {
+  const mention = onlyUserMentions(given);
+  const headline = `:mag: *${link(pr.url, pr.title)}* #${pr.number} · ${escapeText(pr.service)}`;
   const facts = `by ${mention(pr.author)} · +${pr.additions} / −${pr.deletions} · ${STATE[pr.state]}`;
   const shown = reviewers.filter((r): r is Reviewer & { state: Exclude<ReviewerState, 'removed'> } => r.state !== 'removed');
   const people = shown.length > 0 ? `Reviewers: ${shown.map((r) => `${mention(r.reviewer)} ${REVIEWER_STATE[r.state]}`).join(' · ')}` : 'No reviewers yet';
@@ -64,9 +72,9 @@ function noteLine(note: Exclude<ThreadNote, { kind: 'refresh' }>, mention: Menti
     case 'review':
       return reviewLine(note, mention);
     case 'ready_comment':
-      return `:wave: ${pinged(note.reviewers)}: ${actor(note.by)} says this is <${note.url}|ready for your review>.`;
+      return `:wave: ${pinged(note.reviewers)}: ${actor(note.by)} says this is ${link(note.url, 'ready for your review')}.`;
     case 'resolved':
-      return `:heavy_check_mark: ${pinged(note.reviewers)}: ${actor(note.by)} <${note.url}|resolved> the changes you asked for.`;
+      return `:heavy_check_mark: ${pinged(note.reviewers)}: ${actor(note.by)} ${link(note.url, 'resolved')} the changes you asked for.`;
   }
 }
 
@@ -74,28 +82,29 @@ function reviewLine(note: Extract<ThreadNote, { kind: 'review' }>, mention: Ment
   const to = note.author ? `, ${mention(note.author)}` : '';
   switch (note.verdict) {
     case 'approved':
-      return `:white_check_mark: ${actor(note.reviewer)} <${note.url}|approved> this${to}.`;
+      return `:white_check_mark: ${actor(note.reviewer)} ${link(note.url, 'approved')} this${to}.`;
     case 'changes_requested':
-      return `:raised_hand: ${actor(note.reviewer)} <${note.url}|asked for changes>${to}.`;
+      return `:raised_hand: ${actor(note.reviewer)} ${link(note.url, 'asked for changes')}${to}.`;
     case 'commented':
-      return `:speech_balloon: ${actor(note.reviewer)} <${note.url}|commented>.`;
+      return `:speech_balloon: ${actor(note.reviewer)} ${link(note.url, 'commented')}.`;
   }
 }
 
 const linkHint = (login: string) =>
-  `:bulb: @${escape(login)} is not linked to a Slack user yet. If that is you, run ${code(`/tugboat link ${login}`)} so tugboat can mention you.`;
+  `:bulb: @${escapeText(login)} is not linked to a Slack user yet. If that is you, run ${code(`/tugboat link ${login}`)} so tugboat can mention you.`;
 
 /** Everything a burst of events says, as one reply; undefined when there is nothing to say. */
-export function reviewReply(notes: ThreadNote[], unlinked: string[], mention: MentionOf): SlackMessage | undefined {
+export function reviewReply(notes: ThreadNote[], unlinked: string[], given: MentionOf): SlackMessage | undefined {
+  const mention = onlyUserMentions(given);
   const lines = [...notes.flatMap((note) => (note.kind === 'refresh' ? [] : [noteLine(note, mention)])), ...unlinked.map(linkHint)];
   return lines.length > 0 ? plain(lines.join('\n')) : undefined;
 }
 
 export function linkConfirmation(login: string, slackUser: string, configuredAs: string | undefined): SlackMessage {
   if (configuredAs && configuredAs !== slackUser) {
-    return plain(`Noted, but ${code('tugboat.yml')} maps GitHub *${escape(login)}* to <@${configuredAs}>, and it wins. Ask whoever maintains it to change \`people:\`.`);
+    return plain(`Noted, but ${code('tugboat.yml')} maps GitHub ${strong(login)} to ${userMention(configuredAs)}, and it wins. Ask whoever maintains it to change \`people:\`.`);
   }
-  return plain(`:link: GitHub *${escape(login)}* is now you, <@${slackUser}>: review requests and verdicts on pull requests will mention you.`);
+  return plain(`:link: GitHub ${strong(login)} is now you, ${userMention(slackUser)}: review requests and verdicts on pull requests will mention you.`);
 }
 
 export function linkUsage(given?: string): SlackMessage {

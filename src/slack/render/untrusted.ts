@@ -56,7 +56,12 @@ export function codeText(value: unknown, max: number = LIMITS.name): string {
 
 /** Untrusted text in a ``` block: its own fences are defused; multi-line, escaped. */
 export function codeBlock(value: unknown, max: number = LIMITS.block): string {
-  return `\`\`\`\n${escapeText(value, max, { multiline: true }).replace(/```/g, "'''")}\n\`\`\``;
+  return fenced(escapeText(value, max, { multiline: true }));
+}
+
+/** mrkdwn whose outside values are already escaped, in a ``` block: fences inside it are defused. */
+export function fenced(mrkdwn: string): string {
+  return `\`\`\`\n${mrkdwn.replace(/```/g, "'''")}\n\`\`\``;
 }
 
 /** Untrusted text for a plain_text object (button labels, headers): no escaping applies there, only cleaning and a length. */
@@ -94,9 +99,38 @@ export const SLACK_LIMITS = {
   contextElementText: 2_000,
   headerText: 150,
   buttonText: 75,
+  sectionFieldText: 2_000,
   buttonValue: 2_000,
+  /** `text` beside blocks: the notification and fallback. */
   fallbackText: 4_000,
+  /** `text` of a message without blocks (Slack cuts longer ones). */
+  messageText: 40_000,
 } as const;
+
+/** Lines of mrkdwn as few sections as hold them, each within Slack's section limit (a longer line is cut). */
+export function sectionsOf(lines: string[]): KnownBlock[] {
+  const texts: string[] = [];
+  for (const line of lines.map((l) => cutMarkup(l, SLACK_LIMITS.sectionText))) {
+    const last = texts.at(-1);
+    if (last !== undefined && last.length + 1 + line.length <= SLACK_LIMITS.sectionText) texts[texts.length - 1] = `${last}\n${line}`;
+    else texts.push(line);
+  }
+  return texts.map((text) => ({ type: 'section', text: { type: 'mrkdwn', text: text || ' ' } }));
+}
+
+/**
+ * `cut` for mrkdwn tugboat built: the cut never leaves half a `<…>` token or `&…;` entity behind
+ * (the half is dropped with it), so what is left still reads as what tugboat meant.
+ */
+export function cutMarkup(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let kept = cut(text, max).slice(0, -ELLIPSIS.length);
+  const open = kept.lastIndexOf('<');
+  if (open > kept.lastIndexOf('>')) kept = kept.slice(0, open);
+  const entity = /&[a-z]{0,4}$/.exec(kept);
+  if (entity) kept = kept.slice(0, entity.index);
+  return kept + ELLIPSIS;
+}
 
 
 /**
@@ -105,19 +139,25 @@ export const SLACK_LIMITS = {
  */
 export function fitToSlack<M extends object>(message: M): M {
   const given = message as { text?: unknown; blocks?: unknown };
-  const text = typeof given.text === 'string' ? cut(given.text, SLACK_LIMITS.fallbackText) : given.text;
+  const hasBlocks = Array.isArray(given.blocks) && given.blocks.length > 0;
+  const text = typeof given.text === 'string' ? cutMarkup(given.text, hasBlocks ? SLACK_LIMITS.fallbackText : SLACK_LIMITS.messageText) : given.text;
   if (!Array.isArray(given.blocks)) return { ...message, text };
-  let blocks = (given.blocks as KnownBlock[]).map(fitBlock);
-  if (blocks.length > SLACK_LIMITS.blocks) {
-    const actions = blocks.filter((block) => block.type === 'actions');
-    const room = SLACK_LIMITS.blocks - actions.length - 1;
-    const others = blocks.filter((block) => block.type !== 'actions');
-    const dropped = others.length - room;
-    const kept = new Set<KnownBlock>([...others.slice(0, room), ...actions]);
-    blocks = blocks.filter((block) => kept.has(block));
-    blocks.splice(room, 0, { type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${dropped} more not shown.` }] });
+  return { ...message, text, blocks: fewerBlocks((given.blocks as KnownBlock[]).map(fitBlock)) };
+}
+
+/** At most 50 blocks: every `actions` block stays, the others are kept from the top, and a line says how many were left out after the last one kept. */
+function fewerBlocks(blocks: KnownBlock[]): KnownBlock[] {
+  if (blocks.length <= SLACK_LIMITS.blocks) return blocks;
+  const actions = blocks.filter((block) => block.type === 'actions').slice(0, SLACK_LIMITS.blocks - 1);
+  let room = SLACK_LIMITS.blocks - actions.length - 1;
+  const kept: KnownBlock[] = [];
+  for (const block of blocks) {
+    if (block.type === 'actions' ? actions.includes(block) : room-- > 0) kept.push(block);
   }
-  return { ...message, text, blocks };
+  const dropped = blocks.length - kept.length;
+  const notice: KnownBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${dropped} more not shown.` }] };
+  kept.splice(kept.findLastIndex((block) => block.type !== 'actions') + 1, 0, notice);
+  return kept;
 }
 
 function fitBlock(block: KnownBlock): KnownBlock {
@@ -125,7 +165,8 @@ function fitBlock(block: KnownBlock): KnownBlock {
     case 'section':
       return {
         ...block,
-        ...(block.text ? { text: { ...block.text, text: cut(block.text.text, SLACK_LIMITS.sectionText) } } : {}),
+        ...(block.text ? { text: { ...block.text, text: cutMarkup(block.text.text, SLACK_LIMITS.sectionText) } } : {}),
+        ...(block.fields ? { fields: block.fields.slice(0, 10).map((field) => ({ ...field, text: cutMarkup(field.text, SLACK_LIMITS.sectionFieldText) })) } : {}),
         ...(block.accessory?.type === 'button' ? { accessory: fitButton(block.accessory) } : {}),
       };
     case 'header':
@@ -134,7 +175,7 @@ function fitBlock(block: KnownBlock): KnownBlock {
       return {
         ...block,
         elements: block.elements.map((element) =>
-          'text' in element && typeof element.text === 'string' ? { ...element, text: cut(element.text, SLACK_LIMITS.contextElementText) } : element,
+          'text' in element && typeof element.text === 'string' ? { ...element, text: cutMarkup(element.text, SLACK_LIMITS.contextElementText) } : element,
         ),
       };
     case 'actions':
