@@ -54,8 +54,8 @@ interface ReviewShape extends PayloadShape {
   review: { id: number; user: Login; state: string; html_url: string };
 }
 interface CommentShape extends PayloadShape {
-  issue: { number: number; html_url: string; pull_request?: unknown };
-  comment: { id: number; body: string; user: Login; html_url: string };
+  issue: { number: number; html_url: string; user: Login; pull_request?: unknown };
+  comment: { id: number; body: string; user: Login; html_url: string; author_association: string };
 }
 
 function patchRepository(payload: PayloadShape, repo: string) {
@@ -113,18 +113,35 @@ export function reviewPayload(review: { number: number; reviewer: string; state:
   return payload;
 }
 
-/** A real `issue_comment` `created` payload, on a pull request (the examples only have issue comments). */
-export function commentPayload(comment: { number: number; by: string; body: string; id: number; repo?: string }) {
+export interface CommentPatch {
+  number: number;
+  by: string;
+  body: string;
+  id: number;
+  repo?: string;
+  /** The pull request's (or issue's) author; default octocat, as in `pullRequestPayload`. */
+  author?: string;
+  /** GitHub's `author_association` of the commenter; default the example's `OWNER`. */
+  association?: 'OWNER' | 'MEMBER' | 'COLLABORATOR' | 'CONTRIBUTOR' | 'FIRST_TIMER' | 'FIRST_TIME_CONTRIBUTOR' | 'MANNEQUIN' | 'NONE';
+  /** A comment on an issue rather than on a pull request. */
+  onIssue?: boolean;
+}
+
+/** A real `issue_comment` `created` payload, on a pull request unless `onIssue` (the examples only have issue comments). */
+export function commentPayload(comment: CommentPatch) {
   const repo = comment.repo ?? DEFAULT_REPO;
   const payload = webhookExample('issue_comment', 'created') as unknown as CommentShape;
   patchRepository(payload, repo);
   payload.issue.number = comment.number;
-  payload.issue.html_url = htmlUrl(repo, comment.number);
-  payload.issue.pull_request = { url: `https://api.github.com/repos/${repo}/pulls/${comment.number}`, html_url: htmlUrl(repo, comment.number), diff_url: null, patch_url: null };
+  payload.issue.html_url = comment.onIssue ? `https://github.com/${repo}/issues/${comment.number}` : htmlUrl(repo, comment.number);
+  payload.issue.user = user(comment.author ?? 'octocat');
+  if (comment.onIssue) delete payload.issue.pull_request;
+  else payload.issue.pull_request = { url: `https://api.github.com/repos/${repo}/pulls/${comment.number}`, html_url: htmlUrl(repo, comment.number), diff_url: null, patch_url: null };
   payload.comment.id = comment.id;
   payload.comment.body = comment.body;
   payload.comment.user.login = comment.by;
-  payload.comment.html_url = `${htmlUrl(repo, comment.number)}#issuecomment-${comment.id}`;
+  payload.comment.author_association = comment.association ?? 'OWNER';
+  payload.comment.html_url = `${payload.issue.html_url}#issuecomment-${comment.id}`;
   payload.sender = user(comment.by);
   return payload;
 }

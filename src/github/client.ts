@@ -140,6 +140,17 @@ export class GitHub {
     await this.octokit.reactions.createForIssueComment({ owner, repo: name, comment_id: commentId, content });
   }
 
+  /** A user's public email (GitHub lets only a verified address be public); undefined when they show none or do not exist. */
+  async publicEmail(login: string): Promise<string | undefined> {
+    try {
+      const { data } = await this.octokit.users.getByUsername({ username: login });
+      return data.email ?? undefined;
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) return undefined;
+      throw error;
+    }
+  }
+
   /** The logins of a team's members (needs the read:org permission). */
   async teamMembers(org: string, teamSlug: string): Promise<string[]> {
     const members = await this.octokit.paginate(this.octokit.teams.listMembersInOrg, { org, team_slug: teamSlug, per_page: 100 });

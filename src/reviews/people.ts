@@ -1,19 +1,26 @@
+import type { Config } from '../config/index.ts';
 import type { Deps } from '../deps.ts';
+import type { Queryable } from '../store/index.ts';
+
+type LookupDeps = Pick<Deps, 'config' | 'store' | 'github' | 'slack' | 'log' | 'now'>;
 
 const SLACK_USER = /^[UW][A-Z0-9]+$/;
 
+/** How a link between a GitHub login and a Slack user was proven (see README "Linking GitHub and Slack"). */
+export type LinkProof = 'email' | 'code' | 'admin';
+
 /**
- * The Slack user of a GitHub login: `people:` in tugboat.yml first, then `/tugboat link`,
- * then the GitHub user's public email looked up in Slack (`users.lookupByEmail`, needs the
+ * The Slack user of a GitHub login: `people:` in tugboat.yml first, then a proven link, then the
+ * GitHub user's public email looked up in Slack (`users.lookupByEmail`, needs the
  * users:read.email scope). A login found by email is remembered; one not found is asked
  * about again next time (they may have joined Slack or made their email public since).
  */
-export async function slackUserFor(deps: Pick<Deps, 'config' | 'store' | 'github' | 'slack' | 'log' | 'now'>, login: string): Promise<string | undefined> {
-  const configured = Object.entries(deps.config().people).find(([github]) => github.toLowerCase() === login.toLowerCase())?.[1];
+export async function slackUserFor(deps: LookupDeps, login: string): Promise<string | undefined> {
+  const configured = configuredSlackUser(deps.config(), login);
   if (configured) return configured;
-  const [linked] = await deps.store.query<{ slack_user: string }>('select slack_user from people_links where github_login = $1', [login.toLowerCase()]);
-  if (linked) return linked.slack_user;
-  const found = await lookUpByEmail(deps, login);
+  const linked = await linkedSlackUser(deps.store, login);
+  if (linked) return linked;
+  const found = await slackUserByGitHubEmail(deps, login);
   if (found) {
     await deps.store.query(
       `insert into people_links (github_login, slack_user, source, linked_at) values ($1, $2, 'email', $3) on conflict (github_login) do nothing`,
@@ -23,11 +30,25 @@ export async function slackUserFor(deps: Pick<Deps, 'config' | 'store' | 'github
   return found;
 }
 
-async function lookUpByEmail(deps: Pick<Deps, 'github' | 'slack' | 'log'>, login: string): Promise<string | undefined> {
+/** The Slack user `people:` in tugboat.yml maps a login to (any case). */
+export const configuredSlackUser = (config: Config, login: string): string | undefined =>
+  Object.entries(config.people).find(([github]) => github.toLowerCase() === login.toLowerCase())?.[1];
+
+export async function linkedSlackUser(db: Queryable, login: string): Promise<string | undefined> {
+  const [linked] = await db.query<{ slack_user: string }>('select slack_user from people_links where github_login = $1', [login.toLowerCase()]);
+  return linked?.slack_user;
+}
+
+/** Whether the GitHub login's public email is the Slack user's email: the two accounts belong to one person. */
+export async function provenByEmail(deps: Pick<Deps, 'github' | 'slack' | 'log'>, login: string, slackUser: string): Promise<boolean> {
+  return (await slackUserByGitHubEmail(deps, login)) === slackUser;
+}
+
+async function slackUserByGitHubEmail(deps: Pick<Deps, 'github' | 'slack' | 'log'>, login: string): Promise<string | undefined> {
   try {
-    const { data } = await deps.github.octokit.users.getByUsername({ username: login });
-    if (!data.email) return undefined;
-    const found = await deps.slack.call('users.lookupByEmail', 'users.lookupByEmail', () => deps.slack.client.users.lookupByEmail({ email: data.email! }));
+    const email = await deps.github.publicEmail(login);
+    if (!email) return undefined;
+    const found = await deps.slack.call('users.lookupByEmail', 'users.lookupByEmail', () => deps.slack.client.users.lookupByEmail({ email }));
     const id = found.user?.id;
     return id && SLACK_USER.test(id) ? id : undefined;
   } catch (error) {
@@ -36,17 +57,23 @@ async function lookUpByEmail(deps: Pick<Deps, 'github' | 'slack' | 'log'>, login
   }
 }
 
-/** Records `/tugboat link <login>` for a Slack user; the newest claim on a login wins. */
-export async function linkPerson(deps: Pick<Deps, 'store' | 'now'>, login: string, slackUser: string): Promise<void> {
-  await deps.store.query(
-    `insert into people_links (github_login, slack_user, source, linked_at) values ($1, $2, 'command', $3)
-     on conflict (github_login) do update set slack_user = excluded.slack_user, source = 'command', linked_at = excluded.linked_at`,
-    [login.toLowerCase(), slackUser, deps.now()],
+/**
+ * Links a GitHub login to a Slack user once that is proven; a proven link replaces an earlier
+ * one. Returns the Slack user it was linked to before, when that was someone else.
+ */
+export async function linkPerson(deps: Pick<Deps, 'store' | 'now'>, login: string, slackUser: string, proof: LinkProof): Promise<string | undefined> {
+  const [row] = await deps.store.query<{ previous: string | null }>(
+    `with before as (select slack_user from people_links where github_login = $1)
+     insert into people_links (github_login, slack_user, source, linked_at) values ($1, $2, $3, $4)
+     on conflict (github_login) do update set slack_user = excluded.slack_user, source = excluded.source, linked_at = excluded.linked_at
+     returning (select slack_user from before) as previous`,
+    [login.toLowerCase(), slackUser, proof, deps.now()],
   );
+  return row?.previous && row.previous !== slackUser ? row.previous : undefined;
 }
 
 /** How a GitHub login appears in Slack: a mention when mapped, else `@login` (never a broken mention). */
-export async function mentionOf(deps: Parameters<typeof slackUserFor>[0], login: string): Promise<{ text: string; mapped: boolean }> {
+export async function mentionOf(deps: LookupDeps, login: string): Promise<{ text: string; mapped: boolean }> {
   const user = await slackUserFor(deps, login);
   return user ? { text: `<@${user}>`, mapped: true } : { text: `@${login}`, mapped: false };
 }

@@ -135,10 +135,10 @@ export class GitHubPanel {
 
   async comment({ repo: name, number, author, body }: z.output<typeof panelBodies.comment>): Promise<void> {
     const repo = this.#repo(name);
-    this.#pull(repo, number);
+    const pull = this.#pull(repo, number);
     const login = this.#person(author, 'author');
     this.#commentId += 1;
-    await this.#deliver('issue_comment', commentPayload({ number, by: login, body, id: this.#commentId, repo: repo.full_name }));
+    await this.#deliver('issue_comment', commentPayload({ number, by: login, body, id: this.#commentId, repo: repo.full_name, author: pull.user }));
   }
 
   async review({ repo: name, number, reviewer, state }: z.output<typeof panelBodies.review>): Promise<void> {

@@ -22,8 +22,8 @@ for (const backend of storeBackends) {
 
     it('lists the reviews waiting on every GitHub login of the caller oldest first, then their PRs waiting on their changes', async () => {
       h = await startHarness({ backend, configYaml: REVIEWS_CONFIG, clock: new TestClock() });
-      await linkPerson(h.tugboat.deps, 'bob-old', 'U0BOB');
-      await linkPerson(h.tugboat.deps, 'octocat', 'U0BOB'); // the config maps octocat to U0ALICE, and wins
+      await linkPerson(h.tugboat.deps, 'bob-old', 'U0BOB', 'admin');
+      await linkPerson(h.tugboat.deps, 'octocat', 'U0BOB', 'admin'); // the config maps octocat to U0ALICE, and wins
       await trackPull(h, { number: 61, title: 'Newer', reviewers: [{ login: 'bob', requestedAt: ago(2) }] });
       await trackPull(h, { number: 62, title: 'Older', reviewers: [{ login: 'bob-old', requestedAt: ago(75) }] });
       await trackPull(h, { number: 63, state: 'draft', reviewers: [{ login: 'bob', requestedAt: ago(30) }] });

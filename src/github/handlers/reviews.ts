@@ -1,6 +1,7 @@
 import type { Webhooks } from '@octokit/webhooks';
 import type { Deps } from '../../deps.ts';
-import { readyForReviewLogins, saysResolved } from '../../reviews/comments.ts';
+import { mayPingFromComment } from '../../permissions.ts';
+import { linkCodeIn, readyForReviewLogins, saysResolved } from '../../reviews/comments.ts';
 import {
   askedForReviewInComment,
   closed,
@@ -14,6 +15,7 @@ import {
   reviewSubmitted,
   saidResolved,
 } from '../../reviews/events.ts';
+import { redeemCode, tellSlackUser, type RedeemOutcome } from '../../reviews/link-claims.ts';
 import { claimMarks, type ThreadNote } from '../../reviews/notes.ts';
 import {
   firstSightOfUntrackedRepo,
@@ -28,6 +30,7 @@ import {
   type TrackedPullRequest,
 } from '../../reviews/pull-requests.ts';
 import type { Verdict } from '../../reviews/reviewers.ts';
+import { linkCodeExpired, linkCodeFromWrongLogin, linkedByCode, linkMovedAway } from '../../slack/render/reviews.ts';
 import { ReviewThreads } from '../../slack/review-threads.ts';
 
 /** A pull request as webhooks and the REST API both describe it. */
@@ -51,6 +54,18 @@ interface GitHubPullRequest {
 interface Repository {
   full_name: string;
   owner: { login: string } | null;
+}
+
+/** What the Slack user who asked for a link code hears when it is posted. */
+function linkCodeAnswer(outcome: RedeemOutcome) {
+  switch (outcome.kind) {
+    case 'linked':
+      return linkedByCode(outcome.login, outcome.slackUser);
+    case 'expired':
+      return linkCodeExpired(outcome.login);
+    case 'wrong_login':
+      return linkCodeFromWrongLogin(outcome.login, outcome.postedBy);
+  }
 }
 
 const VERDICTS: Record<string, Verdict> = { approved: 'approved', changes_requested: 'changes_requested', commented: 'commented' };
@@ -193,25 +208,43 @@ export function registerReviewWebhooks(webhooks: Webhooks, deps: Deps, options: 
   });
 
   webhooks.on('issue_comment.created', async ({ payload }) => {
-    if (!payload.issue.pull_request || !payload.comment.user) return;
-    const body = payload.comment.body;
-    const author = loginOf(payload.issue.user).toLowerCase();
+    const { repository, issue, comment } = payload;
+    if (!comment.user) return;
+    const home = await homeOf(repository.full_name);
+    if (repoHasService(deps.config(), repository.full_name)) await takeLinkCode(comment.user.login, comment.body);
+    // Comments are read only where tugboat keeps review threads, and only from people who may ask.
+    if (!home || !issue.pull_request) return;
+    const author = loginOf(issue.user);
+    if (!mayPingFromComment({ by: comment.user.login, association: comment.author_association, pullRequestAuthor: author })) {
+      log.debug({ repo: repository.full_name, number: issue.number, by: comment.user.login, association: comment.author_association }, 'ignoring a comment from someone who may not ask for review');
+      return;
+    }
     // GitHub refuses to ask the author to review their own pull request.
-    const reviewers = readyForReviewLogins(body).filter((login) => login.toLowerCase() !== author);
-    const resolved = saysResolved(body);
+    const reviewers = readyForReviewLogins(comment.body).filter((login) => login.toLowerCase() !== author.toLowerCase());
+    const resolved = saysResolved(comment.body);
     if (reviewers.length === 0 && !resolved) return;
-    const { repository } = payload;
-    const pr = (await tracked(repository, payload.issue.number)) ?? (reviewers.length > 0 ? await trackFromGitHub(repository, payload.issue.number) : undefined);
+    const pr = (await tracked(repository, issue.number)) ?? (reviewers.length > 0 ? await trackFromGitHub(repository, issue.number) : undefined);
     if (!pr) return;
     // The same comment may be delivered again under another delivery ID.
-    if ((await claimMarks(deps.store, pr, [`comment:${payload.comment.id}`], deps.now())).length === 0) return;
-    const comment = { by: payload.comment.user.login, url: payload.comment.html_url };
+    if ((await claimMarks(deps.store, pr, [`comment:${comment.id}`], deps.now())).length === 0) return;
+    const said = { by: comment.user.login, url: comment.html_url };
     const notes = [
-      ...(reviewers.length > 0 ? await askedForReviewInComment(deps.store, pr, { ...comment, reviewers }, deps.now()) : []),
-      ...(resolved ? await saidResolved(deps.store, pr, comment) : []),
+      ...(reviewers.length > 0 ? await askedForReviewInComment(deps.store, pr, { ...said, reviewers }, deps.now()) : []),
+      ...(resolved ? await saidResolved(deps.store, pr, said) : []),
     ];
-    await Promise.all([threads.tell(pr, notes), reviewers.length > 0 && askOnGitHub(repository.full_name, pr.number, reviewers, payload.comment.id)]);
+    await Promise.all([threads.tell(pr, notes), reviewers.length > 0 && askOnGitHub(repository.full_name, pr.number, reviewers, comment.id)]);
   });
+
+  /** `tugboat-link <code>` in a comment on any issue or pull request of a watched repo: its author proves a `/tugboat link` claim. */
+  async function takeLinkCode(postedBy: string, body: string): Promise<void> {
+    const code = linkCodeIn(body);
+    if (!code) return;
+    const outcome = await redeemCode(deps, postedBy, code);
+    if (!outcome) return log.debug({ postedBy }, 'a comment carries a link code that no claim has');
+    log.info({ outcome: outcome.kind, login: outcome.login, slackUser: outcome.slackUser, postedBy }, 'a link code was posted');
+    if (outcome.kind === 'linked' && outcome.previous) await tellSlackUser(deps, outcome.previous, linkMovedAway(outcome.login, outcome.slackUser, 'code'));
+    await tellSlackUser(deps, outcome.slackUser, linkCodeAnswer(outcome));
+  }
 
   /** A `ready for review` comment on a pull request without a thread yet starts one. */
   async function trackFromGitHub(repository: Repository, number: number): Promise<TrackedPullRequest | undefined> {

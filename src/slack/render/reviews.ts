@@ -100,10 +100,7 @@ export function reviewReply(notes: ThreadNote[], unlinked: string[], given: Ment
   return lines.length > 0 ? plain(lines.join('\n')) : undefined;
 }
 
-export function linkConfirmation(login: string, slackUser: string, configuredAs: string | undefined): SlackMessage {
-  if (configuredAs && configuredAs !== slackUser) {
-    return plain(`Noted, but ${code('tugboat.yml')} maps GitHub ${strong(login)} to ${userMention(configuredAs)}, and it wins. Ask whoever maintains it to change \`people:\`.`);
-  }
+export function linkConfirmation(login: string, slackUser: string): SlackMessage {
   return plain(`:link: GitHub ${strong(login)} is now you, ${userMention(slackUser)}: review requests and verdicts on pull requests will mention you.`);
 }
 
@@ -111,3 +108,67 @@ export function linkUsage(given?: string): SlackMessage {
   const what = given === undefined ? 'Say which GitHub login is yours' : `${code(given)} is not a GitHub login`;
   return plain(`${what}: ${code('/tugboat link <github-login>')}, like ${code('/tugboat link octocat')}.`);
 }
+
+/** How a claim to a GitHub login was proven, in the words told to whoever loses the link. */
+const PROOF_WORDS: Record<'email' | 'code' | 'admin', string> = {
+  email: 'that account’s public email on GitHub is their Slack email',
+  code: 'a one-time code tugboat gave them was posted from that account',
+  admin: 'an admin confirmed it',
+};
+
+const askAnAdmin = (admins: string[]) => (admins.length > 0 ? `ask an admin (${listed(admins.map(userMention))})` : `ask whoever maintains ${code('tugboat.yml')}`);
+
+/** `/tugboat link` for a login that `people:` in tugboat.yml maps: links do not apply to it. */
+export function linkSetInConfig(login: string, configuredAs: string, caller: string): SlackMessage {
+  if (configuredAs === caller) return plain(`:link: ${code('tugboat.yml')} already maps GitHub ${strong(login)} to you: there is nothing to link.`);
+  return plain(
+    `${code('tugboat.yml')} maps GitHub ${strong(login)} to ${userMention(configuredAs)}, and it wins over any link, so nothing changed. If that is wrong, ask whoever maintains it to change ${code('people:')}.`,
+  );
+}
+
+export const linkAlreadyYours = (login: string): SlackMessage => plain(`:link: GitHub ${strong(login)} is already linked to you.`);
+
+export const linkProvenByEmail = (login: string, slackUser: string): SlackMessage =>
+  plain(`${linkConfirmation(login, slackUser).text} (Proven: its public email on GitHub is your Slack email.)`);
+
+/** What to do to prove a claim: post the code as that GitHub login; when someone else holds the link, why it did not move. */
+export function linkCodeInstructions(claim: { login: string; code: string; ttlMinutes: number; linkedTo?: string; repos: string[]; admins: string[] }): SlackMessage {
+  const repos = claim.repos.slice(0, 5).map((repo) => code(repo));
+  const where = `on any pull request or issue in a repository tugboat watches (${listed(claim.repos.length > 5 ? [...repos, 'others'] : repos)})`;
+  const post = `comment ${code(`tugboat-link ${claim.code}`)} ${where} while signed in to GitHub as ${strong(claim.login)}, within ${claim.ttlMinutes} minutes`;
+  if (claim.linkedTo) {
+    return plain(
+      `GitHub ${strong(claim.login)} is already linked to ${userMention(claim.linkedTo)}, so it was not linked to you. If it is yours, ${post}: the link then moves to you and ${userMention(claim.linkedTo)} is told. Or ${askAnAdmin(claim.admins)} to run ${code(`/tugboat link ${claim.login} @you`)}.`,
+    );
+  }
+  return plain(
+    `:key: To prove GitHub ${strong(claim.login)} is yours, ${post}. tugboat then links it and tells you here. (Or make your Slack email your public email on GitHub and run ${code(`/tugboat link ${claim.login}`)} again.)`,
+  );
+}
+
+/** A direct message: the code was posted, the link is made. */
+export const linkedByCode = (login: string, slackUser: string): SlackMessage =>
+  plain(`${linkConfirmation(login, slackUser).text} (Proven: your code was posted from that account.)`);
+
+/** A direct message to whoever held a link that a proven claim took over. */
+export const linkMovedAway = (login: string, to: string, proof: keyof typeof PROOF_WORDS): SlackMessage =>
+  plain(`:warning: GitHub ${strong(login)} is no longer linked to you: ${userMention(to)} proved it is theirs (${PROOF_WORDS[proof]}). If that is wrong, ask an admin.`);
+
+export const linkCodeExpired = (login: string): SlackMessage =>
+  plain(`The code posted from GitHub ${strong(login)} had expired, so nothing was linked. Run ${code(`/tugboat link ${login}`)} for a new one.`);
+
+export const linkCodeFromWrongLogin = (login: string, postedBy: string): SlackMessage =>
+  plain(
+    `Your code for GitHub ${strong(login)} was posted by ${strong(postedBy)}, so nothing was linked: only ${strong(login)} can prove it is theirs. Post it again while signed in as ${strong(login)}; it still works until it expires.`,
+  );
+
+/** The admin's answer to `/tugboat link <login> @person`. */
+export const linkConfirmedByAdmin = (login: string, slackUser: string, previous: string | undefined): SlackMessage =>
+  plain(`:link: GitHub ${strong(login)} is now linked to ${userMention(slackUser)}.${previous ? ` It was linked to ${userMention(previous)}, who is told.` : ''}`);
+
+/** A direct message to the person an admin linked. */
+export const linkedByAdmin = (login: string, admin: string): SlackMessage =>
+  plain(`:link: ${userMention(admin)} linked GitHub ${strong(login)} to you: review requests and verdicts on pull requests will mention you. If it is not yours, tell them.`);
+
+export const linkAdminsOnly = (admins: string[]): SlackMessage =>
+  plain(`Only an admin can link a GitHub login to someone else; ${askAnAdmin(admins)}. To link yourself: ${code('/tugboat link <github-login>')}.`);
