@@ -20,9 +20,9 @@ export function githubDeploymentExecutor(github: GitHub): Executor {
 }
 
 /**
- * How a workflow names the deploy its run belongs to, in its `run-name:`. GitHub's runs API
- * does not return a dispatch's inputs, so the run's title is the only place tugboat can read
- * the deploy id back from. Other words may surround it.
+ * How a workflow names the deploy its run belongs to, in its `run-name:` (quoted: in YAML ` #`
+ * starts a comment). GitHub's runs API does not return a dispatch's inputs, so the run's title
+ * is the only place tugboat can read the deploy id back from. Other words may surround it.
  */
 export const RUN_NAME_CONVENTION = 'tugboat deploy #${{ inputs.deploy_id }}';
 

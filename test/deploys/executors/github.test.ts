@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { deployIdInRunTitle, githubDeploymentExecutor, RUN_NAME_CONVENTION, workflowExecutor } from '../../../src/deploys/executors/github.ts';
 import { FakeGitHubApi } from '../../../src/fakes/github-api.ts';
 import { GitHub } from '../../../src/github/client.ts';
@@ -57,6 +59,15 @@ describe('workflowExecutor', () => {
     expect(outcome).toEqual({ kind: 'handed-off', externalId: String(run.id) });
     expect(fake.dispatches('acme/api')).toEqual([expect.objectContaining({ workflow_id: 'deploy.yml', ref: 'main', inputs: { sha: JOB.sha, environment: 'production', deploy_id: '42' } })]);
     expect(lines).toEqual([`Dispatched workflow \`deploy.yml\` on \`main\`: run ${run.id}; waiting for its outcome.`]);
+  });
+
+  it('finds the run of the example workflow by its run-name', async () => {
+    const example = parse(await readFile(new URL('../../../examples/deploy-workflow.yml', import.meta.url), 'utf8')) as { name: string; 'run-name': string; on: { workflow_dispatch: { inputs: object } } };
+    expect(Object.keys(example.on.workflow_dispatch.inputs).sort()).toEqual(['deploy_id', 'environment', 'sha']);
+    fake.addWorkflow('acme/api', { file: 'deploy.yml', name: example.name, runName: example['run-name'] });
+    const outcome = await workflowExecutor(github, 'deploy.yml', 'main').start(JOB, context().context);
+    expect(fake.workflowRuns('acme/api')[0].display_title).toBe('Deploy production (tugboat deploy #42)');
+    expect(outcome).toEqual({ kind: 'handed-off', externalId: String(fake.workflowRuns('acme/api')[0].id) });
   });
 
   it('takes neither a run of another deploy nor one created before the dispatch', async () => {
