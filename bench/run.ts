@@ -18,6 +18,7 @@ import { webhookExample } from '../src/fakes/webhook-examples.ts';
 import { freePort } from '../src/fakes/http.ts';
 import { benchReviews, reviewChannel, reviewReport, REVIEW_CHANNELS, REVIEW_PEOPLE_YAML } from './reviews.ts';
 import { withSchema } from './schema.ts';
+import { benchIntake, intakeReport } from './intake.ts';
 import { benchSmoke, smokeReport } from './smoke.ts';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -283,6 +284,8 @@ async function main() {
   });
   // After the app and the fakes have stopped: this process's CPU time is one of its figures.
   for (const line of smokeReport(await benchSmoke({ databaseUrl: DATABASE_URL }))) console.log(line);
+  // Last, alone on the machine: its tugboat is the only one running, and its RSS is the figure.
+  for (const line of intakeReport(await benchIntake({ databaseUrl: DATABASE_URL }))) console.log(line);
 }
 
 await main();
