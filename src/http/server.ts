@@ -28,12 +28,12 @@ interface Route {
   bodyLimitBytes?: number;
 }
 
-type Deps = { log: Logger; metrics: Metrics };
+type ServerDeps = { log: Logger; metrics: Metrics };
 
 const NO_BODY: ReadBody = () => Promise.reject(new BodyTooLargeError(0));
 
 /** The one HTTP server: Slack, GitHub, deploy callbacks, health, readiness and metrics, each request counted and timed. */
-export function createHttpServer(routes: Routes, deps: Deps, options: HttpOptions = {}): http.Server {
+export function createHttpServer(routes: Routes, deps: ServerDeps, options: HttpOptions = {}): http.Server {
   const limits = { ...DEFAULT_INTAKE_LIMITS, ...options.intake };
   const table: Record<string, Route> = {
     '/slack/events': { handle: routes.slack, bodyLimitBytes: limits.slackBytes },
@@ -52,7 +52,7 @@ export function createHttpServer(routes: Routes, deps: Deps, options: HttpOption
 }
 
 /** `/metrics` alone, for a port that need not face the internet. */
-export function createMetricsServer(deps: Deps, intake: Partial<IntakeLimits> = {}): http.Server {
+export function createMetricsServer(deps: ServerDeps, intake: Partial<IntakeLimits> = {}): http.Server {
   return serve(metricsRoute(deps.metrics), deps, { ...DEFAULT_INTAKE_LIMITS, ...intake });
 }
 
@@ -64,7 +64,7 @@ function metricsRoute(metrics: Metrics): Record<string, Route> {
   };
 }
 
-function serve(table: Record<string, Route>, deps: Deps, limits: IntakeLimits): http.Server {
+function serve(table: Record<string, Route>, deps: ServerDeps, limits: IntakeLimits): http.Server {
   const budget = createIntakeBudget(limits);
   const server = http.createServer(
     {
