@@ -1,6 +1,6 @@
-import { isAdmin } from '../src/permissions.ts';
+import { mayForceDeploy } from '../src/permissions.ts';
 import { channelLink, code, plain } from '../src/slack/render/format.ts';
-import { deployPlan, deployRefusal } from '../src/slack/render/deploys.ts';
+import { deployPlan, deployRefusal, forceNotAllowed } from '../src/slack/render/deploys.ts';
 import { resolveDeployTarget, splitFlags } from './deploy-target.ts';
 import type { Command } from './types.ts';
 
@@ -28,7 +28,7 @@ export const deploy: Command = {
     const target = resolveDeployTarget(config, serviceText, args.environment, channelId);
     if (!target.ok) return reply(plain(target.message));
     const force = args.flags.has('--force');
-    if (force && !isAdmin(config, userId)) return reply(plain('Only admins (`admins:` in tugboat.yml) can deploy past red CI with `--force`.'));
+    if (force && !mayForceDeploy(config, userId)) return reply(forceNotAllowed());
     const request = {
       service: target.service,
       environment: target.environment,

@@ -1,6 +1,6 @@
 import { parseDuration, type Config } from '../src/config/index.ts';
 import { acquireLock, lockChannels, scopeLabel, type LockScope } from '../src/locks/index.ts';
-import { mayActOn } from '../src/permissions.ts';
+import { mayLock } from '../src/permissions.ts';
 import { code, plain } from '../src/slack/render/format.ts';
 import { escapeText } from '../src/slack/render/untrusted.ts';
 import { lockAlreadyYours, lockHeldRefusal, lockTaken } from '../src/slack/render/locks.ts';
@@ -25,11 +25,6 @@ export function parseLockArgs(text: string): LockArgs {
 function defaultDurationMs(config: Config, scope: LockScope): number {
   if (scope.kind !== 'all') return config.environments[scope.environment].lock_ttl;
   return Math.min(...Object.values(config.environments).map((env) => env.lock_ttl));
-}
-
-function mayLock(config: Config, userId: string, scope: LockScope): boolean {
-  const environments = scope.kind === 'all' ? Object.keys(config.environments) : [scope.environment];
-  return environments.every((env) => mayActOn(config, userId, env));
 }
 
 export const lock: Command = {

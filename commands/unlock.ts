@@ -1,5 +1,5 @@
 import { lockChannels, releaseLock, scopeLabel } from '../src/locks/index.ts';
-import { isAdmin } from '../src/permissions.ts';
+import { mayForceUnlock } from '../src/permissions.ts';
 import { plain } from '../src/slack/render/format.ts';
 import { lockReleased, noLockToRelease, notYourLock } from '../src/slack/render/locks.ts';
 import { resolveLockTarget } from './lock-target.ts';
@@ -19,7 +19,7 @@ export const unlock: Command = {
     const args = parseUnlockArgs(text);
     const target = resolveLockTarget(config, args.target, channelId, '/unlock');
     if (!target.ok) return reply(plain(target.message));
-    const admin = isAdmin(config, userId);
+    const admin = mayForceUnlock(config, userId);
     if (args.force && !admin) {
       return reply(plain('Only admins (`admins:` in tugboat.yml) can use `--force`. Ask the holder or an admin to release it.'));
     }

@@ -1,3 +1,4 @@
+import { resetAlertState } from '../smoke/alert-rule.ts';
 import type { Queryable, Store } from '../store/index.ts';
 
 export interface Incident {
@@ -227,7 +228,10 @@ export type ResolveResult =
   | { ok: false; reason: 'still-failing'; failing: IncidentCheck[] }
   | { ok: false; reason: 'not-open'; incident: Incident | undefined };
 
-/** Closes an incident; refused while a check still fails, unless `confirmed`. */
+/**
+ * Closes an incident; refused while a check still fails, unless `confirmed`. Its checks' alert
+ * state is reset with it, so one that still fails opens a new incident after enough failures.
+ */
 export async function resolveIncident(store: Store, request: { id: number; user: string; at: Date; confirmed: boolean }): Promise<ResolveResult> {
   return store.transaction(async (tx) => {
     const failing = (await incidentChecks(tx, request.id)).filter((check) => check.failing);
@@ -237,7 +241,8 @@ export async function resolveIncident(store: Store, request: { id: number; user:
       [request.id, request.user, request.at],
     );
     if (!row) return { ok: false, reason: 'not-open', incident: await getIncident(tx, request.id) };
-    await tx.query('update incident_checks set failing = false where incident_id = $1', [request.id]);
+    const checks = await tx.query<{ check_id: string }>('update incident_checks set failing = false where incident_id = $1 returning check_id', [request.id]);
+    await resetAlertState(tx, checks.map((check) => check.check_id), request.at);
     await recordEvent(tx, request.id, { kind: 'resolved', at: request.at, actor: request.user, ...(failing.length ? { detail: 'while checks still failed' } : {}) });
     return { ok: true, incident: toIncident(row) };
   });

@@ -3,6 +3,7 @@ import type { Deployer, RollbackAttempt } from '../deploys/deployer.ts';
 import { deploysBetween, recentDeploys, type Deploy } from '../deploys/deploys.ts';
 import { logLink } from '../deploys/log-link.ts';
 import type { Logger } from '../log.ts';
+import { mayResolveIncident } from '../permissions.ts';
 import type { CheckTransition, MonitoringTransition, SmokeResult, Transition } from '../smoke/index.ts';
 import type { Store } from '../store/index.ts';
 import {
@@ -82,6 +83,8 @@ const RECENT_DEPLOYS_MS = 2 * 60 * 60_000;
 const STILL_FAILING_AFTER_MS = 30 * 60_000;
 const CHANNEL_RETRY_MS = 60_000;
 const ARCHIVE_AFTER_MS = 14 * 24 * 60 * 60_000;
+
+export type ResolveAttempt = ResolveResult | { ok: false; reason: 'not-allowed'; incident: Incident };
 
 export type IncidentRollback =
   | RollbackAttempt
@@ -224,7 +227,10 @@ export class IncidentResponder {
     await this.deps.notifier.rollbackChecked(incident, deploy, check);
   }
 
-  async resolve(id: number, user: string, confirmed: boolean): Promise<ResolveResult> {
+  /** Resolves as `user`, who must be allowed to (`mayResolveIncident`). */
+  async resolve(id: number, user: string, confirmed: boolean): Promise<ResolveAttempt> {
+    const incident = await getIncident(this.deps.store, id);
+    if (incident && !mayResolveIncident(this.deps.config(), user, incident)) return { ok: false, reason: 'not-allowed', incident };
     const result = await resolveIncident(this.deps.store, { id, user, at: this.deps.now(), confirmed });
     if (result.ok) {
       const [checks, events] = await Promise.all([incidentChecks(this.deps.store, id), incidentEvents(this.deps.store, id)]);

@@ -69,10 +69,19 @@ export function impairmentOf(results: CheckResult[], canary: CheckResult | undef
   return `no check could reach its server (DNS or connection errors on ${hosts.size} hosts)`;
 }
 
+/**
+ * Where a check's streak may start: its state's `changed_at`. The result that made the last
+ * transition belongs to the streak before the one that can make the next (an alert is made by a
+ * failure, and only passes count towards recovery), so this cuts no streak short; a resolved
+ * incident moves it (`resetAlertState`) so that its checks count from then on.
+ */
+const COUNTED_FROM = `coalesce((select changed_at from smoke_check_state where check_id = $1), '-infinity'::timestamptz)`;
+
 /** Applies the rule to a check after its newest counted result: the transition it makes, reported once across replicas. */
 export async function evaluateCheck(db: Queryable, result: SmokeResult, rule: AlertRule): Promise<CheckTransition | undefined> {
   const recent = await db.query<{ ok: boolean; error: string | null }>(
-    `select ok, error from smoke_results where check_id = $1 and not inconclusive order by started_at desc, id desc limit $2`,
+    `select ok, error from smoke_results where check_id = $1 and not inconclusive and started_at >= ${COUNTED_FROM}
+      order by started_at desc, id desc limit $2`,
     [result.checkId, Math.max(rule.failuresBeforeAlert, rule.passesBeforeRecovery) + 1],
   );
   const streak = streakOf(recent);
@@ -93,13 +102,13 @@ export async function evaluateCheck(db: Queryable, result: SmokeResult, rule: Al
   };
 }
 
-/** Since the first failure after the last counted pass; undefined when another replica got there first. */
+/** Since the first failure of the streak (after the last pass, within what counts); undefined when another replica got there first. */
 async function startAlerting(db: Queryable, result: SmokeResult): Promise<Date | undefined> {
   const [row] = await db.query<{ since: Date }>(
     `insert into smoke_check_state (check_id, service, environment, alerting, since, changed_at)
      select $1, $2, $3, true, coalesce(min(started_at), $4), $4
        from smoke_results
-      where check_id = $1 and not inconclusive and not ok
+      where check_id = $1 and not inconclusive and not ok and started_at >= ${COUNTED_FROM}
         and started_at > coalesce(
           (select max(started_at) from smoke_results where check_id = $1 and not inconclusive and ok),
           '-infinity'::timestamptz)
@@ -117,6 +126,15 @@ async function stopAlerting(db: Queryable, result: SmokeResult): Promise<Date | 
     [result.checkId, result.startedAt],
   );
   return row?.since;
+}
+
+/**
+ * Resolving an incident puts its checks back to not alerting, with no streak: a check that still
+ * fails opens a new incident after `failures_before_alert` more failures, so resolving never
+ * silences monitoring.
+ */
+export async function resetAlertState(db: Queryable, checkIds: string[], at: Date): Promise<void> {
+  await db.query('update smoke_check_state set alerting = false, changed_at = $2 where check_id = any($1)', [checkIds, at]);
 }
 
 /** Records whether the latest pass found monitoring impaired: the transition, reported once across replicas. */

@@ -11,7 +11,11 @@ export const PEOPLE = ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0ONCALL', 'U0ADMIN'];
  * `api` deploys to production by telling `service` which SHA it now serves, and is watched there
  * by the checks given (YAML list items).
  */
-export function incidentConfig(service: VersionedService, checks: string, options: { onSmokeFailure?: 'ask' | 'rollback' | 'off'; canary?: string } = {}): string {
+export function incidentConfig(
+  service: VersionedService,
+  checks: string,
+  options: { onSmokeFailure?: 'ask' | 'rollback' | 'off'; canary?: string; productionDeployers?: string[] } = {},
+): string {
   return `
 admins: [U0ADMIN]
 environments:
@@ -21,7 +25,7 @@ environments:
     aliases: [prod]
     channel: C0DEPLOYS
     on_smoke_failure: ${options.onSmokeFailure ?? 'ask'}
-services:
+${options.productionDeployers ? `    deployers: [${options.productionDeployers.join(', ')}]\n` : ''}services:
   api:
     repo: acme/api
     environments: [staging, production]

@@ -179,7 +179,7 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     await h.tugboat.deps.incidents.offerArchives();
     const offers = channelMessages(h, channel.id).filter((m) => m.text.includes('Archive this channel?'));
     expect(offers).toHaveLength(1);
-    await click('U0BOB', 'incident_archive', offers[0].ts);
+    await click('U0ALICE', 'incident_archive', offers[0].ts);
     expect(h.slackApi.channel(channel.id)!.is_archived).toBe(true);
   });
 

@@ -4,20 +4,25 @@ import type { App, BlockButtonAction } from '@slack/bolt';
 import { getDeploy } from '../../deploys/deploys.ts';
 import { enqueue } from '../../deploys/queue.ts';
 import type { Deps } from '../../deps.ts';
-import { isAdmin } from '../../permissions.ts';
+import { mayActOn, mayForceDeploy } from '../../permissions.ts';
 import { channelLink, plain } from '../render/format.ts';
 import {
   DEPLOY_CONFIRM_ACTION,
   DEPLOY_QUEUE_ACTION,
   DEPLOY_ROLLBACK_ACTION,
+  blockerSentence,
   deployRefusal,
+  forceNotAllowed,
   queuedConfirmation,
   rollbackAnswer,
   type DeployButtonValue,
 } from '../render/deploys.ts';
 
 
-/** Roll back, Queue me, and Deploy (from `--plan`, or "Deploy anyway" for a rolled-back SHA). */
+/**
+ * Roll back, Queue me, and Deploy (from `--plan`, or "Deploy anyway" for a rolled-back SHA), each
+ * as the person who clicks: Roll back and Deploy through the deploy's own checks, Queue me here.
+ */
 export function registerDeployActions(app: App, deps: Deps): void {
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: DEPLOY_ROLLBACK_ACTION }, async ({ ack, body, action, respond }) => {
     await acknowledge(ack);
@@ -36,6 +41,10 @@ export function registerDeployActions(app: App, deps: Deps): void {
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: DEPLOY_QUEUE_ACTION }, async ({ ack, body, action, respond }) => {
     await acknowledge(ack);
     const value = JSON.parse(action.value ?? '{}') as DeployButtonValue;
+    if (!mayActOn(deps.config(), body.user.id, value.environment)) {
+      await ephemeral(respond, plain(blockerSentence({ kind: 'not-allowed' }, value, deps.now())));
+      return;
+    }
     const queued = await enqueue(deps.store, { ...value, requestedBy: body.user.id, channel: body.channel?.id ?? body.user.id, now: deps.now() });
     await ephemeral(respond, queuedConfirmation(queued.queued, queued.position, queued.alreadyQueued));
     await deps.deployer.drainQueue(value.service, value.environment);
@@ -44,12 +53,16 @@ export function registerDeployActions(app: App, deps: Deps): void {
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: DEPLOY_CONFIRM_ACTION }, async ({ ack, body, action, respond }) => {
     await acknowledge(ack);
     const value = JSON.parse(action.value ?? '{}') as DeployButtonValue;
+    if (value.force && !mayForceDeploy(deps.config(), body.user.id)) {
+      await ephemeral(respond, forceNotAllowed());
+      return;
+    }
     const attempt = await deps.deployer.deploy({
       service: value.service,
       environment: value.environment,
       ref: value.ref,
       requestedBy: body.user.id,
-      force: Boolean(value.force) && isAdmin(deps.config(), body.user.id),
+      force: Boolean(value.force),
       confirmBadSha: Boolean(value.confirmBadSha),
     });
     if (!attempt.ok) {

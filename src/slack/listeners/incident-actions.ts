@@ -1,6 +1,7 @@
 import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
 import type { Deps } from '../../deps.ts';
 import { getIncident, type IncidentRollback } from '../../incidents/index.ts';
+import { mayArchiveIncident, whomToAsk } from '../../permissions.ts';
 import { plain, slackTime, type SlackMessage } from '../render/format.ts';
 import { rollbackAnswer } from '../render/deploys.ts';
 import {
@@ -10,6 +11,8 @@ import {
   INCIDENT_RESOLVE_CONFIRM_ACTION,
   INCIDENT_ROLLBACK_ACTION,
   alreadyAcknowledged,
+  archiveNotAllowed,
+  resolveNotAllowed,
   resolveRefused,
   type IncidentRollbackValue,
 } from '../render/incidents.ts';
@@ -43,6 +46,11 @@ export function registerIncidentActions(app: App, deps: Deps): void {
     await acknowledge(ack);
     const incident = await getIncident(deps.store, Number(action.value));
     if (!incident?.channelId) return;
+    const config = deps.config();
+    if (!mayArchiveIncident(config, body.user.id, incident)) {
+      await ephemeral(respond, archiveNotAllowed(incident, whomToAsk(config, { service: incident.service })));
+      return;
+    }
     const channel = incident.channelId;
     try {
       await deps.slack.call(channel, 'conversations.archive', () => deps.slack.client.conversations.archive({ channel }));
@@ -59,6 +67,7 @@ async function resolveClicked(deps: Deps, click: { incidentId: number; user: str
     if (click.confirmed) await respond({ delete_original: true });
     return;
   }
+  if (result.reason === 'not-allowed') return ephemeral(respond, resolveNotAllowed(result.incident, whomToAsk(deps.config(), result.incident)));
   if (result.reason === 'still-failing') return ephemeral(respond, resolveRefused(click.incidentId, result.failing));
   const resolvedAt = result.incident?.resolvedAt;
   await ephemeral(respond, plain(resolvedAt ? `This incident was already resolved ${slackTime(resolvedAt)}.` : 'tugboat does not know this incident any more.'));

@@ -285,3 +285,8 @@ export function deployStatus(
   ]);
   return plain(lines.join('\n'));
 }
+
+/** To someone not an admin who asked to deploy past red CI (`--force`, or a Deploy button carrying it). */
+export function forceNotAllowed(): SlackMessage {
+  return plain('Only admins (`admins:` in tugboat.yml) can deploy past red CI with `--force`; ask one of them, or fix CI.');
+}

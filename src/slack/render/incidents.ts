@@ -226,3 +226,24 @@ export function archiveOffer(incident: Incident): SlackMessage {
     ],
   };
 }
+
+/** A refusal names the people to ask (the first few: owners, then deployers, then admins). */
+const MAX_ASKED = 5;
+
+function askSomeone(people: string[]): string {
+  const named = people.slice(0, MAX_ASKED).map(mention);
+  if (named.length === 0) return 'ask your tugboat admins (`admins:` in tugboat.yml)';
+  return `ask ${named.length === 1 ? named[0] : `${named.slice(0, -1).join(', ')} or ${named.at(-1)}`}`;
+}
+
+/** To someone who clicked Resolve (or Resolve anyway) without the right to. */
+export function resolveNotAllowed(incident: Pick<Incident, 'service' | 'environment'>, people: string[]): SlackMessage {
+  return plain(
+    `Only the owners of *${escapeText(incident.service)}*, the deployers of *${escapeText(incident.environment)}* and admins can resolve this incident; ${askSomeone(people)}.`,
+  );
+}
+
+/** To someone who clicked Archive channel without the right to. */
+export function archiveNotAllowed(incident: Pick<Incident, 'service'>, people: string[]): SlackMessage {
+  return plain(`Only the owners of *${escapeText(incident.service)}* and admins can archive this incident's channel; ${askSomeone(people)}.`);
+}
