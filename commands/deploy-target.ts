@@ -1,5 +1,7 @@
 import { environmentsOf, resolveEnvironment, resolveService, type Config } from '../src/config/index.ts';
+import { refProblem } from '../src/deploys/refs.ts';
 import { code } from '../src/slack/render/format.ts';
+import { invalidRef } from '../src/slack/render/deploys.ts';
 
 export type Target = { ok: true; service: string; environment: string } | { ok: false; message: string };
 
@@ -30,4 +32,11 @@ export function resolveDeployTarget(config: Config, serviceText: string, environ
 export function splitFlags(text: string): { words: string[]; flags: Set<string> } {
   const all = text.trim().split(/\s+/).filter(Boolean);
   return { words: all.filter((w) => !w.startsWith('--')), flags: new Set(all.filter((w) => w.startsWith('--'))) };
+}
+
+/** The one sentence that refuses a ref typed in a command, or undefined for a valid ref (or none). */
+export function refRefusal(ref: string | undefined): string | undefined {
+  if (ref === undefined) return undefined;
+  const problem = refProblem(ref);
+  return problem ? invalidRef(ref, problem) : undefined;
 }

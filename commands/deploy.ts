@@ -1,7 +1,7 @@
 import { mayForceDeploy } from '../src/permissions.ts';
 import { channelLink, code, plain } from '../src/slack/render/format.ts';
 import { deployPlan, deployRefusal, forceNotAllowed } from '../src/slack/render/deploys.ts';
-import { resolveDeployTarget, splitFlags } from './deploy-target.ts';
+import { refRefusal, resolveDeployTarget, splitFlags } from './deploy-target.ts';
 import type { Command } from './types.ts';
 
 const FLAGS = new Set(['--force', '--plan']);
@@ -27,6 +27,8 @@ export const deploy: Command = {
     if (!serviceText) return reply(plain(`Say which service to deploy: ${USAGE}.`));
     const target = resolveDeployTarget(config, serviceText, args.environment, channelId);
     if (!target.ok) return reply(plain(target.message));
+    const badRef = refRefusal(args.ref);
+    if (badRef) return reply(plain(badRef));
     const force = args.flags.has('--force');
     if (force && !mayForceDeploy(config, userId)) return reply(forceNotAllowed());
     const request = {

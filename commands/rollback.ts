@@ -1,6 +1,6 @@
 import { channelLink, plain } from '../src/slack/render/format.ts';
 import { rollbackAnswer } from '../src/slack/render/deploys.ts';
-import { resolveDeployTarget } from './deploy-target.ts';
+import { refRefusal, resolveDeployTarget } from './deploy-target.ts';
 import type { Command } from './types.ts';
 
 /** `/rollback <service> [<env>] [to <ref-or-#id>]`. */
@@ -21,6 +21,8 @@ export const rollback: Command = {
     if (!serviceText) return reply(plain('Say which service to roll back: `/rollback <service> [<env>] [to <ref-or-#id>]`.'));
     const target = resolveDeployTarget(config, serviceText, args.environment, channelId);
     if (!target.ok) return reply(plain(target.message));
+    const badRef = refRefusal(args.to);
+    if (badRef) return reply(plain(badRef));
     const attempt = await deps.deployer.rollback({ service: target.service, environment: target.environment, requestedBy: userId, named: args.to });
     if (!attempt.ok) return reply(rollbackAnswer(attempt, target, config.services[target.service].rollback, deps.now()));
     if (attempt.deploy.channel !== channelId) await reply(plain(`Rollback #${attempt.deploy.id} started; follow it in ${channelLink(attempt.deploy.channel)}.`));

@@ -29,6 +29,7 @@ import { startJobs, type Job } from './jobs/scheduler.ts';
 import { countLiveLocks } from './locks/index.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
+import { createScrubber } from './secrets.ts';
 import { createBolt, registerListeners } from './slack/bolt.ts';
 import { DEFAULT_POSTER_OPTIONS, SlackPoster, type PosterOptions } from './slack/poster.ts';
 import { withBodyReadFirst, withReplayWindow } from './slack/receiver-guard.ts';
@@ -44,6 +45,8 @@ export interface TugboatOptions {
     publicUrl?: string;
     webhookSecret?: string;
   };
+  /** Secret values beyond the tokens above (the database password): with them, scrubbed from deploy output. */
+  secrets?: string[];
   config: Config;
   store: Store;
   log: Logger;
@@ -91,6 +94,7 @@ export function createTugboat(options: TugboatOptions): Tugboat {
   const github = new GitHub(options.github);
   const links = commitLinks(options.github.apiUrl);
   const inFlight = new InFlight();
+  const scrub = createScrubber(secretsOf(options));
   const deployer = new Deployer({
     store,
     config: () => config,
@@ -101,6 +105,7 @@ export function createTugboat(options: TugboatOptions): Tugboat {
         github,
         commandCwd: options.deploys.commandCwd,
         commandTimeoutMs: options.deploys.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+        scrub,
         publicUrl: options.deploys.publicUrl,
         webhookSecret: options.deploys.webhookSecret,
       }),
@@ -193,6 +198,10 @@ export function createTugboat(options: TugboatOptions): Tugboat {
       await closed;
     },
   };
+}
+
+function secretsOf({ slack, github, deploys, secrets = [] }: TugboatOptions): Array<string | undefined> {
+  return [slack.botToken, slack.signingSecret, github.webhookSecret, github.token, github.app?.privateKey, deploys.webhookSecret, ...secrets];
 }
 
 function listenOn(server: http.Server, port: number, host?: string): Promise<number> {

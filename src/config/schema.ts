@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { DurationError, parseDuration } from './duration.ts';
 import { describeValue, listWithOr, suggest } from './wording.ts';
 import { cronForInterval } from '../jobs/cron-interval.ts';
+import { DEPLOY_VARIABLES } from '../deploys/executors/command.ts';
+import { refProblem } from '../deploys/refs.ts';
+import { isSecretVariable } from '../secrets.ts';
 
 // The shape of tugboat.yml. Keys keep the file's snake_case names; durations become milliseconds.
 
@@ -19,6 +22,11 @@ function matching(pattern: RegExp, what: string) {
 }
 
 const nonEmptyString = z.string().min(1);
+/** A branch, tag or SHA: checked here as every ref tugboat takes in is (src/deploys/refs.ts). */
+const gitRef = z.string().check((context) => {
+  const problem = refProblem(context.value);
+  if (problem) context.issues.push({ code: 'custom', message: `${describeValue(context.value)} is not a valid git ref: ${problem}`, input: context.value });
+});
 const slackUserId = matching(/^[UW][A-Z0-9]+$/, 'a Slack user ID like U0123ABCD');
 const slackChannelId = matching(/^[CGD][A-Z0-9]+$/, 'a Slack channel ID like C0123ABCD');
 const githubLogin = matching(/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/, 'a GitHub login like octocat');
@@ -59,11 +67,34 @@ const environmentSchema = z.strictObject({
   on_smoke_failure: z.enum(['ask', 'rollback', 'off']).default('ask'),
 });
 
+const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Why a deploy script may not be given this variable, or undefined when it may. */
+function unpassableVariable(name: string): string | undefined {
+  if (!ENV_VAR_NAME.test(name)) return `expected an environment variable name like AWS_PROFILE, got ${describeValue(name)}`;
+  if (isSecretVariable(name)) return `${name} is one of tugboat's own secrets, which deploy scripts never receive; give the script a credential of its own`;
+  if ((DEPLOY_VARIABLES as readonly string[]).includes(name)) return `${name} is set by tugboat for each deploy; the script always receives it`;
+  return undefined;
+}
+
+const passedVariable = z.string({ error: expected('an environment variable name like AWS_PROFILE') }).check((context) => {
+  const problem = unpassableVariable(context.value);
+  if (problem) context.issues.push({ code: 'custom', message: problem, input: context.value });
+});
+
+// The other ways deploy elsewhere, where tugboat's environment means nothing.
+const onlyForCommand = z.never({ error: 'only via: command runs a script, so only it is given environment variables' }).optional();
+
 const deploySchema = z.discriminatedUnion('via', [
-  z.strictObject({ via: z.literal('github-deployment') }),
-  z.strictObject({ via: z.literal('workflow'), workflow: nonEmptyString }),
-  z.strictObject({ via: z.literal('webhook'), url: httpUrl }),
-  z.strictObject({ via: z.literal('command'), run: z.array(nonEmptyString).min(1) }),
+  z.strictObject({ via: z.literal('github-deployment'), env: onlyForCommand }),
+  z.strictObject({ via: z.literal('workflow'), workflow: nonEmptyString, env: onlyForCommand }),
+  z.strictObject({ via: z.literal('webhook'), url: httpUrl, env: onlyForCommand }),
+  z.strictObject({
+    via: z.literal('command'),
+    run: z.array(nonEmptyString).min(1),
+    // Variables of tugboat's environment passed on to the script, beyond PATH, HOME, LANG and the TUGBOAT_ deploy variables.
+    env: z.array(passedVariable).optional(),
+  }),
 ]);
 
 export const LOG_LINK_PLACEHOLDERS = ['service', 'env', 'sha', 'deploy_id', 'from', 'to'] as const;
@@ -174,13 +205,13 @@ const smokeChecksSchema = z.array(smokeCheckSchema).check((context) => {
 
 const serviceSchema = z.strictObject({
   repo: githubRepo,
-  default_ref: nonEmptyString.default('main'),
+  default_ref: gitRef.default('main'),
   environments: z.array(z.string()).min(1),
   deploy: deploySchema,
   owners: z.array(slackUserId).default([]),
   review_channel: slackChannelId.optional(),
   logs: logsTemplate.optional(),
-  auto_deploy: z.strictObject({ branch: nonEmptyString, environment: z.string() }).optional(),
+  auto_deploy: z.strictObject({ branch: gitRef, environment: z.string() }).optional(),
   rollback: z
     .strictObject({
       max_releases: z.int().min(1).default(5),

@@ -4,6 +4,7 @@ import { findBlockingLock, type Lock } from '../locks/index.ts';
 import { isAdmin, mayActOn } from '../permissions.ts';
 import type { Queryable } from '../store/index.ts';
 import { inFlightDeploy, type Deploy } from './deploys.ts';
+import { refProblem } from './refs.ts';
 import { findBadSha, type BadSha } from './releases.ts';
 
 export interface DeployRequest {
@@ -27,6 +28,7 @@ export type Blocker =
   | { kind: 'not-allowed' }
   | { kind: 'locked'; lock: Lock }
   | { kind: 'in-flight'; deploy: Deploy }
+  | { kind: 'invalid-ref'; ref: string; problem: string }
   | { kind: 'unknown-ref'; ref: string }
   | { kind: 'ci'; verdict: CiVerdict }
   | { kind: 'bad-sha'; bad: BadSha };
@@ -66,13 +68,15 @@ export async function preflight(
   const lock = await findBlockingLock(db, { environment: request.environment, service: request.service, actor: request.requestedBy, now: deps.now });
   const running = await inFlightDeploy(db, request.service, request.environment);
   const blockingDeploy = running && running.id !== request.rollbackOf ? running : undefined;
-  const commit = await deps.github.resolveRef(service.repo, request.ref);
+  // The last guard before an executor: whatever path a ref came by, a malformed one goes no further.
+  const invalid = refProblem(request.ref);
+  const commit = invalid ? undefined : await deps.github.resolveRef(service.repo, request.ref);
 
   const checks: CheckResult[] = [
     permission,
     lock ? fail('lock', { kind: 'locked', lock }) : pass('lock'),
     blockingDeploy ? fail('in-flight', { kind: 'in-flight', deploy: blockingDeploy }) : pass('in-flight'),
-    commit ? pass('ref') : fail('ref', { kind: 'unknown-ref', ref: request.ref }),
+    refCheck(request.ref, invalid, commit),
   ];
   if (commit) {
     checks.push(await ciCheck(deps.github, service.repo, commit.sha, request, environment.require_ci, isAdmin(config, request.requestedBy)));
@@ -87,6 +91,11 @@ export async function preflight(
     ok: failed.length === 0,
     queueable: failed.length > 0 && failed.every((c) => c.name === 'lock' || c.name === 'in-flight'),
   };
+}
+
+function refCheck(ref: string, problem: string | undefined, commit: Commit | undefined): CheckResult {
+  if (problem) return fail('ref', { kind: 'invalid-ref', ref, problem });
+  return commit ? pass('ref') : fail('ref', { kind: 'unknown-ref', ref });
 }
 
 async function ciCheck(github: GitHub, repo: string, sha: string, request: DeployRequest, required: boolean, admin: boolean): Promise<CheckResult> {

@@ -157,6 +157,11 @@ describe('values', () => {
       via: 'command',
       run: ['./scripts/deploy.sh', '--fast'],
     });
+    expect(deploy('    deploy: { via: command, run: ["./scripts/deploy.sh"], env: [AWS_PROFILE, KUBECONFIG] }')).toEqual({
+      via: 'command',
+      run: ['./scripts/deploy.sh'],
+      env: ['AWS_PROFILE', 'KUBECONFIG'],
+    });
   });
 
   it('accepts a list of statuses and multi-step smoke checks', () => {

@@ -14,7 +14,7 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'tugboat-sandbox-config-'));
   const yaml = (await readFile(SANDBOX_CONFIG, 'utf8')).replace(
-    /(  web:\n(?:.*\n)*?    deploy: )\{ via: command, run: \["node", "sandbox-deploy.mjs"\] \}/,
+    /(  web:\n(?:.*\n)*?    deploy: )\{ via: command, run: \["node", "sandbox-deploy.mjs"\], env: \[TUGBOAT_SANDBOX_URL\] \}/,
     '$1{ via: github-deployment }',
   );
   expect(yaml).toContain('{ via: github-deployment }');

@@ -30,7 +30,7 @@ describe('examples/sandbox.yml', () => {
     expect(Object.keys(config.services)).toEqual(['api', 'web']);
     expect(Object.keys(config.environments)).toEqual(['staging', 'production']);
     for (const service of Object.values(config.services)) {
-      expect(service.deploy).toEqual({ via: 'command', run: ['node', 'sandbox-deploy.mjs'] });
+      expect(service.deploy).toEqual({ via: 'command', run: ['node', 'sandbox-deploy.mjs'], env: ['TUGBOAT_SANDBOX_URL'] });
       for (const env of ['staging', 'production']) expect(service.smoke[env]?.[0].every).toBeLessThanOrEqual(10_000);
     }
     expect(config.incidents.failures_before_alert).toBeLessThanOrEqual(3);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { DeployJob, Executor, ExecutorContext, ExecutorOutcome } from './types.ts';
 import { describeAbortReason, humanDuration } from './wording.ts';
+import { isSecretVariable } from '../../secrets.ts';
 import { codeText, LIMITS } from '../../slack/render/untrusted.ts';
 
 export interface CommandExecutorOptions {
@@ -13,8 +14,16 @@ export interface CommandExecutorOptions {
   cwd: string;
   /** The deploy is killed (process group: SIGTERM, then SIGKILL) after this long. */
   timeoutMs: number;
-  /** Base environment; defaults to tugboat's own. `TUGBOAT_*` variables are added on top. */
+  /**
+   * Where the script's variables come from (tugboat's own environment unless given): only those
+   * in `ALWAYS_PASSED` and `passEnv` are taken, never tugboat's secrets; the `TUGBOAT_*` deploy
+   * variables are added.
+   */
   env?: NodeJS.ProcessEnv;
+  /** The service's `deploy.env`: more variables the script needs, like AWS_PROFILE. */
+  passEnv?: readonly string[];
+  /** Applied to the output before it leaves (tugboat's secrets become `[Redacted]`). */
+  scrub?: (text: string) => string;
   /** Time between SIGTERM and SIGKILL when stopping the command (default 5 s). */
   killGraceMs?: number;
 }
@@ -22,13 +31,20 @@ export interface CommandExecutorOptions {
 export const OUTPUT_TAIL_LINES = 30;
 export const OUTPUT_TAIL_CHARS = 3_000;
 
+/**
+ * Passed to every script when tugboat has them: where programs are, the home folder, the
+ * language, the time zone and the temporary folder. Scripts break without them, and none holds
+ * a secret.
+ */
+const ALWAYS_PASSED = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'] as const;
+
 const DEFAULT_KILL_GRACE_MS = 5_000;
 /** After the command itself exits, how long to wait for the last output from its pipes. */
 const DRAIN_AFTER_EXIT_MS = 1_000;
 /** Raw characters kept in memory: enough for the tail even after trimming trailing blank output. */
 const BUFFER_KEEP_CHARS = 4 * OUTPUT_TAIL_CHARS;
 
-/** Runs a deploy script as an argv (no shell), with `TUGBOAT_*` variables; exit 0 is success. */
+/** Runs a deploy script as an argv (no shell), with an allowlisted environment and `TUGBOAT_*` variables; exit 0 is success. */
 export function commandExecutor(options: CommandExecutorOptions): Executor {
   if (options.run.length === 0 || options.run[0] === '') {
     throw new TypeError('commandExecutor: `run` needs at least the program to run');
@@ -65,7 +81,7 @@ async function runCommand(
   const tail = new OutputTail();
   const child = spawn(program, run.slice(1), {
     cwd,
-    env: deployEnvironment(options.env ?? process.env, job),
+    env: deployEnvironment(options.env ?? process.env, job, options.passEnv ?? []),
     shell: false,
     // Its own process group, so a timeout or stop also reaches whatever the script started.
     detached: true,
@@ -123,7 +139,7 @@ async function runCommand(
       if (exit === undefined) return;
       tail.push(decoders.stdout.end());
       tail.push(decoders.stderr.end());
-      const outputTail = tail.text() || undefined;
+      const outputTail = tail.text(options.scrub) || undefined;
       if (stopReason !== undefined) {
         finish({ kind: 'finished', succeeded: false, reason: stopReason, ...(outputTail ? { outputTail } : {}) });
       } else if (exit.code === 0) {
@@ -163,9 +179,37 @@ function failed(reason: string): ExecutorOutcome {
   return { kind: 'finished', succeeded: false, reason };
 }
 
-function deployEnvironment(base: NodeJS.ProcessEnv, job: DeployJob): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...base,
+/** The script's whole environment: the allowlisted variables of `base`, then the deploy's own. */
+function deployEnvironment(base: NodeJS.ProcessEnv, job: DeployJob, passEnv: readonly string[]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of [...ALWAYS_PASSED, ...passEnv]) {
+    if (base[name] !== undefined && mayPass(name)) env[name] = base[name];
+  }
+  return { ...env, ...deployVariables(job) };
+}
+
+/**
+ * The config already refuses these in `deploy.env`; checked again so no caller can hand a script
+ * tugboat's credentials, or a stale deploy variable of tugboat's own environment.
+ */
+function mayPass(name: string): boolean {
+  return !isSecretVariable(name) && !(DEPLOY_VARIABLES as readonly string[]).includes(name);
+}
+
+/** What tugboat tells the script about its deploy (README, "what scripts receive"). */
+export const DEPLOY_VARIABLES = [
+  'TUGBOAT_DEPLOY_ID',
+  'TUGBOAT_SERVICE',
+  'TUGBOAT_ENV',
+  'TUGBOAT_REF',
+  'TUGBOAT_SHA',
+  'TUGBOAT_REPO',
+  'TUGBOAT_REQUESTED_BY',
+  'TUGBOAT_ROLLBACK_OF',
+] as const;
+
+function deployVariables(job: DeployJob): Partial<Record<(typeof DEPLOY_VARIABLES)[number], string>> {
+  return {
     TUGBOAT_DEPLOY_ID: String(job.id),
     TUGBOAT_SERVICE: job.service,
     TUGBOAT_ENV: job.environment,
@@ -173,10 +217,8 @@ function deployEnvironment(base: NodeJS.ProcessEnv, job: DeployJob): NodeJS.Proc
     TUGBOAT_SHA: job.sha,
     TUGBOAT_REPO: job.repo,
     TUGBOAT_REQUESTED_BY: job.requestedBy,
+    ...(job.rollbackOf !== undefined ? { TUGBOAT_ROLLBACK_OF: String(job.rollbackOf) } : {}),
   };
-  if (job.rollbackOf !== undefined) env.TUGBOAT_ROLLBACK_OF = String(job.rollbackOf);
-  else delete env.TUGBOAT_ROLLBACK_OF;
-  return env;
 }
 
 async function describeSpawnError(error: NodeJS.ErrnoException, program: string, cwd: string): Promise<string> {
@@ -245,9 +287,12 @@ export class OutputTail {
     }
   }
 
-  /** At most `maxLines` lines and `maxChars` characters; a cut first line starts with `…`. */
-  text(): string {
-    const cleaned = this.buffer.replace(ANSI_ESCAPE, '').replace(/\r\n/g, '\n').trimEnd();
+  /**
+   * At most `maxLines` lines and `maxChars` characters; a cut first line starts with `…`.
+   * `scrub` sees all the output kept, before it is cut, so no secret is cut in half first.
+   */
+  text(scrub: (text: string) => string = (text) => text): string {
+    const cleaned = scrub(this.buffer.replace(ANSI_ESCAPE, '').replace(/\r\n/g, '\n')).trimEnd();
     let lines = cleaned.split('\n');
     // After truncating the buffer, its first line is probably partial.
     let cut = this.truncated;

@@ -13,6 +13,8 @@ export interface ExecutorSettings {
   /** Where `via: command` runs: the folder of tugboat.yml, so `./scripts/deploy.sh` means the same to everyone. */
   commandCwd: string;
   commandTimeoutMs: number;
+  /** Takes tugboat's secrets out of a command's output before it is posted. */
+  scrub: (text: string) => string;
   /** For `via: webhook`: tugboat's public URL (the receiver's callback) and the shared HMAC secret. */
   publicUrl?: string;
   webhookSecret?: string;
@@ -27,7 +29,13 @@ export function executorFor(service: ServiceConfig, settings: ExecutorSettings):
     case 'workflow':
       return workflowExecutor(settings.github, deploy.workflow, service.default_ref);
     case 'command':
-      return commandExecutor({ run: deploy.run, cwd: settings.commandCwd, timeoutMs: settings.commandTimeoutMs });
+      return commandExecutor({
+        run: deploy.run,
+        cwd: settings.commandCwd,
+        timeoutMs: settings.commandTimeoutMs,
+        passEnv: deploy.env,
+        scrub: settings.scrub,
+      });
     case 'webhook':
       if (!settings.publicUrl || !settings.webhookSecret) return misconfigured('deploys via webhook need TUGBOAT_PUBLIC_URL and TUGBOAT_WEBHOOK_SECRET to be set');
       return webhookExecutor({ url: deploy.url, secret: settings.webhookSecret, callbackUrl: `${settings.publicUrl}${CALLBACK_PATH}` });

@@ -1,6 +1,7 @@
 import { acknowledge } from './acknowledge.ts';
 import { ephemeral } from './respond.ts';
 import type { App, BlockButtonAction } from '@slack/bolt';
+import { refRefusal } from '../../../commands/deploy-target.ts';
 import { getDeploy } from '../../deploys/deploys.ts';
 import { enqueue } from '../../deploys/queue.ts';
 import type { Deps } from '../../deps.ts';
@@ -41,6 +42,11 @@ export function registerDeployActions(app: App, deps: Deps): void {
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: DEPLOY_QUEUE_ACTION }, async ({ ack, body, action, respond }) => {
     await acknowledge(ack);
     const value = JSON.parse(action.value ?? '{}') as DeployButtonValue;
+    const badRef = refRefusal(value.ref);
+    if (badRef) {
+      await ephemeral(respond, plain(badRef));
+      return;
+    }
     if (!mayActOn(deps.config(), body.user.id, value.environment)) {
       await ephemeral(respond, plain(blockerSentence({ kind: 'not-allowed' }, value, deps.now())));
       return;
@@ -53,6 +59,11 @@ export function registerDeployActions(app: App, deps: Deps): void {
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: DEPLOY_CONFIRM_ACTION }, async ({ ack, body, action, respond }) => {
     await acknowledge(ack);
     const value = JSON.parse(action.value ?? '{}') as DeployButtonValue;
+    const badRef = refRefusal(value.ref);
+    if (badRef) {
+      await ephemeral(respond, plain(badRef));
+      return;
+    }
     if (value.force && !mayForceDeploy(deps.config(), body.user.id)) {
       await ephemeral(respond, forceNotAllowed());
       return;

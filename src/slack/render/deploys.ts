@@ -116,6 +116,11 @@ function checkState({ name, latest }: { name: string; latest?: CheckState }, now
   return `:red_circle: ${code(name)} ${latest.alerting ? 'alerting' : 'failing'}: ${latest.error ? escapeText(latest.error, LIMITS.sentence) : 'failed'} (${when})`;
 }
 
+/** `problem` is `refProblem`'s: mrkdwn that quotes only fixed characters. */
+export function invalidRef(ref: string, problem: string): string {
+  return `${code(ref)} is not a valid git ref: ${problem}.`;
+}
+
 /** One sentence per failed check: why, and what to do. */
 export function blockerSentence(blocker: Blocker, request: { service: string; environment: string; ref: string }, now: Date): string {
   switch (blocker.kind) {
@@ -130,6 +135,8 @@ export function blockerSentence(blocker: Blocker, request: { service: string; en
       const d = blocker.deploy;
       return `${mention(d.requestedBy)} is already deploying ${strong(d.service)} ${code(short(d.sha))} to ${strong(d.environment)} (#${d.id}, started ${relative(d.startedAt ?? d.createdAt, now)}).`;
     }
+    case 'invalid-ref':
+      return invalidRef(blocker.ref, blocker.problem);
     case 'unknown-ref':
       return `GitHub does not know ${code(blocker.ref)} in this repository: give a branch, a tag or a commit SHA.`;
     case 'ci': {

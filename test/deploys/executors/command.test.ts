@@ -106,6 +106,7 @@ describe('command executor', () => {
       cwd: dir,
       timeoutMs: 10_000,
       env: { PATH: process.env.PATH, FROM_BASE: 'yes', TUGBOAT_ROLLBACK_OF: 'stale' },
+      passEnv: ['FROM_BASE'],
     });
 
     const outcome = await executor.start(JOB, ctx);
@@ -128,6 +129,44 @@ describe('command executor', () => {
       context(),
     );
     expect(outcome).toEqual({ kind: 'finished', succeeded: true, outputTail: 'rollback of 41' });
+  });
+
+  it("passes only PATH, HOME, LANG, LC_ALL, TZ, TMPDIR and the passEnv names: never tugboat's secrets, even when listed", async () => {
+    const run = await script('deploy.sh', 'env');
+    const env = {
+      PATH: process.env.PATH,
+      HOME: '/home/tugboat',
+      LANG: 'C.UTF-8',
+      TZ: 'UTC',
+      AWS_PROFILE: 'deployer',
+      UNLISTED: 'no',
+      SLACK_BOT_TOKEN: 'xoxb-secret',
+      DATABASE_URL: 'postgres://u:p@db/t',
+      TUGBOAT_WEBHOOK_SECRET: 'hook-secret',
+      TUGBOAT_SANDBOX_URL: 'http://localhost:3001',
+      TUGBOAT_REF: 'stale',
+    };
+    const passEnv = ['AWS_PROFILE', 'SLACK_BOT_TOKEN', 'DATABASE_URL', 'TUGBOAT_WEBHOOK_SECRET', 'TUGBOAT_SANDBOX_URL', 'TUGBOAT_REF', 'NOT_SET'];
+    const outcome = await commandExecutor({ run: [run], cwd: dir, timeoutMs: 10_000, env, passEnv }).start(JOB, context());
+
+    const given = (outcome.kind === 'finished' ? (outcome.outputTail ?? '') : '').split('\n');
+    // The shell adds PWD (and may add SHLVL or _) itself.
+    const names = given.map((line) => line.slice(0, line.indexOf('='))).filter((name) => !['PWD', 'SHLVL', '_', 'OLDPWD'].includes(name));
+    expect(names.sort()).toEqual(
+      ['AWS_PROFILE', 'HOME', 'LANG', 'PATH', 'TUGBOAT_DEPLOY_ID', 'TUGBOAT_ENV', 'TUGBOAT_REF', 'TUGBOAT_REPO', 'TUGBOAT_REQUESTED_BY', 'TUGBOAT_SANDBOX_URL', 'TUGBOAT_SERVICE', 'TUGBOAT_SHA', 'TZ'].sort(),
+    );
+    expect(given).toContain('TUGBOAT_REF=main');
+    expect(given).toContain('AWS_PROFILE=deployer');
+  });
+
+  it('scrubs the output before keeping its tail, so a secret is redacted even where the tail is cut', async () => {
+    const secret = 'S'.repeat(40);
+    // One line: the secret, then enough that keeping the last 3,000 characters would cut the secret in half.
+    const rest = 'y'.repeat(OUTPUT_TAIL_CHARS - 20);
+    const run = await script('deploy.sh', `echo "${secret}${rest}"`);
+    const scrub = (text: string) => text.split(secret).join('[Redacted]');
+    const outcome = await commandExecutor({ run: [run], cwd: dir, timeoutMs: 10_000, scrub }).start(JOB, context());
+    expect(outcome).toEqual({ kind: 'finished', succeeded: true, outputTail: `[Redacted]${rest}` });
   });
 
   it('fails with the exit code and keeps the output tail', async () => {
