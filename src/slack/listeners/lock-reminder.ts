@@ -2,6 +2,7 @@ import { acknowledge } from './acknowledge.ts';
 import type { App, BlockButtonAction } from '@slack/bolt';
 import type { Deps } from '../../deps.ts';
 import { extendLock, lockChannels, releaseLockById, type ExtendResult } from '../../locks/index.ts';
+import { mayForceUnlock } from '../../permissions.ts';
 import type { SlackMessage } from '../render/format.ts';
 import { fitToSlack } from '../render/untrusted.ts';
 import {
@@ -33,7 +34,7 @@ export function registerLockReminderActions(app: App, deps: Deps): void {
       now,
     });
     if (!result.ok) {
-      await replaceReminder(respond, extendRefusal(result));
+      await replaceReminder(respond, extendRefusal(result, mayForceUnlock(deps.config(), body.user.id)));
       return;
     }
     const message = lockExtended(result.lock, now);
@@ -46,7 +47,7 @@ export function registerLockReminderActions(app: App, deps: Deps): void {
     const value = JSON.parse(action.value ?? '{}') as ReminderValue;
     const result = await releaseLockById(deps.store, { lockId: value.lockId, actor: body.user.id, channel: body.channel?.id ?? '', now: deps.now() });
     if (!result.ok) {
-      await replaceReminder(respond, result.reason === 'none' ? lockGone() : notYourLock(result.lock, false));
+      await replaceReminder(respond, result.reason === 'none' ? lockGone() : notYourLock(result.lock, mayForceUnlock(deps.config(), body.user.id)));
       return;
     }
     const message = lockReleased(result.lock);
@@ -55,8 +56,9 @@ export function registerLockReminderActions(app: App, deps: Deps): void {
   });
 }
 
-function extendRefusal(result: Exclude<ExtendResult, { ok: true }>): SlackMessage {
-  if (result.reason === 'not-holder') return notYourLock(result.lock, false);
+/** Only the holder extends or releases from here; an admin is pointed at `/unlock --force`. */
+function extendRefusal(result: Exclude<ExtendResult, { ok: true }>, admin: boolean): SlackMessage {
+  if (result.reason === 'not-holder') return notYourLock(result.lock, admin);
   return result.reason === 'none' ? lockGone() : lockAlreadyExtended();
 }
 
