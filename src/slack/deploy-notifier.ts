@@ -22,7 +22,7 @@ import {
 export function commitLinks(githubApiUrl: string): CommitLinks {
   const api = new URL(githubApiUrl);
   const web = api.hostname === 'api.github.com' ? 'https://github.com' : `${api.origin}${api.pathname.replace(/\/api\/v3\/?$/, '')}`;
-  return { commitUrl: (repo, sha) => `${web.replace(/\/$/, '')}/${repo}/commit/${sha}` };
+  return { commitUrl: (repo, sha) => `${web.replace(/\/$/, '')}/${repo}/commit/${encodeURIComponent(sha)}` };
 }
 
 /** Tells a deploy's story in Slack: the announcement in the environment's channel, updated in place, and its thread. */

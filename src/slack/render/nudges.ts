@@ -18,7 +18,7 @@ export const snoozeChoiceOf = (actionId: string): SnoozeChoice | undefined =>
   SNOOZE_CHOICES.find((choice) => `${SNOOZE_ACTION_PREFIX}${choice}` === actionId);
 
 const pullLink = (wait: Wait) => `*${link(wait.url, `${wait.repo}#${wait.number}`)}* ${escapeText(wait.title)}`;
-const login = (target: Pick<NudgeTarget, 'login'>) => `@${escapeText(target.login)}`;
+const login = (target: Pick<NudgeTarget, 'login'>) => escapeText(`@${target.login}`);
 const linkCommand = (target: Pick<NudgeTarget, 'login'>) => code(`/tugboat link ${target.login}`);
 
 /** Minutes under a day, then hours: "45m", "6h 10m", "2d 3h". */

@@ -91,7 +91,7 @@ function reviewLine(note: Extract<ThreadNote, { kind: 'review' }>, mention: Ment
 }
 
 const linkHint = (login: string) =>
-  `:bulb: @${escapeText(login)} is not linked to a Slack user yet. If that is you, run ${code(`/tugboat link ${login}`)} so tugboat can mention you.`;
+  `:bulb: ${escapeText(`@${login}`)} is not linked to a Slack user yet. If that is you, run ${code(`/tugboat link ${login}`)} so tugboat can mention you.`;
 
 /** Everything a burst of events says, as one reply; undefined when there is nothing to say. */
 export function reviewReply(notes: ThreadNote[], unlinked: string[], given: MentionOf): SlackMessage | undefined {
