@@ -24,7 +24,7 @@ export const HELP = [
   '`/tugboat incident`: in an incident channel, its timeline so far',
   '`/tugboat history <service> [env]`: the last 10 deploys',
   '`/tugboat reviews`: the reviews waiting on you, oldest first',
-  '`/tugboat link <github-login>`: tell tugboat your GitHub login, so review pings mention you',
+  '`/tugboat link <github-login>`: tell tugboat your GitHub login (proven by your public email or a one-time code), so review pings mention you; admins: `/tugboat link <github-login> @person`',
   '`/tugboat help`: this message',
 ]
   // Escaped like any text, so Slack shows the `<placeholders>` instead of reading them as links.
