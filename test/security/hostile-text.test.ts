@@ -354,12 +354,15 @@ describe('every renderer, with hostile text in every outside field', () => {
     }
   }
 
-  it('an incident with 80 recent deploys keeps its Acknowledge / Roll back / Resolve buttons within 50 blocks', () => {
-    const posted = fitToSlack(incidents.incidentOpened(openedOf('api', 80), { links, repo: REPO }));
-    expect(posted.blocks).toHaveLength(SLACK_LIMITS.blocks);
-    const actions = posted.blocks!.find((block) => block.type === 'actions') as { elements: Array<{ action_id: string }> };
+  it('an incident with 80 recent deploys lists the newest 10, each with its Roll back, and keeps Acknowledge / Roll back / Resolve', () => {
+    const rendered = incidents.incidentOpened(openedOf('api', 80), { links, repo: REPO });
+    expect(fitToSlack(rendered)).toEqual(rendered);
+    expect(rendered.blocks!.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
+    const actions = rendered.blocks!.find((block) => block.type === 'actions') as { elements: Array<{ action_id: string }> };
     expect(actions.elements.map((e) => e.action_id)).toEqual([incidents.INCIDENT_ACKNOWLEDGE_ACTION, incidents.INCIDENT_ROLLBACK_ACTION, incidents.INCIDENT_RESOLVE_ACTION]);
-    expect(JSON.stringify(posted.blocks)).toContain('more not shown');
+    const perDeploy = rendered.blocks!.filter((block) => block.type === 'section' && block.accessory?.type === 'button');
+    expect(perDeploy.map((block) => JSON.parse((block as { accessory: { value: string } }).accessory.value).before)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(JSON.stringify(rendered.blocks)).toContain('…and 70 earlier deploys: `/tugboat history api ');
   });
 
   it('a safe outside URL still becomes a link, and a javascript: one does not', () => {

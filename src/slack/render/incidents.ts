@@ -57,6 +57,9 @@ function deployLine(deploy: Deploy, links: CommitLinks, repo: string): string {
 }
 
 /** The incident channel's first message: everything a responder needs to start. */
+/** The newest deploys listed, each with its own Roll back button, so the message stays well within Slack's 50 blocks. */
+const MAX_DEPLOYS_SHOWN = 10;
+
 export function incidentOpened(opened: OpenedIncident, context: { links: CommitLinks; repo: string }): SlackMessage {
   const { incident, check } = opened;
   const headline = `:rotating_light: ${where(incident)} is failing its smoke checks`;
@@ -83,13 +86,18 @@ export function incidentOpened(opened: OpenedIncident, context: { links: CommitL
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'No deploys of this service in the two hours before the first failure.' }] });
   } else {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: '*Deploys in the two hours before the first failure*' } });
-    for (const deploy of opened.recentDeploys) {
+    for (const deploy of opened.recentDeploys.slice(0, MAX_DEPLOYS_SHOWN)) {
       blocks.push({
         type: 'section',
         text: { type: 'mrkdwn', text: deployLine(deploy, context.links, context.repo) },
         accessory: button(INCIDENT_ROLLBACK_ACTION, 'Roll back', rollbackValue({ incident: incident.id, before: deploy.id }), 'danger'),
       });
     }
+  }
+  const hidden = opened.recentDeploys.length - MAX_DEPLOYS_SHOWN;
+  if (hidden > 0) {
+    const history = `/tugboat history ${incident.service} ${incident.environment}`;
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${hidden} earlier ${hidden === 1 ? 'deploy' : 'deploys'}: ${code(history)} lists them.` }] });
   }
   return { text: `${headline}: ${escapeText(check.name)} since ${check.since.toISOString()}: ${lastError(check)}`, blocks };
 }
