@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, migrationsApplied, openStore } from '../src/store/index.ts';
+import { runWithLease } from '../src/jobs/leases.ts';
+import { createLogger } from '../src/log.ts';
 import { postgresBackend, storeBackends, type TestDatabase } from './helpers/stores.ts';
+
+const log = createLogger({ level: 'silent' });
 
 for (const backend of storeBackends) {
   describe(`store on ${backend.name}`, () => {
@@ -30,12 +34,12 @@ for (const backend of storeBackends) {
       db = await backend.open();
       let runs = 0;
       let release!: () => void;
-      const first = db.store.runExclusive('sweep', async () => {
+      const first = runWithLease({ store: db.store, log }, 'sweep', async () => {
         runs++;
         await new Promise<void>((r) => (release = r));
       });
       await new Promise((r) => setTimeout(r, 50));
-      expect(await db.store.runExclusive('sweep', async () => void runs++)).toBe(false);
+      expect(await runWithLease({ store: db.store, log }, 'sweep', async () => void runs++)).toBe(false);
       release();
       expect(await first).toBe(true);
       expect(runs).toBe(1);
@@ -62,12 +66,12 @@ describe.runIf(postgresBackend)('store on two replicas of real PostgreSQL', () =
     db = await postgresBackend!.open();
     const other = await db.openAnother();
     let release!: () => void;
-    const held = db.store.runExclusive('lock-sweep', () => new Promise<void>((r) => (release = r)));
+    const held = runWithLease({ store: db.store, log }, 'lock-sweep', () => new Promise<void>((r) => (release = r)));
     await new Promise((r) => setTimeout(r, 100));
-    expect(await other.runExclusive('lock-sweep', async () => undefined)).toBe(false);
+    expect(await runWithLease({ store: other, log }, 'lock-sweep', async () => undefined)).toBe(false);
     release();
     await held;
-    expect(await other.runExclusive('lock-sweep', async () => undefined)).toBe(true);
+    expect(await runWithLease({ store: other, log }, 'lock-sweep', async () => undefined)).toBe(true);
   });
 });
 

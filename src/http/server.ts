@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { isDatabaseUnavailable } from '../store/index.ts';
 import { admit, BodyTooLargeError, ClientGoneError, IntakeRefusal, readBody } from './body.ts';
 import { createIntakeBudget, DEFAULT_INTAKE_LIMITS, type IntakeBudget, type IntakeLimits } from './intake.ts';
 
@@ -114,6 +115,10 @@ function answerFailure(res: ServerResponse, error: unknown, route: string, log: 
   if (error instanceof IntakeRefusal) {
     log.debug({ route, status: error.status }, `request refused: ${error.message}`);
     if (!res.headersSent) return refuse(res, error);
+  } else if (isDatabaseUnavailable(error)) {
+    // 503 and nothing recorded: GitHub shows the delivery failed and Redeliver works; receivers retry.
+    log.warn({ err: error, route }, 'database unreachable; answered 503');
+    if (!res.headersSent) return send(res, 503, 'tugboat cannot reach its database, nothing was done, try again\n');
   } else {
     log.error({ err: error, route }, 'request handler failed');
     if (!res.headersSent) return send(res, 500, 'internal error\n');

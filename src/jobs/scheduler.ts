@@ -1,6 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../log.ts';
-import type { Store } from '../store/index.ts';
+import { isDatabaseUnavailable, type Store } from '../store/index.ts';
+import { runWithLease } from './leases.ts';
 
 export interface Job {
   name: string;
@@ -10,9 +11,9 @@ export interface Job {
 }
 
 /**
- * Runs each job on its schedule, never overlapping itself in this process, and at most one
- * replica at a time (an advisory lock named after the job). The jobs themselves claim their
- * rows with conditional updates, so a tick that two replicas both reach still acts once.
+ * Runs each job on its schedule, one replica at a time (a lease named after the job). The jobs
+ * themselves claim their rows with conditional updates, so a tick that two replicas both reach
+ * still acts once. While the database is unreachable a tick is skipped, and the next one retries.
  */
 export function startJobs(jobs: Job[], deps: { store: Store; log: Logger }): { stop(): Promise<void> } {
   const tasks: ScheduledTask[] = jobs.map((job) =>
@@ -20,9 +21,10 @@ export function startJobs(jobs: Job[], deps: { store: Store; log: Logger }): { s
       job.schedule,
       async () => {
         try {
-          await deps.store.runExclusive(`tugboat:job:${job.name}`, job.run);
+          await runWithLease(deps, `tugboat:job:${job.name}`, job.run);
         } catch (error) {
-          deps.log.error({ err: error, job: job.name }, 'scheduled job failed');
+          if (isDatabaseUnavailable(error)) deps.log.warn({ err: error, job: job.name }, 'database unreachable; skipped this tick of a scheduled job');
+          else deps.log.error({ err: error, job: job.name }, 'scheduled job failed');
         }
       },
       { name: job.name, noOverlap: true },

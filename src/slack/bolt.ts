@@ -12,6 +12,7 @@ import { registerReviewActions } from './listeners/review-actions.ts';
 import { registerEventDedupe } from './listeners/dedupe.ts';
 import { registerEvents } from './listeners/events.ts';
 import { registerLockReminderActions } from './listeners/lock-reminder.ts';
+import { registerOutageAnswer } from './listeners/outage.ts';
 
 export interface SlackSettings {
   botToken: string;
@@ -32,6 +33,8 @@ export function createBolt(settings: SlackSettings, log: Logger) {
     slackApiUrl: settings.apiUrl,
     rejectRateLimitedCalls: true,
     retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5000 },
+    // A call Slack leaves hanging is given up after this and retried from the outbox (src/slack/poster.ts).
+    timeout: 30_000,
     logger,
     ...settings.clientOptions,
   };
@@ -53,6 +56,7 @@ export function createBolt(settings: SlackSettings, log: Logger) {
 
 export function registerListeners(app: App, deps: Deps, inFlight: InFlight): void {
   app.use(({ next }) => inFlight.track(next()));
+  registerOutageAnswer(app, deps);
   registerEventDedupe(app, deps);
   registerCommands(app, commands, deps);
   registerLockReminderActions(app, deps);

@@ -4,6 +4,7 @@ import type { Store } from './store.ts';
 
 export type { Queryable, Row, Store } from './store.ts';
 export { migrate, migrationsApplied } from './migrate.ts';
+export { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.ts';
 
 /** `DATABASE_URL` set: that PostgreSQL server; unset: embedded PGlite in `dataDir` (in memory when absent). */
 export function openStore(options: { databaseUrl?: string; dataDir?: string }): Promise<Store> {

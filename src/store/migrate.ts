@@ -20,12 +20,15 @@ async function readMigrations(dir: string): Promise<Migration[]> {
 /**
  * Applies every migration not yet recorded, each in its own transaction. Each transaction
  * first takes a transaction-scoped advisory lock, so replicas starting together apply
- * each file exactly once: the second waits, then sees it recorded.
+ * each file exactly once: the second waits, then sees it recorded. Nothing outlives the
+ * transaction, so this works through PgBouncer in transaction mode too.
  */
 export async function migrate(store: Store, dir = MIGRATIONS_DIR): Promise<string[]> {
   const applied: string[] = [];
   for (const migration of await readMigrations(dir)) {
     const ran = await store.transaction(async (tx) => {
+      // A migration (or waiting for another replica's) may take longer than one request's statement.
+      await tx.query('set local statement_timeout = 0');
       await tx.query(`select pg_advisory_xact_lock(hashtext('tugboat:migrations'))`);
       await tx.query(
         'create table if not exists schema_migrations (version text primary key, applied_at timestamptz not null default now())',

@@ -1,13 +1,9 @@
 import { PGlite } from '@electric-sql/pglite';
 import type { Queryable, Row, Store } from './store.ts';
 
-/**
- * Embedded PostgreSQL in this process. One process owns the data folder, so "exclusive"
- * jobs only need to exclude each other within this process.
- */
+/** Embedded PostgreSQL in this process, which owns the data folder. */
 export async function openPglite(dataDir?: string): Promise<Store> {
   const db = await PGlite.create(dataDir);
-  const running = new Set<string>();
 
   return {
     kind: 'pglite',
@@ -24,16 +20,6 @@ export async function openPglite(dataDir?: string): Promise<Store> {
           },
         }),
       ),
-    async runExclusive(name, fn) {
-      if (running.has(name)) return false;
-      running.add(name);
-      try {
-        await fn();
-        return true;
-      } finally {
-        running.delete(name);
-      }
-    },
     close: () => db.close(),
   };
 }

@@ -13,10 +13,5 @@ export interface Queryable {
 export interface Store extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /**
-   * Runs `fn` only if no other process is running a job of the same name right now
-   * (a PostgreSQL advisory lock); returns false when another holder had it.
-   */
-  runExclusive(name: string, fn: () => Promise<void>): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -43,3 +43,6 @@ export function relative(date: Date, now: Date): string {
 
 /** Plain text for one-line messages: Slack shows `text` when there are no blocks. */
 export const plain = (text: string): SlackMessage => ({ text });
+
+/** The answer to a command or button while PostgreSQL is unreachable. */
+export const databaseUnreachable = (): SlackMessage => plain('tugboat cannot reach its database, nothing was done, try again in a minute.');
