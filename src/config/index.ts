@@ -2,4 +2,4 @@ export type { ChannelBinding, Config, DeployMethod, EnvironmentConfig, ServiceCo
 export type { NameResolution } from './names.ts';
 export { ConfigError, loadConfig, parseConfig } from './load.ts';
 export { formatDuration, parseDuration } from './duration.ts';
-export { environmentsOf, resolveEnvironment, resolveService } from './names.ts';
+export { environmentsOf, removedFromConfig, resolveEnvironment, resolveService } from './names.ts';

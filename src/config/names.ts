@@ -55,6 +55,16 @@ export function environmentsOf(config: Config, service: string): string[] {
   return name === undefined ? [] : [...config.services[name].environments];
 }
 
+/**
+ * What of a row's service and environment tugboat.yml no longer names since a reload: the service,
+ * the environment, or the service's deploying there (`environments:`); undefined while both stand.
+ */
+export function removedFromConfig(config: Config, service: string, environment: string): 'service' | 'environment' | undefined {
+  if (!config.services[service]) return 'service';
+  if (!config.environments[environment] || !config.services[service].environments.includes(environment)) return 'environment';
+  return undefined;
+}
+
 function unknownNameMessage(kind: string, text: string, candidates: string[], valid: string): string {
   const typed = text.trim();
   if (typed === '') return `Which ${kind}? ${valid}`;

@@ -55,6 +55,29 @@ export interface Preflight {
 const pass = (name: CheckName, note?: string): CheckResult => ({ name, passed: true, note });
 const fail = (name: CheckName, blocker: Blocker): CheckResult => ({ name, passed: false, blocker });
 
+/**
+ * The checks that need only tugboat.yml and the database (permission, lock, in flight): a queued
+ * deploy runs these first and asks GitHub nothing while they still fail.
+ */
+export async function databaseChecks(deps: { db: Queryable; config: Config; now: Date }, request: DeployRequest): Promise<CheckResult[]> {
+  const { config, db } = deps;
+  const permission = mayActOn(config, request.requestedBy, request.environment) ? pass('permission') : fail('permission', { kind: 'not-allowed' });
+  const lock = await findBlockingLock(db, { environment: request.environment, service: request.service, actor: request.requestedBy, now: deps.now });
+  const running = await inFlightDeploy(db, request.service, request.environment);
+  const blockingDeploy = running && running.id !== request.rollbackOf ? running : undefined;
+  return [
+    permission,
+    lock ? fail('lock', { kind: 'locked', lock }) : pass('lock'),
+    blockingDeploy ? fail('in-flight', { kind: 'in-flight', deploy: blockingDeploy }) : pass('in-flight'),
+  ];
+}
+
+/** Only a running deploy or someone's lock fails: waiting (in the queue) makes sense. */
+export const onlyWaitingFails = (checks: CheckResult[]): boolean => {
+  const failed = checks.filter((c) => !c.passed);
+  return failed.length > 0 && failed.every((c) => c.name === 'lock' || c.name === 'in-flight');
+};
+
 /** Every check a deploy must pass, each run and reported, so `--plan` can show them all. */
 export async function preflight(
   deps: { db: Queryable; config: Config; github: GitHub; now: Date },
@@ -64,33 +87,17 @@ export async function preflight(
   const service = config.services[request.service];
   const environment = config.environments[request.environment];
 
-  const permission = mayActOn(config, request.requestedBy, request.environment) ? pass('permission') : fail('permission', { kind: 'not-allowed' });
-  const lock = await findBlockingLock(db, { environment: request.environment, service: request.service, actor: request.requestedBy, now: deps.now });
-  const running = await inFlightDeploy(db, request.service, request.environment);
-  const blockingDeploy = running && running.id !== request.rollbackOf ? running : undefined;
+  const checks = await databaseChecks(deps, request);
   // The last guard before an executor: whatever path a ref came by, a malformed one goes no further.
   const invalid = refProblem(request.ref);
   const commit = invalid ? undefined : await deps.github.resolveRef(service.repo, request.ref);
-
-  const checks: CheckResult[] = [
-    permission,
-    lock ? fail('lock', { kind: 'locked', lock }) : pass('lock'),
-    blockingDeploy ? fail('in-flight', { kind: 'in-flight', deploy: blockingDeploy }) : pass('in-flight'),
-    refCheck(request.ref, invalid, commit),
-  ];
+  checks.push(refCheck(request.ref, invalid, commit));
   if (commit) {
     checks.push(await ciCheck(deps.github, service.repo, commit.sha, request, environment.require_ci, isAdmin(config, request.requestedBy)));
     const bad = await findBadSha(db, request.service, commit.sha);
     checks.push(!bad || request.rollbackOf ? pass('bad-sha') : request.confirmBadSha ? pass('bad-sha', 'confirmed') : fail('bad-sha', { kind: 'bad-sha', bad }));
   }
-  const failed = checks.filter((c) => !c.passed);
-  return {
-    request,
-    commit,
-    checks,
-    ok: failed.length === 0,
-    queueable: failed.length > 0 && failed.every((c) => c.name === 'lock' || c.name === 'in-flight'),
-  };
+  return { request, commit, checks, ok: checks.every((c) => c.passed), queueable: onlyWaitingFails(checks) };
 }
 
 function refCheck(ref: string, problem: string | undefined, commit: Commit | undefined): CheckResult {

@@ -90,6 +90,25 @@ export interface FailureRule {
 
 const DEFAULT_WAIT_MS = 5_000;
 
+/** What GitHub allows a token per hour, and what its refusal says once that is used up. */
+const HOURLY_LIMIT = 5000;
+const HOUR_MS = 60 * 60_000;
+const RATE_LIMIT_DOCS = 'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api';
+
+export interface RateLimitSetting {
+  remaining: number;
+  limit?: number;
+  /** What `x-ratelimit-reset` says. */
+  resetAt: Date;
+  /** How a call past the limit is refused: 403 (the primary limit) or 429. */
+  refuseWith?: 403 | 429;
+}
+
+interface RateLimit extends Required<RateLimitSetting> {
+  /** Set by `setRateLimit`: the numbers stay as set (counting down) instead of refilling at the fake's own clock. */
+  held: boolean;
+}
+
 /**
  * A local, stateful stand-in for GitHub's REST API, for the real Octokit:
  * `new Octokit({ baseUrl: fake.url })`.
@@ -102,10 +121,12 @@ export class FakeGitHubApi {
   #state: GitHubState;
   #routes: Route[] = [];
   #running: RunningServer | undefined;
+  #rateLimit: RateLimit;
 
   private constructor(options: FakeGitHubApiOptions) {
     this.#now = options.now ?? Date.now;
     this.#state = new GitHubState(this.#now);
+    this.#rateLimit = this.#freshHour();
   }
 
   static async start(options: FakeGitHubApiOptions = {}): Promise<FakeGitHubApi> {
@@ -130,6 +151,7 @@ export class FakeGitHubApi {
   reset(): void {
     this.#calls.clear();
     this.#failures = [];
+    this.#rateLimit = this.#freshHour();
     this.#state = new GitHubState(this.#now);
     this.#routes = githubRoutes(this.#state, new GitHubShapes(this.url, this.#state));
     this.#changes.emit('reset');
@@ -160,6 +182,14 @@ export class FakeGitHubApi {
       timeoutMs,
       () => `no ${route} call matched; calls received:${listForHumans(this.calls.map(describeCall))}`,
     );
+  }
+
+  /**
+   * Holds the rate limit at these numbers: each call counts down from `remaining`, and at 0 every
+   * call is refused as GitHub refuses it, until this is called again. `x-ratelimit-reset` says `resetAt`.
+   */
+  setRateLimit(setting: RateLimitSetting): void {
+    this.#rateLimit = { limit: HOURLY_LIMIT, refuseWith: 403, ...setting, held: true };
   }
 
   /** Answers the next request matching `method` and `path` with this status (and body) instead. */
@@ -271,9 +301,9 @@ export class FakeGitHubApi {
     const text = await readBody(req);
     const body = parseBody(text);
     const match = matchRoute(this.#routes, method, url.pathname);
-    const response =
-      this.#takeFailure(method, url.pathname) ??
-      (body === undefined ? problemsParsingJson() : this.#respond(match, body ?? {}, url));
+    const response = this.#withinRateLimit(
+      () => this.#takeFailure(method, url.pathname) ?? (body === undefined ? problemsParsingJson() : this.#respond(match, body ?? {}, url)),
+    );
     this.#calls.add({
       route: match?.route.route ?? `${method} ${url.pathname}`,
       method,
@@ -296,6 +326,29 @@ export class FakeGitHubApi {
       if (error instanceof GitHubApiError) return errorResponse(error, `${DOCS}/${match.route.docs}`);
       throw error;
     }
+  }
+
+  /** Counts the call against the hour's limit (refusing it past the limit) and says where the limit stands, as GitHub does on every response. */
+  #withinRateLimit(respond: () => RouteResponse): RouteResponse {
+    if (!this.#rateLimit.held && this.#now() >= this.#rateLimit.resetAt.getTime()) this.#rateLimit = this.#freshHour();
+    const limit = this.#rateLimit;
+    const allowed = limit.remaining > 0;
+    if (allowed) limit.remaining -= 1;
+    const response: RouteResponse = allowed
+      ? respond()
+      : { status: limit.refuseWith, body: { message: 'API rate limit exceeded for installation ID 1.', documentation_url: RATE_LIMIT_DOCS, status: String(limit.refuseWith) } };
+    const headers = {
+      'x-ratelimit-limit': String(limit.limit),
+      'x-ratelimit-remaining': String(limit.remaining),
+      'x-ratelimit-used': String(limit.limit - limit.remaining),
+      'x-ratelimit-reset': String(Math.floor(limit.resetAt.getTime() / 1000)),
+      'x-ratelimit-resource': 'core',
+    };
+    return { ...response, headers: { ...headers, ...response.headers } };
+  }
+
+  #freshHour(): RateLimit {
+    return { limit: HOURLY_LIMIT, remaining: HOURLY_LIMIT, resetAt: new Date(this.#now() + HOUR_MS), refuseWith: 403, held: false };
   }
 
   #takeFailure(method: string, path: string): RouteResponse | undefined {

@@ -1,10 +1,13 @@
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
+import { GitHubBudget, GitHubRateLimitedError } from './budget.ts';
 
 export interface GitHubSettings {
   apiUrl: string;
   token?: string;
   app?: { appId: string; privateKey: string; installationId: string };
+  /** The clock the rate-limit reset is compared with. */
+  now?: () => Date;
 }
 
 export interface Commit {
@@ -25,6 +28,19 @@ export interface WorkflowRun {
   displayTitle: string;
 }
 
+export interface DeploymentStatus {
+  state: string;
+  description?: string;
+  logUrl?: string;
+}
+
+export interface WorkflowRunState {
+  /** queued, in_progress, completed… */
+  status: string;
+  conclusion: string | null;
+  htmlUrl: string;
+}
+
 export interface CiVerdict {
   green: boolean;
   /** The checks that keep it from being green (failing first, then pending). */
@@ -35,6 +51,7 @@ export interface CiVerdict {
 /** Every GitHub call tugboat makes, in one place. */
 export class GitHub {
   readonly octokit: Octokit;
+  readonly budget: GitHubBudget;
 
   constructor(settings: GitHubSettings) {
     this.octokit = new Octokit({
@@ -45,6 +62,21 @@ export class GitHub {
         : settings.token
           ? { auth: settings.token }
           : {}),
+    });
+    this.budget = new GitHubBudget(settings.now ?? (() => new Date()));
+    this.#spendFromBudget();
+  }
+
+  /** Every response updates the budget; while it is used up nothing is sent, and a refusal for it becomes a GitHubRateLimitedError. */
+  #spendFromBudget(): void {
+    this.octokit.hook.before('request', () => {
+      const until = this.budget.usedUpUntil();
+      if (until) throw new GitHubRateLimitedError(until);
+    });
+    this.octokit.hook.after('request', (response) => this.budget.observe(response.headers));
+    this.octokit.hook.error('request', (error) => {
+      const { status, response, message } = error as { status?: number; response?: { headers: Record<string, string> }; message: string };
+      throw (status && response && this.budget.refused(status, response.headers, message)) || error;
     });
   }
 
@@ -121,6 +153,37 @@ export class GitHub {
       per_page: 100,
     });
     return data.workflow_runs.map((run) => ({ id: run.id, displayTitle: run.display_title }));
+  }
+
+  /** A deployment's newest status (state, description, log URL), or undefined when it has none. */
+  async latestDeploymentStatus(repo: string, deploymentId: number): Promise<DeploymentStatus | undefined> {
+    const [owner, name] = repo.split('/');
+    const { data } = await this.octokit.repos.listDeploymentStatuses({ owner, repo: name, deployment_id: deploymentId, per_page: 1 });
+    const [latest] = data;
+    return latest && { state: latest.state, description: latest.description ?? undefined, logUrl: latest.log_url || latest.target_url || undefined };
+  }
+
+  async createDeploymentStatus(repo: string, deploymentId: number, state: 'inactive' | 'error', description: string): Promise<void> {
+    const [owner, name] = repo.split('/');
+    await this.octokit.repos.createDeploymentStatus({ owner, repo: name, deployment_id: deploymentId, state, description: description.slice(0, 140) });
+  }
+
+  async workflowRun(repo: string, runId: number): Promise<WorkflowRunState> {
+    const [owner, name] = repo.split('/');
+    const { data } = await this.octokit.actions.getWorkflowRun({ owner, repo: name, run_id: runId });
+    return { status: data.status ?? 'unknown', conclusion: data.conclusion ?? null, htmlUrl: data.html_url };
+  }
+
+  /** Cancels a workflow run; false when it had already finished (GitHub answers 409). */
+  async cancelWorkflowRun(repo: string, runId: number): Promise<boolean> {
+    const [owner, name] = repo.split('/');
+    try {
+      await this.octokit.actions.cancelWorkflowRun({ owner, repo: name, run_id: runId });
+      return true;
+    } catch (error) {
+      if ((error as { status?: number }).status === 409) return false;
+      throw error;
+    }
   }
 
   async pullRequest(repo: string, number: number) {

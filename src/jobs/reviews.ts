@@ -32,6 +32,8 @@ export function reviewReconcileJob(deps: Deps, onRepaired: OnRepaired): Job {
     name: 'review-reconcile',
     schedule: '0 0 * * * *',
     run: async () => {
+      // Nobody waits on it: while GitHub's rate limit for tugboat runs low, it waits for the next hour.
+      if (!deps.github.budget.allowsBackgroundWork()) return deps.log.info("GitHub's rate limit is low; review reconcile skipped this hour");
       await reconcilePullRequests(deps, onRepaired);
     },
   };
