@@ -29,7 +29,7 @@ export async function migrate(store: Store, dir = MIGRATIONS_DIR): Promise<strin
     const ran = await store.transaction(async (tx) => {
       // A migration (or waiting for another replica's) may take longer than one request's statement.
       await tx.query('set local statement_timeout = 0');
-      await tx.query(`select pg_advisory_xact_lock(hashtext('tugboat:migrations'))`);
+      await tx.exec(`select pg_advisory_xact_lock(hashtext('tugboat:migrations'))`);
       await tx.query(
         'create table if not exists schema_migrations (version text primary key, applied_at timestamptz not null default now())',
       );

@@ -12,6 +12,12 @@ export interface PostgresOptions {
   /** Server-side bounds on one statement and on a transaction left idle; 0 = the server's own setting. */
   statementTimeoutMs?: number;
   idleInTransactionTimeoutMs?: number;
+  /**
+   * Client-side: a statement with no answer by then fails and its connection is dropped. This is
+   * what ends a statement sent to a server that vanished without closing the connection, as some
+   * failovers do, which TCP alone would leave hanging for many minutes.
+   */
+  queryTimeoutMs?: number;
 }
 
 export const POSTGRES_DEFAULTS: Required<PostgresOptions> = {
@@ -19,14 +25,20 @@ export const POSTGRES_DEFAULTS: Required<PostgresOptions> = {
   connectionTimeoutMs: 5_000,
   statementTimeoutMs: 30_000,
   idleInTransactionTimeoutMs: 30_000,
+  queryTimeoutMs: 35_000,
 };
+
+/** Scripts (migrations) may run long; only a vanished server should stop them. */
+const SCRIPT_TIMEOUT_MS = 60 * 60_000;
+// pg reads `query_timeout` per query too; its types know it only on the pool.
+const script = (sql: string) => ({ text: sql, query_timeout: SCRIPT_TIMEOUT_MS }) as pg.QueryConfig;
 
 /**
  * A pool of connections that holds no session state between statements (no session locks, no
  * SET, no LISTEN, unnamed prepared statements), so it also works through PgBouncer in transaction
- * mode. The timeouts go to the server as startup parameters; DATABASE_URL query parameters of
- * the same names (`?statement_timeout=60000`) override them. A connection failure surfaces as
- * a DatabaseUnavailableError and never as an unhandled `error` event.
+ * mode. The server-side timeouts go as startup parameters; DATABASE_URL query parameters of the
+ * same names (`?statement_timeout=60000&query_timeout=65000`) override all three. A connection
+ * failure surfaces as a DatabaseUnavailableError and never as an unhandled `error` event.
  */
 export function openPostgres(connectionString: string, options: PostgresOptions = {}): Store {
   const settings = { ...POSTGRES_DEFAULTS, ...options };
@@ -36,6 +48,7 @@ export function openPostgres(connectionString: string, options: PostgresOptions 
     connectionTimeoutMillis: settings.connectionTimeoutMs,
     statement_timeout: settings.statementTimeoutMs || undefined,
     idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs || undefined,
+    query_timeout: settings.queryTimeoutMs || undefined,
     keepAlive: true,
   });
   pool.on('error', () => {
@@ -59,7 +72,11 @@ export function openPostgres(connectionString: string, options: PostgresOptions 
     kind: 'postgres',
     query,
     exec: async (sql) => {
-      await query(sql);
+      try {
+        await pool.query(script(sql));
+      } catch (error) {
+        throw asUnavailable(error);
+      }
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       try {
@@ -79,16 +96,16 @@ async function inTransaction<T>(pool: pg.Pool, fn: (tx: Queryable) => Promise<T>
     const result = await fn({
       query: async <R = Row>(sql: string, params?: unknown[]) => (await client.query(sql, params as unknown[])).rows as R[],
       exec: async (sql) => {
-        await client.query(sql);
+        await client.query(script(sql));
       },
     });
     await client.query('commit');
+    client.release();
     return result;
   } catch (error) {
-    await client.query('rollback').catch(() => undefined);
+    // A connection that cannot even roll back (lost, or its server gone silent) is dropped, not reused.
+    const rolledBack = await client.query('rollback').then(() => true, () => false);
+    client.release(rolledBack ? undefined : (error as Error));
     throw error;
-  } finally {
-    // One that lost its connection is discarded by the pool, not reused.
-    client.release();
   }
 }

@@ -22,8 +22,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
  */
 const isUnavailableSqlState = (code: string) => code.startsWith('08') || ['57P01', '57P02', '57P03', '25006'].includes(code);
 
-/** What node-postgres says when a connection drops, or cannot be made in time. */
-const DROPPED_CONNECTION = /Connection terminated|not queryable|timeout exceeded when trying to connect|timeout expired/i;
+/** What node-postgres says when a connection drops, cannot be made in time, or a statement gets no answer. */
+const DROPPED_CONNECTION = /Connection terminated|not queryable|timeout exceeded when trying to connect|timeout expired|Query read timeout/i;
 
 function isConnectionFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

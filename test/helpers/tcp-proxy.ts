@@ -3,11 +3,13 @@ import net from 'node:net';
 /**
  * A TCP proxy on loopback in front of a server (PostgreSQL, for the outage tests): `cut()` drops
  * every open connection and refuses new ones, as a database restart or a network cut does;
- * `restore()` lets connections through again.
+ * `blackhole()` keeps connections open but passes nothing, as a server that vanished without a
+ * word does; `restore()` lets connections through again (dropping those a blackhole held).
  */
 export class TcpProxy {
   readonly #sockets = new Set<net.Socket>();
   #cut = false;
+  #blackhole = false;
 
   private constructor(
     private readonly server: net.Server,
@@ -30,18 +32,21 @@ export class TcpProxy {
     return routed.toString();
   }
 
-  get connections(): number {
-    return this.#sockets.size / 2;
-  }
-
   cut(): void {
     this.#cut = true;
     for (const socket of this.#sockets) socket.destroy();
     this.#sockets.clear();
   }
 
+  blackhole(): void {
+    this.#blackhole = true;
+    for (const socket of this.#sockets) socket.unpipe().pause();
+  }
+
   restore(): void {
+    if (this.#blackhole) this.cut();
     this.#cut = false;
+    this.#blackhole = false;
   }
 
   async close(): Promise<void> {
@@ -51,6 +56,7 @@ export class TcpProxy {
 
   #accept(client: net.Socket, target: { host: string; port: number }): void {
     if (this.#cut) return void client.destroy();
+    if (this.#blackhole) return void this.#sockets.add(client.pause());
     const upstream = net.connect(target.port, target.host);
     for (const [socket, other] of [[client, upstream], [upstream, client]] as const) {
       this.#sockets.add(socket);
