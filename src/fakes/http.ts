@@ -15,6 +15,9 @@ export async function startServer(handler: RequestHandler, port = 0): Promise<Ru
       sendJson(res, 500, { error: `fake server failed: ${error instanceof Error ? error.stack : String(error)}` });
     });
   });
+  // Clients keep connections alive; a client busy elsewhere for longer than Node's 5 s default would
+  // reuse a socket the fake had just closed (ECONNRESET). Closing the fake ends every connection anyway.
+  server.keepAliveTimeout = 5 * 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {
