@@ -6,12 +6,15 @@ import type { Config } from './config/index.ts';
 import type { Deps } from './deps.ts';
 import { deployCallbackHandler } from './deploys/callback-route.ts';
 import { Deployer } from './deploys/deployer.ts';
-import { executorFor } from './deploys/executors/index.ts';
+import { deployTimeoutMs, executorFor } from './deploys/executors/index.ts';
 import { GitHub } from './github/client.ts';
 import { registerDeployWebhooks } from './github/handlers/deploys.ts';
 import { registerReviewWebhooks, type ReviewWebhookOptions } from './github/handlers/reviews.ts';
 import { createGitHubWebhooks } from './github/webhooks.ts';
+import type { InboxOptions } from './github/inbox.ts';
+import { inboxBacklog } from './github/deliveries.ts';
 import { deliveryPruneJob } from './jobs/deliveries.ts';
+import { outboxPruneJob } from './jobs/outbox.ts';
 import { deploySweepJob } from './jobs/deploys.ts';
 import { reviewThreadFlushJob } from './jobs/review-threads.ts';
 import { reviewNudgeJob, reviewReconcileJob } from './jobs/reviews.ts';
@@ -31,6 +34,7 @@ import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { createScrubber } from './secrets.ts';
 import { createBolt, registerListeners } from './slack/bolt.ts';
+import { outboxDepth } from './slack/outbox.ts';
 import { DEFAULT_POSTER_OPTIONS, SlackPoster, type PosterOptions } from './slack/poster.ts';
 import { withBodyReadFirst, withReplayWindow } from './slack/receiver-guard.ts';
 import { migrationsApplied, type Store } from './store/index.ts';
@@ -42,6 +46,8 @@ export interface TugboatOptions {
     /** Where `via: command` scripts run (the folder of tugboat.yml). */
     commandCwd: string;
     commandTimeoutMs?: number;
+    /** How long SIGTERM waits for running `via: command` scripts before killing them (TUGBOAT_SHUTDOWN_GRACE). */
+    shutdownGraceMs?: number;
     publicUrl?: string;
     webhookSecret?: string;
   };
@@ -53,6 +59,8 @@ export interface TugboatOptions {
   now?: () => Date;
   poster?: Partial<PosterOptions>;
   reviews?: ReviewWebhookOptions;
+  /** The webhook inbox's lease, poll interval, concurrency and retries (src/github/inbox.ts); tests shorten them. */
+  inbox?: Partial<InboxOptions>;
   smoke?: Pick<SmokeRunnerDeps, 'concurrency' | 'maxJitterMs' | 'dispatcher' | 'env'>;
   http?: {
     /** Body caps, the unverified-byte budget and timeouts (src/http/intake.ts); tests shrink them. */
@@ -72,26 +80,28 @@ export interface Tugboat {
   /** The smoke checks: started with the jobs; `runNow` runs an environment's checks at once. */
   smoke: SmokeMonitor;
   listen(port: number, host?: string): Promise<number>;
+  /** Starts the scheduled jobs, the smoke checks and the inbox's polling (retries, deliveries of replicas that died). */
   startJobs(): void;
   setConfig(config: Config): void;
   /** Resolves when the work that outlives responses (commands after their ack, webhooks after 202) is done. */
   settle(timeoutMs?: number): Promise<void>;
-  /** Stops accepting requests, waits for work in flight, stops the jobs. The store stays open. */
+  /** Stops accepting requests and the jobs, waits for running deploy scripts (up to the shutdown grace, then kills them) and other work in flight. The store stays open. */
   close(): Promise<void>;
 }
 
 /** A deploy script that runs longer than this is stopped and the deploy marked failed. */
 const DEFAULT_COMMAND_TIMEOUT_MS = 30 * 60_000;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10 * 60_000;
 
 /** Wires the app together: one HTTP server, Bolt, GitHub webhooks, jobs. Migrations are the caller's. */
 export function createTugboat(options: TugboatOptions): Tugboat {
   let config = options.config;
   const { store, log } = options;
-  const metrics = createMetrics({ locksHeld: () => countLiveLocks(store, deps.now()) });
+  const metrics = createMetrics({ locksHeld: () => countLiveLocks(store, deps.now()), webhookInbox: () => inboxBacklog(store), slackOutbox: () => outboxDepth(store) });
   const { app, receiver, client } = createBolt(options.slack, log);
   const now = options.now ?? (() => new Date());
-  const slack = new SlackPoster(client, { log, metrics }, { ...DEFAULT_POSTER_OPTIONS, ...options.poster });
-  const github = new GitHub(options.github);
+  const slack = new SlackPoster(client, { log, metrics, store, config: () => config }, { ...DEFAULT_POSTER_OPTIONS, ...options.poster });
+  const github = new GitHub({ ...options.github, now });
   const links = commitLinks(options.github.apiUrl);
   const inFlight = new InFlight();
   const scrub = createScrubber(secretsOf(options));
@@ -109,6 +119,7 @@ export function createTugboat(options: TugboatOptions): Tugboat {
         publicUrl: options.deploys.publicUrl,
         webhookSecret: options.deploys.webhookSecret,
       }),
+    timeoutOf: (service) => deployTimeoutMs(config.services[service], options.deploys.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
     // Bound late: the post-deploy checks need the incident responder, which needs this deployer.
     postDeploy: { run: (deploy) => postDeploy.run(deploy), failed: (deploy) => postDeploy.failed(deploy) },
     inFlight,
@@ -129,7 +140,7 @@ export function createTugboat(options: TugboatOptions): Tugboat {
   const postDeploy = postDeployChecks(smoke, incidents);
   const deps: Deps = { store, config: () => config, slack, now, log, metrics, github, deployer, incidents, links };
   registerListeners(app, deps, inFlight);
-  const webhooks = createGitHubWebhooks(options.github.webhookSecret, deps, inFlight);
+  const webhooks = createGitHubWebhooks(options.github.webhookSecret, deps, inFlight, options.inbox);
   registerDeployWebhooks(webhooks.webhooks, deps);
   registerReviewWebhooks(webhooks.webhooks, deps, options.reviews);
 
@@ -160,6 +171,7 @@ export function createTugboat(options: TugboatOptions): Tugboat {
     reviewReconcileJob(deps, (pr) => refreshRoot(deps, pr)),
     smokePruneJob(deps),
     deliveryPruneJob(deps),
+    outboxPruneJob(deps),
     smokeHeartbeatJob(deps),
     incidentCatchUpJob(incidentNotifier),
     incidentSweepJob(incidents),
@@ -181,6 +193,8 @@ export function createTugboat(options: TugboatOptions): Tugboat {
     startJobs() {
       running ??= startJobs(jobs, deps);
       smoke.start();
+      // Every replica handles deliveries: its own, retries, and those of replicas that died.
+      webhooks.inbox.start();
     },
     setConfig(next) {
       config = next;
@@ -191,9 +205,12 @@ export function createTugboat(options: TugboatOptions): Tugboat {
       metricsServer?.closeAllConnections();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      webhooks.inbox.stop();
       await running?.stop();
       await smoke.stop();
+      await deployer.shutdown(options.deploys.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
       await inFlight.drain(10_000);
+      await slack.stop();
       server.closeAllConnections();
       await closed;
     },

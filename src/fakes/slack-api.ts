@@ -74,6 +74,23 @@ export interface RateLimitRule {
   times?: number;
 }
 
+/** Calls answered with an HTTP error instead (Slack having a bad time): `status` 500 unless given. */
+export interface OutageRule {
+  method?: string;
+  /** Matches the `channel` argument exactly as sent. */
+  channel?: string;
+  status?: number;
+  /** How many matching calls fail; every one until `endOutage()` unless given. */
+  times?: number;
+}
+
+export interface FailedSlackCall {
+  method: string;
+  args: SlackArgs;
+  at: number;
+  status: number;
+}
+
 export interface ResponseUrlPost {
   id: string;
   body: SlackArgs;
@@ -99,6 +116,8 @@ export class FakeSlackApi {
   readonly #responses = new Recorder<ResponseUrlPost>();
   readonly #changes = new ChangeFeed();
   #rateLimitRules: Array<RateLimitRule & { remaining: number }> = [];
+  #outages: Array<OutageRule & { remaining: number }> = [];
+  readonly #failed: FailedSlackCall[] = [];
   #workspace: SlackWorkspace;
   #running: RunningServer | undefined;
 
@@ -144,6 +163,8 @@ export class FakeSlackApi {
     this.#rateLimited.length = 0;
     this.#responses.clear();
     this.#rateLimitRules = [];
+    this.#outages = [];
+    this.#failed.length = 0;
     this.#workspace = this.#newWorkspace();
     this.#changes.emit('reset');
   }
@@ -179,6 +200,22 @@ export class FakeSlackApi {
 
   get rateLimited(): readonly RateLimitedSlackCall[] {
     return this.#rateLimited;
+  }
+
+  // --- outages ---
+
+  /** Answers matching calls with an HTTP error (500 unless given) without acting on them. */
+  startOutage(rule: OutageRule = {}): void {
+    this.#outages.push({ ...rule, remaining: rule.times ?? Infinity });
+  }
+
+  endOutage(): void {
+    this.#outages = [];
+  }
+
+  /** The calls answered with an HTTP error by an outage. */
+  get failed(): readonly FailedSlackCall[] {
+    return this.#failed;
   }
 
   // --- response_url and trigger_id ---
@@ -306,6 +343,11 @@ export class FakeSlackApi {
   #answerApiCall(method: string, request: ApiRequest, res: ServerResponse): void {
     const at = this.#now();
     const refusal = request.error ?? this.#authError(request.token);
+    const outageStatus = refusal ? undefined : this.#takeOutage(method, request.args);
+    if (outageStatus !== undefined) {
+      this.#failed.push({ method, args: request.args, at, status: outageStatus });
+      return sendJson(res, outageStatus, { ok: false, error: 'fatal_error' });
+    }
     const retryAfterSeconds = refusal ? undefined : this.#takeRateLimit(method, request.args);
     if (retryAfterSeconds !== undefined) {
       this.#rateLimited.push({ method, args: request.args, at, retryAfterSeconds });
@@ -344,6 +386,16 @@ export class FakeSlackApi {
     rule.remaining -= 1;
     if (rule.remaining <= 0) this.#rateLimitRules = this.#rateLimitRules.filter((other) => other !== rule);
     return rule.retryAfterSeconds;
+  }
+
+  #takeOutage(method: string, args: SlackArgs): number | undefined {
+    const rule = this.#outages.find(
+      (candidate) => (candidate.method === undefined || candidate.method === method) && (candidate.channel === undefined || candidate.channel === args.channel),
+    );
+    if (!rule) return undefined;
+    rule.remaining -= 1;
+    if (rule.remaining <= 0) this.#outages = this.#outages.filter((other) => other !== rule);
+    return rule.status ?? 500;
   }
 
   #answerResponseUrl(id: string, text: string, res: ServerResponse): void {

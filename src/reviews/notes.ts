@@ -60,13 +60,31 @@ export async function addNotes(db: Queryable, key: PullRequestKey, notes: Thread
   );
 }
 
-/** Takes every pending note of a pull request, oldest first; a note is taken by exactly one process. */
-export async function claimNotes(db: Queryable, key: PullRequestKey): Promise<ThreadNote[]> {
+export interface PendingNote {
+  id: number;
+  note: ThreadNote;
+}
+
+/** Every pending note of a pull request, oldest first. */
+export async function pendingNotes(db: Queryable, key: PullRequestKey): Promise<PendingNote[]> {
   const rows = await db.query<{ id: string; note: ThreadNote }>(
-    'delete from review_thread_notes where repo = $1 and number = $2 returning id, note',
+    'select id, note from review_thread_notes where repo = $1 and number = $2 order by id',
     [key.repo, key.number],
   );
-  return rows.sort((a, b) => Number(a.id) - Number(b.id)).map((row) => row.note);
+  return rows.map((row) => ({ id: Number(row.id), note: row.note }));
+}
+
+/**
+ * Takes exactly these notes, or none when another process took any of them first (it posts
+ * them). Inside the transaction that writes their reply to the outbox: a note is gone only
+ * once its reply is on its way.
+ */
+export async function takeNotes(tx: Queryable, notes: PendingNote[]): Promise<boolean> {
+  const ids = notes.map((note) => note.id);
+  const locked = await tx.query('select id from review_thread_notes where id = any($1::bigint[]) for update', [ids]);
+  if (locked.length !== ids.length) return false;
+  await tx.query('delete from review_thread_notes where id = any($1::bigint[])', [ids]);
+  return true;
 }
 
 /** Pull requests with notes written before `before`: their writer should have flushed them by now. */

@@ -11,8 +11,12 @@ import {
   deployAnnouncement,
   deployOutput,
   deployProgress,
+  deployScriptStopped,
+  deployStopped,
   deploySuperseded,
+  deployWaitedForScript,
   queuedDropped,
+  queuedRemoved,
   queuedStarted,
   smokeResult,
   type CommitLinks,
@@ -32,14 +36,15 @@ export class SlackDeployNotifier implements DeployNotifier {
   ) {}
 
   #announcement(deploy: Deploy): SlackMessage {
+    // A service removed from tugboat.yml while its deploy ran still has its story told, without the links the config gave.
     const service = this.deps.config().services[deploy.service];
     const now = this.deps.now();
-    return deployAnnouncement(deploy, { repo: service.repo, links: this.deps.links, logUrl: deployLogLink(service.logs, deploy, now), now });
+    return deployAnnouncement(deploy, { repo: service?.repo, links: this.deps.links, logUrl: deployLogLink(service?.logs, deploy, now), now });
   }
 
   async announce(deploy: Deploy, _preflight: Preflight): Promise<string | undefined> {
     try {
-      const posted = await this.deps.slack.post({ channel: deploy.channel, ...this.#announcement(deploy) });
+      const posted = await this.deps.slack.post({ channel: deploy.channel, ...this.#announcement(deploy) }, { deploy: deploy.id });
       return posted.ts;
     } catch (error) {
       this.deps.log.warn({ err: error, deploy: deploy.id, channel: deploy.channel }, 'could not announce a deploy');
@@ -61,8 +66,13 @@ export class SlackDeployNotifier implements DeployNotifier {
       .catch((error) => this.deps.log.warn({ err: error, deploy: deploy.id }, 'could not reply in a deploy thread'));
   }
 
-  async queueOutcome(entry: QueuedDeploy, outcome: { started: Deploy } | { dropped: Preflight }): Promise<void> {
-    const message = 'started' in outcome ? queuedStarted(entry, outcome.started) : queuedDropped(entry, outcome.dropped, this.deps.now());
+  async queueOutcome(entry: QueuedDeploy, outcome: Parameters<DeployNotifier['queueOutcome']>[1]): Promise<void> {
+    const message =
+      'started' in outcome
+        ? queuedStarted(entry, outcome.started)
+        : 'removed' in outcome
+          ? queuedRemoved(entry, outcome.removed)
+          : queuedDropped(entry, outcome.dropped, this.deps.now());
     await this.deps.slack.postToEach([entry.requestedBy], message);
   }
 }
@@ -77,5 +87,11 @@ function renderReply(deploy: Deploy, reply: DeployReply): SlackMessage {
       return smokeResult(deploy, reply);
     case 'superseded':
       return deploySuperseded(reply.by);
+    case 'stopped':
+      return deployStopped(deploy, reply.stop);
+    case 'script-stopped':
+      return deployScriptStopped();
+    case 'waited':
+      return deployWaitedForScript(reply.for, reply.how);
   }
 }

@@ -12,10 +12,11 @@ import {
   type OpenedIncident,
   type ResolvedIncident,
 } from '../incidents/index.ts';
-import { claimPosting, claimRendering, entriesBehind, releasePosting, setStreamMessage, type StreamEntry } from '../incidents/stream.ts';
+import { claimPosting, claimRendering, entriesBehind, releasePosting, type StreamEntry } from '../incidents/stream.ts';
 import type { Logger } from '../log.ts';
 import type { CheckTransition, MonitoringTransition } from '../smoke/index.ts';
 import type { Store } from '../store/index.ts';
+import type { OnSent } from './outbox.ts';
 import type { SlackPoster } from './poster.ts';
 import type { CommitLinks } from './render/deploys.ts';
 import { mention, type SlackMessage } from './render/format.ts';
@@ -74,7 +75,7 @@ export class SlackIncidentNotifier implements IncidentNotifier {
   /** All at once; when Slack refuses the batch (someone already there, a deactivated user), one by one. */
   async #invite(channel: string, users: string[]) {
     if (users.length === 0) return;
-    const invite = (list: string[]) => this.deps.slack.call(channel, 'conversations.invite', () => this.deps.slack.client.conversations.invite({ channel, users: list.join(',') }));
+    const invite = (list: string[]) => this.deps.slack.invite(channel, list);
     try {
       await invite(users);
     } catch {
@@ -87,13 +88,15 @@ export class SlackIncidentNotifier implements IncidentNotifier {
     const channel = incident.channelId;
     const topic = render.incidentTopic(incident, await incidentChecks(this.deps.store, incident.id), mention);
     await this.deps.slack
-      .call(channel, 'conversations.setTopic', () => this.deps.slack.client.conversations.setTopic({ channel, topic }))
+      .setTopic(channel, topic)
       .catch((error) => this.deps.log.warn({ err: error, incident: incident.id }, 'could not set an incident channel topic'));
   }
 
-  async #post(channel: string, message: SlackMessage, threadTs?: string): Promise<string | undefined> {
+  /** No channel: the environment was removed from tugboat.yml since the incident opened; the incident's own channel still hears. */
+  async #post(channel: string | undefined, message: SlackMessage, threadTs?: string, onSent?: OnSent): Promise<string | undefined> {
+    if (channel === undefined) return undefined;
     try {
-      const posted = await this.deps.slack.post({ channel, ...message, ...(threadTs ? { thread_ts: threadTs } : {}) });
+      const posted = await this.deps.slack.post({ channel, ...message, ...(threadTs ? { thread_ts: threadTs } : {}) }, onSent);
       return posted.ts;
     } catch (error) {
       this.deps.log.warn({ err: error, channel }, 'could not post about an incident');
@@ -101,8 +104,8 @@ export class SlackIncidentNotifier implements IncidentNotifier {
     }
   }
 
-  #environmentChannel(incident: Pick<Incident, 'environment'>): string {
-    return this.deps.config().environments[incident.environment].channel;
+  #environmentChannel(incident: Pick<Incident, 'environment'>): string | undefined {
+    return this.deps.config().environments[incident.environment]?.channel;
   }
 
   changed(incident: Incident): void {
@@ -157,9 +160,9 @@ export class SlackIncidentNotifier implements IncidentNotifier {
     if (!(await claimPosting(this.deps.store, entry))) return true;
     const current = await claimRendering(this.deps.store, entry, 0);
     if (!current) return true;
-    const ts = await this.#post(incident.channelId!, this.#streamMessage(incident, current));
-    if (ts) await setStreamMessage(this.deps.store, entry, ts);
-    else await releasePosting(this.deps.store, entry);
+    const onSent = { streamEntry: { incidentId: entry.incidentId, checkId: entry.checkId, minute: entry.minute.toISOString() } };
+    const ts = await this.#post(incident.channelId!, this.#streamMessage(incident, current), undefined, onSent);
+    if (!ts) await releasePosting(this.deps.store, entry);
     return ts !== undefined;
   }
 

@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.ts';
 import { resolveMentions } from '../reviews/mentions.ts';
-import { addNotes, claimMarks, claimNotes, foldNotes, pingedIn, threadsWithNotesBefore, type ThreadNote } from '../reviews/notes.ts';
+import { addNotes, claimMarks, foldNotes, pendingNotes, pingedIn, takeNotes, threadsWithNotesBefore, type PendingNote, type ThreadNote } from '../reviews/notes.ts';
 import { claimRoot, getPullRequest, setThreadTs, type PullRequestKey, type TrackedPullRequest } from '../reviews/pull-requests.ts';
 import { listReviewers } from '../reviews/reviewers.ts';
 import { reviewReply, reviewRoot } from './render/reviews.ts';
@@ -53,6 +53,9 @@ export class ReviewThreads {
   }
 }
 
+/** Another process took some of the notes read: read them again, this many times at most. */
+const MAX_TAKE_TRIES = 3;
+
 /**
  * Posts a pull request's pending notes as one reply, after posting its root if nobody has.
  * False when another process is posting the root right now: replies wait for it.
@@ -62,17 +65,31 @@ export async function flushThread(deps: Deps, key: PullRequestKey): Promise<bool
   if (!pr) return true;
   const root: { ts: string; text?: string } | undefined = pr.threadTs ? { ts: pr.threadTs } : await postRoot(deps, pr);
   if (!root) return false;
-  const claimed = await claimNotes(deps.store, key);
-  if (claimed.length === 0 && pr.threadTs) return true;
-  // Read again: the claimed notes were written after the changes they report.
-  const current = (await getPullRequest(deps.store, key)) ?? pr;
-  const reviewers = await listReviewers(deps.store, key);
-  const notes = foldNotes(claimed);
+  for (let tries = 0; tries < MAX_TAKE_TRIES; tries++) {
+    const pending = await pendingNotes(deps.store, key);
+    if (pending.length === 0 && pr.threadTs) return true;
+    if (await replyWith(deps, pr, root, pending)) return true;
+  }
+  return true;
+}
+
+/** Posts the notes as one reply and updates the root; false when another process took some of them first. */
+async function replyWith(deps: Deps, pr: TrackedPullRequest, root: { ts: string; text?: string }, pending: PendingNote[]): Promise<boolean> {
+  // Read again: the notes were written after the changes they report.
+  const current = (await getPullRequest(deps.store, pr)) ?? pr;
+  const reviewers = await listReviewers(deps.store, pr);
+  const notes = foldNotes(pending.map((note) => note.note));
   const mentions = await resolveMentions(deps, [current.author, ...reviewers.map((r) => r.reviewer), ...notes.flatMap(pingedIn)]);
-  const hints = await claimMarks(deps.store, key, mentions.unmapped.map((login) => HINT + login), deps.now());
-  const reply = reviewReply(notes, hints.map((mark) => mark.slice(HINT.length)), mentions.of);
+  // The notes are taken in the transaction that writes their reply to the outbox, so Slack failing now loses nothing.
+  const reply = await deps.store.transaction(async (tx) => {
+    if (!(await takeNotes(tx, pending))) return 'taken';
+    const hints = await claimMarks(tx, pr, mentions.unmapped.map((login) => HINT + login), deps.now());
+    const message = reviewReply(notes, hints.map((mark) => mark.slice(HINT.length)), mentions.of);
+    return message && deps.slack.writePost(tx, { channel: current.channel, thread_ts: root.ts, ...message, unfurl_links: false });
+  });
+  if (reply === 'taken') return false;
   // The ping first: the root's edit shares the channel's one-a-second queue and can wait.
-  if (reply) await deps.slack.post({ channel: current.channel, thread_ts: root.ts, ...reply, unfurl_links: false });
+  if (reply) await deps.slack.delivered(reply);
   const updated = reviewRoot(current, reviewers, mentions.of);
   if (updated.text !== root.text) await updateRoot(deps, current.channel, root.ts, updated);
   return true;
@@ -83,7 +100,7 @@ async function postRoot(deps: Deps, pr: TrackedPullRequest): Promise<{ ts: strin
   const reviewers = await listReviewers(deps.store, pr);
   const mentions = await resolveMentions(deps, [pr.author, ...reviewers.map((r) => r.reviewer)]);
   const message = reviewRoot(pr, reviewers, mentions.of);
-  const posted = await deps.slack.post({ channel: pr.channel, ...message, unfurl_links: false });
+  const posted = await deps.slack.post({ channel: pr.channel, ...message, unfurl_links: false }, { pullRequest: { repo: pr.repo, number: pr.number } });
   await setThreadTs(deps.store, pr, posted.ts!);
   return { ts: posted.ts!, text: message.text };
 }
