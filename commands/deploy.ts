@@ -1,11 +1,12 @@
 import { mayForceDeploy } from '../src/permissions.ts';
 import { channelLink, code, plain } from '../src/slack/render/format.ts';
 import { deployPlan, deployRefusal, forceNotAllowed } from '../src/slack/render/deploys.ts';
+import { cancelDeploy } from './deploy-cancel.ts';
 import { refRefusal, resolveDeployTarget, splitFlags } from './deploy-target.ts';
 import type { Command } from './types.ts';
 
 const FLAGS = new Set(['--force', '--plan']);
-const USAGE = code('/deploy <service> [<ref>] [to <env>] [--plan] [--force]');
+const USAGE = `${code('/deploy <service> [<ref>] [to <env>] [--plan] [--force]')} or ${code('/deploy cancel <service> [to <env>]')}`;
 
 /** `/deploy <service> [<ref>] [to <env>]`: `api`, `api v1.4.2`, `api to prod`, `api 3f2a1bc to staging --plan`. */
 export function parseDeployArgs(text: string): { service?: string; ref?: string; environment?: string; flags: Set<string> } {
@@ -21,6 +22,9 @@ export const deploy: Command = {
   async run({ text, userId, channelId }, reply, deps) {
     const config = deps.config();
     const args = parseDeployArgs(text);
+    if (args.service?.toLowerCase() === 'cancel') {
+      return reply(await cancelDeploy(parseDeployArgs(text.trim().slice('cancel'.length)), { userId, channelId }, deps));
+    }
     const unknownFlag = [...args.flags].find((f) => !FLAGS.has(f));
     if (unknownFlag) return reply(plain(`Unknown option ${code(unknownFlag)}. Usage: ${USAGE}`));
     const serviceText = args.service ?? config.channels[channelId]?.service;

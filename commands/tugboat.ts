@@ -1,4 +1,4 @@
-import { environmentsOf } from '../src/config/index.ts';
+import { environmentsOf, removedFromConfig } from '../src/config/index.ts';
 import { allInFlight, currentReleases, recentDeploys } from '../src/deploys/deploys.ts';
 import { allWaiting } from '../src/deploys/queue.ts';
 import { listLocks, scopeCovers } from '../src/locks/index.ts';
@@ -16,6 +16,7 @@ import type { Command, Reply } from './types.ts';
 export const HELP = [
   '*tugboat*: deploy all day without breaking production.',
   '`/deploy <service> [<ref>] [to <env>] [--plan] [--force]`: deploy a ref (default the service’s `default_ref`); `--plan` only checks',
+  '`/deploy cancel <service> [to <env>]`: stop the deploy in flight (whoever started it, deployers of the environment, admins)',
   '`/rollback <service> [<env>] [to <ref-or-#id>]`: deploy the release before the current one',
   '`/lock <env>|<service>@<env>|all [for <duration>] [reason…]`: take a lock, announced in the channel',
   '`/unlock <env>|<service>@<env>|all [--force]`: release your lock (`--force`: admins, anyone’s)',
@@ -58,7 +59,16 @@ async function status(reply: Reply, deps: Deps) {
       };
     }),
   }));
-  await reply(deployStatus(sections, now));
+  // Deploys still moving for what a reload took out of tugboat.yml: they finish, or leave the queue, and are shown until then.
+  const removed = [...new Map([...inFlight, ...queued].filter((row) => removedFromConfig(config, row.service, row.environment)).map((row) => [`${row.service}@${row.environment}`, row])).values()].map(
+    ({ service, environment }) => ({
+      service,
+      environment,
+      inFlight: inFlight.find((d) => d.service === service && d.environment === environment),
+      queued: queued.filter((q) => q.service === service && q.environment === environment),
+    }),
+  );
+  await reply(deployStatus(sections, now, removed));
 }
 
 async function history(args: string[], channelId: string, reply: Reply, deps: Deps) {

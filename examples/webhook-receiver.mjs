@@ -6,6 +6,9 @@
 // X-Tugboat-Signature-256: sha256=HMAC-SHA256(secret, "<timestamp>.<body>").
 // The receiver answers 202 at once, deploys, then reports back to callback_url, signed the
 // same way, with { deploy_id, status: running|succeeded|failed, log_url?, description? }.
+// When tugboat stops a deploy (/deploy cancel, deploy.timeout, a rollback taking over) it POSTs
+// { action: "cancel", deploy_id, service, environment, reason } to the same URL, signed the same
+// way: the receiver stops that deploy's command (its whole process group) and answers 200.
 import { spawn } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
@@ -36,6 +39,20 @@ async function report(callbackUrl, deployId, status, description) {
   if (!response.ok) console.error(`callback answered ${response.status}: ${await response.text()}`);
 }
 
+/** The commands running now, by deploy id, so a cancel can stop them. */
+const running = new Map();
+
+function cancel(request) {
+  const child = running.get(request.deploy_id);
+  if (!child) return false;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    // Already gone.
+  }
+  return true;
+}
+
 function deploy(request) {
   const env = {
     ...process.env,
@@ -46,9 +63,15 @@ function deploy(request) {
     TUGBOAT_REF: request.ref,
   };
   return new Promise((resolve) => {
-    const child = spawn(command[0], command.slice(1), { env, stdio: 'inherit' });
-    child.on('error', (error) => resolve({ ok: false, why: error.message }));
-    child.on('exit', (code) => resolve({ ok: code === 0, why: `exited with code ${code}` }));
+    // Its own process group, so a cancel also stops whatever the command started.
+    const child = spawn(command[0], command.slice(1), { env, stdio: 'inherit', detached: true });
+    running.set(request.deploy_id, child);
+    const done = (outcome) => {
+      running.delete(request.deploy_id);
+      resolve(outcome);
+    };
+    child.on('error', (error) => done({ ok: false, why: error.message }));
+    child.on('exit', (code, signal) => done({ ok: code === 0, why: code === null ? `stopped by ${signal}` : `exited with code ${code}` }));
   });
 }
 
@@ -58,8 +81,9 @@ http
     req.on('data', (chunk) => (body += chunk));
     req.on('end', async () => {
       if (req.method !== 'POST' || !verified(req, body)) return res.writeHead(401).end();
-      res.writeHead(202).end();
       const request = JSON.parse(body);
+      if (request.action === 'cancel') return res.writeHead(cancel(request) ? 200 : 404).end();
+      res.writeHead(202).end();
       await report(request.callback_url, request.deploy_id, 'running', `deploying on ${process.env.HOSTNAME ?? 'the receiver'}`);
       const outcome = await deploy(request);
       await report(request.callback_url, request.deploy_id, outcome.ok ? 'succeeded' : 'failed', outcome.ok ? undefined : outcome.why);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DurationError, parseDuration } from './config/duration.ts';
 
 // The environment variables tugboat reads (DESIGN.md, "Environment variables"). Secrets are never
 // echoed back: messages name the variable and what is wrong with it, not its value.
@@ -33,6 +34,8 @@ export interface Env {
   publicUrl?: string;
   /** The HMAC secret shared with `via: webhook` deploy receivers. */
   deployWebhookSecret?: string;
+  /** How long SIGTERM waits for running `via: command` deploy scripts before killing them. */
+  shutdownGraceMs: number;
   logLevel: LogLevel;
 }
 
@@ -78,6 +81,16 @@ function toPort(text: string, context: z.RefinementCtx): number {
 
 const port = z.string().default('3000').transform(toPort);
 
+function toDuration(text: string, context: z.RefinementCtx): number {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    if (!(error instanceof DurationError)) throw error;
+    context.addIssue({ code: 'custom', message: `must be a duration like 30s, 10m or 1h, got ${JSON.stringify(text)}` });
+    return z.NEVER;
+  }
+}
+
 const logLevel = z
   .string()
   .default('info')
@@ -106,6 +119,7 @@ const envSchema = z.object({
   GITHUB_API_URL: httpUrl('the GitHub REST API base, like https://api.github.com').default('https://api.github.com'),
   TUGBOAT_PUBLIC_URL: httpUrl('the URL tugboat is reachable at, like https://tugboat.example.com').optional(),
   TUGBOAT_WEBHOOK_SECRET: z.string().optional(),
+  TUGBOAT_SHUTDOWN_GRACE: z.string().default('10m').transform(toDuration),
   LOG_LEVEL: logLevel,
 });
 
@@ -163,6 +177,7 @@ function toEnv(variables: Variables): Env {
     githubApiUrl: variables.GITHUB_API_URL.replace(/\/+$/, ''),
     publicUrl: variables.TUGBOAT_PUBLIC_URL?.replace(/\/+$/, ''),
     deployWebhookSecret: variables.TUGBOAT_WEBHOOK_SECRET,
+    shutdownGraceMs: variables.TUGBOAT_SHUTDOWN_GRACE,
     logLevel: variables.LOG_LEVEL,
   };
 }

@@ -46,7 +46,12 @@ export async function startTugboat(vars: NodeJS.ProcessEnv, options: StartOption
   const tugboat = createTugboat({
     slack: { botToken: env.slackBotToken, signingSecret: env.slackSigningSecret, apiUrl: env.slackApiUrl },
     github: { webhookSecret: env.githubWebhookSecret, apiUrl: env.githubApiUrl, token: env.githubToken, app: env.githubApp },
-    deploys: { commandCwd: path.dirname(path.resolve(env.configPath)), publicUrl: env.publicUrl, webhookSecret: env.deployWebhookSecret },
+    deploys: {
+      commandCwd: path.dirname(path.resolve(env.configPath)),
+      publicUrl: env.publicUrl,
+      webhookSecret: env.deployWebhookSecret,
+      shutdownGraceMs: env.shutdownGraceMs,
+    },
     secrets: secretValues(vars),
     config,
     store,
@@ -114,9 +119,11 @@ async function main() {
   }
   const running = await startTugboat(process.env).catch(exitOnStartError);
   const { log } = running;
+  // A promise nobody awaited must not end a process serving everyone (Node's default): logged instead.
+  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection; still running'));
   process.on('SIGHUP', () => running.reloadConfig());
   const shutdown = async (signal: string) => {
-    log.info({ signal }, 'shutting down: finishing work in flight');
+    log.info({ signal, graceMs: running.env.shutdownGraceMs }, 'shutting down: no new work; waiting for running deploy scripts and work in flight');
     await running.stop();
     log.info('stopped');
     process.exit(0);

@@ -26,6 +26,11 @@ export function mayLock(config: Config, userId: string, scope: LockScope): boole
   return environments.every((environment) => mayActOn(config, userId, environment));
 }
 
+/** Cancel an in-flight deploy (`/deploy cancel`): whoever started it, the deployers of its environment (anyone without `deployers:`) and admins. */
+export function mayCancelDeploy(config: Config, userId: string, deploy: { requestedBy: string; environment: string }): boolean {
+  return deploy.requestedBy === userId || mayActOn(config, userId, deploy.environment);
+}
+
 /** Deploy past red CI (`/deploy --force`, and a Deploy button carrying it). */
 export const mayForceDeploy = isAdmin;
 

@@ -35,8 +35,16 @@ describe('readEnv', () => {
       slackApiUrl: 'https://slack.com/api/',
       githubWebhookSecret: REQUIRED.GITHUB_WEBHOOK_SECRET,
       githubApiUrl: 'https://api.github.com',
+      shutdownGraceMs: 10 * 60_000,
       logLevel: 'info',
     });
+  });
+
+  it('reads TUGBOAT_SHUTDOWN_GRACE as a duration, seconds allowed', () => {
+    expect(readEnv({ ...REQUIRED, TUGBOAT_SHUTDOWN_GRACE: '45s' }).shutdownGraceMs).toBe(45_000);
+    expect(envError({ ...REQUIRED, TUGBOAT_SHUTDOWN_GRACE: '10' }).lines).toEqual([
+      'TUGBOAT_SHUTDOWN_GRACE must be a duration like 30s, 10m or 1h, got "10" (see README.md#environment-variables)',
+    ]);
   });
 
   it('reads every variable', () => {

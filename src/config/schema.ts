@@ -85,13 +85,17 @@ const passedVariable = z.string({ error: expected('an environment variable name 
 // The other ways deploy elsewhere, where tugboat's environment means nothing.
 const onlyForCommand = z.never({ error: 'only via: command runs a script, so only it is given environment variables' }).optional();
 
+// How long a deploy may stay in flight (seconds allowed); unset: 60m, or the command executor's 30m for via: command.
+const deployTimeout = duration.optional();
+
 const deploySchema = z.discriminatedUnion('via', [
-  z.strictObject({ via: z.literal('github-deployment'), env: onlyForCommand }),
-  z.strictObject({ via: z.literal('workflow'), workflow: nonEmptyString, env: onlyForCommand }),
-  z.strictObject({ via: z.literal('webhook'), url: httpUrl, env: onlyForCommand }),
+  z.strictObject({ via: z.literal('github-deployment'), env: onlyForCommand, timeout: deployTimeout }),
+  z.strictObject({ via: z.literal('workflow'), workflow: nonEmptyString, env: onlyForCommand, timeout: deployTimeout }),
+  z.strictObject({ via: z.literal('webhook'), url: httpUrl, env: onlyForCommand, timeout: deployTimeout }),
   z.strictObject({
     via: z.literal('command'),
     run: z.array(nonEmptyString).min(1),
+    timeout: deployTimeout,
     // Variables of tugboat's environment passed on to the script, beyond PATH, HOME, LANG and the TUGBOAT_ deploy variables.
     env: z.array(passedVariable).optional(),
   }),

@@ -1,4 +1,6 @@
-import type { Config } from '../config/index.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatDuration, removedFromConfig, type Config } from '../config/index.ts';
+import { isGitHubRateLimited } from '../github/budget.ts';
 import type { GitHub } from '../github/client.ts';
 import type { InFlight } from '../in-flight.ts';
 import { acquireLock, findBlockingLock } from '../locks/index.ts';
@@ -9,14 +11,20 @@ import {
   createDeploy,
   finishDeploy,
   getDeploy,
+  leaseState,
+  liveLeaseBesides,
   markRunning,
+  overdueDeploys,
   recordSmokeResult,
+  releaseLease,
   renewLease,
   setMessageTs,
+  stopDeploy,
   type Deploy,
+  type StopReason,
 } from './deploys.ts';
-import type { Executor, ExecutorOutcome } from './executors/types.ts';
-import { preflight, type DeployRequest, type Preflight } from './preflight.ts';
+import type { Executor, ExecutorOutcome, HandedOffJob, StopCause } from './executors/types.ts';
+import { databaseChecks, onlyWaitingFails, preflight, type DeployRequest, type Preflight } from './preflight.ts';
 import { allWaiting, dropQueued, markQueuedStarted, waitingQueues, type QueuedDeploy } from './queue.ts';
 import { clearBadShas, findRollbackTarget, markBadSha, type RollbackTarget } from './releases.ts';
 
@@ -28,15 +36,31 @@ export interface DeployNotifier {
   update(deploy: Deploy): Promise<void>;
   /** A reply in the deploy's thread. */
   reply(deploy: Deploy, reply: DeployReply): Promise<void>;
-  /** Tells someone whose queued deploy started or was dropped. */
-  queueOutcome(entry: QueuedDeploy, outcome: { started: Deploy } | { dropped: Preflight }): Promise<void>;
+  /** Tells someone whose queued deploy started or was dropped (its checks failed, or a reload removed its service or environment). */
+  queueOutcome(entry: QueuedDeploy, outcome: { started: Deploy } | { dropped: Preflight } | { removed: 'service' | 'environment' }): Promise<void>;
 }
 
 export type DeployReply =
   | { kind: 'progress'; text: string }
   | { kind: 'output'; tail: string }
   | { kind: 'smoke'; passed: boolean; lines: string[]; response: SmokeFailureResponse }
-  | { kind: 'superseded'; by: Deploy };
+  | { kind: 'superseded'; by: Deploy }
+  | { kind: 'stopped'; stop: DeployStop }
+  | { kind: 'script-stopped' }
+  | { kind: 'waited'; for: number; how: 'released' | 'lapsed' };
+
+/**
+ * How a deploy was stopped before it reported, for its thread: why, by whom (a cancel), what
+ * GitHub or the receiver was told, and (timed out) where GitHub says it stands.
+ */
+export interface DeployStop {
+  reason: Exclude<StopReason, 'superseded' | 'lease_lapsed'>;
+  by?: string;
+  told?: string;
+  pending?: string;
+  /** timed out: how long it was given; shutdown: the grace it had. */
+  afterMs?: number;
+}
 
 /**
  * What tugboat did about failing post-deploy checks, per the environment's `on_smoke_failure`:
@@ -60,6 +84,8 @@ export interface DeployerDeps {
   github: GitHub;
   notifier: DeployNotifier;
   executorFor(service: string): Executor;
+  /** How long a deploy of this service may stay in flight (`deploy.timeout`, else its executor's default). */
+  timeoutOf(service: string): number;
   postDeploy: PostDeployChecks;
   inFlight: InFlight;
   now(): Date;
@@ -74,9 +100,14 @@ export type RollbackAttempt =
   | { ok: false; rollbackInFlight: Deploy }
   | { ok: false; notLatest: { clicked: number; latest: Deploy } };
 
-/** An in-process executor renews its deploy's lease this often; a lease lapses after three missed renewals. */
-const LEASE_RENEW_MS = 20_000;
+/**
+ * An in-process executor renews its deploy's lease this often, and learns at each renewal whether
+ * its deploy was stopped elsewhere; a lease lapses after three missed renewals.
+ */
+const LEASE_RENEW_MS = 5_000;
 const LEASE_MS = 3 * LEASE_RENEW_MS;
+/** How often a deploy waiting for the previous script of its service and environment to stop looks again. */
+const LEASE_POLL_MS = 500;
 /** After an automatic rollback the environment stays locked until someone unlocks it: in practice, a month. */
 const AUTO_ROLLBACK_LOCK_SECONDS = 30 * 24 * 60 * 60;
 
@@ -86,8 +117,10 @@ const AUTO_ROLLBACK_LOCK_SECONDS = 30 * 24 * 60 * 60;
  * webhook, a receiver's callback).
  */
 export class Deployer {
-  /** Deploys this process runs itself, so a superseding rollback can stop them. */
-  readonly #running = new Map<number, AbortController>();
+  /** Deploys this process runs an executor for, so a stop can reach them; `script` for those holding a lease (`via: command`). */
+  readonly #running = new Map<number, { abort: AbortController; script: boolean; done: Promise<void> }>();
+  /** Set by `shutdown`: no queued deploy starts any more. */
+  #closing = false;
   /** Announcements this process is posting, by deploy id, so updates and replies can wait for their thread. */
   readonly #announcements = new Map<number, Promise<string | null>>();
 
@@ -193,7 +226,7 @@ export class Deployer {
       const lock = await findBlockingLock(tx, { environment: request.environment, service: request.service, actor: request.requestedBy, now });
       if (lock) return { ok: false, preflight: withBlocker(checked, 'lock', { kind: 'locked', lock }) };
       const superseded = request.rollbackOf
-        ? await finishDeploy(tx, request.rollbackOf, { status: 'failed', detail: 'superseded by a rollback', now })
+        ? await stopDeploy(tx, request.rollbackOf, { status: 'failed', reason: 'superseded', detail: 'superseded by a rollback', now })
         : undefined;
       const result = await createDeploy(tx, {
         service: request.service,
@@ -206,6 +239,7 @@ export class Deployer {
         rollbackOf: request.rollbackOf,
         forced: checked.checks.some((c) => c.note === 'overridden with --force'),
         now,
+        deadlineAt: new Date(now.getTime() + this.deps.timeoutOf(request.service)),
       });
       if (!result.ok) return { ok: false, preflight: withBlocker(checked, 'in-flight', { kind: 'in-flight', deploy: result.inFlight }) };
       return { ok: true, deploy: result.deploy, superseded };
@@ -214,31 +248,36 @@ export class Deployer {
 
   /**
    * After a rollback is recorded: the SHA it moves away from is marked bad, and when the
-   * undone deploy was still in flight (now failed as superseded) its thread is told and its
-   * executor stopped if it runs in this process.
+   * undone deploy was still in flight (now failed as superseded) its thread is told, its
+   * executor stopped if it runs in this process (a script on another replica sees the stop at
+   * its next lease renewal), and GitHub or its receiver told.
    */
   async #undo(id: number, rollback: Deploy, superseded: Deploy | undefined) {
     const undone = superseded ?? (await getDeploy(this.deps.store, id));
     if (!undone) return;
     await markBadSha(this.deps.store, { service: undone.service, sha: undone.sha, deployId: undone.id, now: this.deps.now() });
     if (!superseded) return;
-    this.#running.get(id)?.abort(`superseded by rollback #${rollback.id}`);
+    this.#running.get(id)?.abort.abort(`superseded by rollback #${rollback.id}`);
+    await this.#tellRunner(superseded, 'superseded');
     await this.deps.notifier.update(superseded);
     await this.deps.notifier.reply(superseded, { kind: 'superseded', by: rollback });
   }
 
   async #run(deploy: Deploy): Promise<void> {
-    const config = this.deps.config();
     const abort = new AbortController();
-    this.#running.set(deploy.id, abort);
-    const inProcess = config.services[deploy.service].deploy.via === 'command';
-    const leaseTimer = inProcess ? setInterval(() => void this.#renew(deploy.id), LEASE_RENEW_MS) : undefined;
+    const script = deploy.executor === 'command';
+    let finished = () => {};
+    this.#running.set(deploy.id, { abort, script, done: new Promise((resolve) => (finished = resolve)) });
+    let leaseTimer: NodeJS.Timeout | undefined;
     try {
+      const waited = await this.#previousScriptStopped(deploy);
+      if (waited) await this.deps.notifier.reply(await this.#withThread(deploy), { kind: 'waited', ...waited });
       const running = await markRunning(this.deps.store, deploy.id, {
         now: this.deps.now(),
-        leaseUntil: inProcess ? new Date(this.deps.now().getTime() + LEASE_MS) : undefined,
+        leaseUntil: script ? new Date(this.deps.now().getTime() + LEASE_MS) : undefined,
       });
       if (!running) return;
+      if (script) leaseTimer = setInterval(() => void this.#renew(deploy.id, abort), LEASE_RENEW_MS);
       this.deps.inFlight.track(this.#withThread(running).then((d) => this.deps.notifier.update(d)));
       const outcome = await this.#execute(running, abort.signal);
       if (outcome.kind === 'handed-off') {
@@ -246,51 +285,177 @@ export class Deployer {
         return;
       }
       if (outcome.outputTail) await this.deps.notifier.reply(await this.#withThread(running), { kind: 'output', tail: outcome.outputTail });
-      await this.complete(deploy.id, { succeeded: outcome.succeeded, detail: outcome.reason });
+      // Stopped from outside: the stop is already on the row and in the thread; say the script is gone.
+      if (abort.signal.aborted) {
+        if (script) await this.deps.notifier.reply(await this.#withThread(running), { kind: 'script-stopped' });
+      } else await this.complete(deploy.id, { succeeded: outcome.succeeded, detail: outcome.reason, timedOut: outcome.timedOut });
     } finally {
       clearInterval(leaseTimer);
+      if (script) await releaseLease(this.deps.store, deploy.id).catch((error) => this.deps.log.warn({ err: error, deploy: deploy.id }, 'could not release a deploy lease'));
       this.#running.delete(deploy.id);
+      finished();
     }
   }
 
+  /**
+   * One script per service and environment: a deploy whose predecessor was stopped (cancelled,
+   * superseded, timed out) while its script still runs, on any replica, starts only once that
+   * script has stopped (its lease released) or its replica stopped renewing (the lease lapsed).
+   */
+  async #previousScriptStopped(deploy: Deploy): Promise<{ for: number; how: 'released' | 'lapsed' } | undefined> {
+    let waited: { for: number; how: 'released' | 'lapsed' } | undefined;
+    let held = await liveLeaseBesides(this.deps.store, deploy, this.deps.now());
+    while (held) {
+      let state = await leaseState(this.deps.store, held.id, this.deps.now());
+      while (state === 'held') {
+        await sleep(LEASE_POLL_MS);
+        state = await leaseState(this.deps.store, held.id, this.deps.now());
+      }
+      waited = { for: held.id, how: state };
+      held = await liveLeaseBesides(this.deps.store, deploy, this.deps.now());
+    }
+    return waited;
+  }
+
+  #jobOf(deploy: Deploy): HandedOffJob {
+    return {
+      id: deploy.id,
+      service: deploy.service,
+      environment: deploy.environment,
+      repo: this.deps.config().services[deploy.service].repo,
+      ref: deploy.ref,
+      sha: deploy.sha,
+      requestedBy: deploy.requestedBy,
+      rollbackOf: deploy.rollbackOf ?? undefined,
+      externalId: deploy.externalId ?? undefined,
+    };
+  }
+
   async #execute(deploy: Deploy, signal: AbortSignal): Promise<ExecutorOutcome> {
-    const service = this.deps.config().services[deploy.service];
     try {
-      return await this.deps.executorFor(deploy.service).start(
-        {
-          id: deploy.id,
-          service: deploy.service,
-          environment: deploy.environment,
-          repo: service.repo,
-          ref: deploy.ref,
-          sha: deploy.sha,
-          requestedBy: deploy.requestedBy,
-          rollbackOf: deploy.rollbackOf ?? undefined,
-        },
-        { progress: async (text) => this.deps.notifier.reply(await this.#withThread(deploy), { kind: 'progress', text }), signal },
-      );
+      return await this.deps.executorFor(deploy.service).start(this.#jobOf(deploy), {
+        progress: async (text) => this.deps.notifier.reply(await this.#withThread(deploy), { kind: 'progress', text }),
+        signal,
+      });
     } catch (error) {
       this.deps.log.error({ err: error, deploy: deploy.id }, 'executor failed');
       return { kind: 'finished', succeeded: false, reason: `the ${deploy.executor} executor failed: ${(error as Error).message}` };
     }
   }
 
-  async #renew(id: number) {
-    await renewLease(this.deps.store, id, new Date(this.deps.now().getTime() + LEASE_MS)).catch((error) =>
-      this.deps.log.warn({ err: error, deploy: id }, 'could not renew a deploy lease'),
-    );
+  /** Extends the lease; a deploy stopped elsewhere (or whose lease was taken away) has its script killed. */
+  async #renew(id: number, abort: AbortController) {
+    try {
+      const row = await renewLease(this.deps.store, id, new Date(this.deps.now().getTime() + LEASE_MS));
+      if (!row) abort.abort('its lease lapsed and another replica declared it lost');
+      else if (row.status !== 'pending' && row.status !== 'running') abort.abort(row.detail ?? 'stopped');
+    } catch (error) {
+      this.deps.log.warn({ err: error, deploy: id }, 'could not renew a deploy lease');
+    }
+  }
+
+  /**
+   * Tells GitHub or the receiver that tugboat stopped a deploy handed to it; a line for the
+   * thread, or undefined when there is no one to tell (a script, or a service no longer configured).
+   */
+  async #tellRunner(deploy: Deploy, cause: StopCause): Promise<string | undefined> {
+    if (!this.deps.config().services[deploy.service]) return undefined;
+    const executor = this.deps.executorFor(deploy.service);
+    return executor.stop?.(this.#jobOf(deploy), cause).catch((error) => {
+      this.deps.log.warn({ err: error, deploy: deploy.id }, 'could not tell the deploy runner it was stopped');
+      return 'tugboat could not tell GitHub or the receiver (its logs say why)';
+    });
+  }
+
+  /**
+   * Stops an in-flight deploy (once, on any replica): the row first, so a script running on
+   * another replica is killed at its next lease renewal; then this process's executor, GitHub
+   * or the receiver; then its thread. The service and environment are free at once, but the
+   * next deploy's executor waits for a stopped script (see `#previousScriptStopped`).
+   */
+  async #stop(deploy: Deploy, stop: DeployStop, detail: string): Promise<Deploy | undefined> {
+    const status = stop.reason === 'cancelled' ? 'failed' : 'unknown';
+    const stopped = await stopDeploy(this.deps.store, deploy.id, { status, reason: stop.reason, detail, now: this.deps.now() });
+    if (!stopped) return undefined;
+    this.#running.get(deploy.id)?.abort.abort(detail);
+    const told = stop.reason === 'shutdown' ? undefined : await this.#tellRunner(stopped, stop.reason);
+    const withThread = await this.#withThread(stopped);
+    await this.deps.notifier.update(withThread);
+    await this.deps.notifier.reply(withThread, { kind: 'stopped', stop: { ...stop, told } });
+    await this.drainQueue(stopped.service, stopped.environment);
+    return stopped;
+  }
+
+  /** `/deploy cancel`: stops the deploy, wherever it runs; undefined when it had already finished. */
+  cancel(deploy: Deploy, by: string): Promise<Deploy | undefined> {
+    return this.#stop(deploy, { reason: 'cancelled', by }, 'cancelled with /deploy cancel');
+  }
+
+  /**
+   * Deploys past their deadline whose outcome comes from outside: GitHub is asked first (a lost
+   * webhook), and only a deploy still without an outcome is stopped as timed out. Scripts time
+   * out in the process that runs them.
+   */
+  async #reconcileOverdue(): Promise<void> {
+    // GitHub is asked before a deploy is declared lost: while its rate limit runs low, overdue deploys wait for the reset.
+    if (!this.deps.github.budget.allowsBackgroundWork()) return;
+    for (const deploy of await overdueDeploys(this.deps.store, this.deps.now())) {
+      const known = this.deps.config().services[deploy.service] !== undefined;
+      const reconciled = known ? await this.deps.executorFor(deploy.service).reconcile?.(this.#jobOf(deploy)).catch((error) => {
+        this.deps.log.warn({ err: error, deploy: deploy.id }, 'could not ask GitHub about an overdue deploy');
+        return undefined;
+      }) : undefined;
+      if (reconciled && 'outcome' in reconciled) {
+        await this.complete(deploy.id, reconciled.outcome);
+        continue;
+      }
+      const afterMs = allowedMs(deploy);
+      await this.#stop(deploy, { reason: 'timed_out', pending: reconciled?.pending, afterMs }, `no outcome within ${formatDuration(afterMs)} (deploy.timeout)`);
+    }
+  }
+
+  /**
+   * SIGTERM: no queued deploy starts any more; scripts this process runs get `graceMs` to finish,
+   * then are killed (their whole process group) and their deploys marked unknown, so none is
+   * left running unwatched.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.#closing = true;
+    const scripts = () => [...this.#running.entries()].filter(([, run]) => run.script);
+    const grace = new AbortController();
+    await Promise.race([
+      Promise.allSettled(scripts().map(([, run]) => run.done)),
+      sleep(graceMs, undefined, { signal: grace.signal }).catch(() => undefined),
+    ]);
+    grace.abort();
+    const detail = `tugboat shut down, and its script was still running after the ${formatDuration(graceMs)} grace (TUGBOAT_SHUTDOWN_GRACE), so it was stopped`;
+    for (const [id, run] of scripts()) {
+      try {
+        const deploy = await getDeploy(this.deps.store, id);
+        if (deploy) await this.#stop(deploy, { reason: 'shutdown', afterMs: graceMs }, detail);
+      } catch (error) {
+        this.deps.log.error({ err: error, deploy: id }, 'could not mark a deploy stopped at shutdown; stopping its script anyway');
+      } finally {
+        // Killed even when the database cannot be told: never left running unwatched.
+        run.abort.abort(detail);
+      }
+    }
+    await Promise.allSettled(scripts().map(([, run]) => run.done));
   }
 
   /**
    * Records an outcome (once: a second report of the same deploy changes nothing), updates
    * the announcement, runs the post-deploy checks after a success, then lets the queue move.
    */
-  async complete(id: number, outcome: { succeeded: boolean; detail?: string; logUrl?: string }): Promise<Deploy | undefined> {
+  async complete(id: number, outcome: { succeeded: boolean; detail?: string; logUrl?: string; timedOut?: boolean }): Promise<Deploy | undefined> {
     const now = this.deps.now();
-    const recorded = await finishDeploy(this.deps.store, id, { status: outcome.succeeded ? 'succeeded' : 'failed', detail: outcome.detail, logUrl: outcome.logUrl, now });
+    const recorded = outcome.timedOut
+      ? await stopDeploy(this.deps.store, id, { status: 'unknown', reason: 'timed_out', detail: outcome.detail ?? 'timed out', now })
+      : await finishDeploy(this.deps.store, id, { status: outcome.succeeded ? 'succeeded' : 'failed', detail: outcome.detail, logUrl: outcome.logUrl, now });
     if (!recorded) return undefined;
     const finished = await this.#withThread(recorded);
     await this.deps.notifier.update(finished);
+    if (outcome.timedOut) await this.deps.notifier.reply(finished, { kind: 'stopped', stop: { reason: 'timed_out', afterMs: allowedMs(finished) } });
     if (finished.status === 'succeeded') {
       if (!finished.rollbackOf) await clearBadShas(this.deps.store, { service: finished.service, by: finished.requestedBy, now });
       await this.#postDeployChecks(finished);
@@ -342,7 +507,13 @@ export class Deployer {
    * than a lock or a running deploy is dropped, and its owner told why.
    */
   async drainQueue(service: string, environment: string): Promise<void> {
+    if (this.#closing) return;
+    const removed = removedFromConfig(this.deps.config(), service, environment);
     for (const entry of await allWaiting(this.deps.store, service, environment)) {
+      if (removed) {
+        if (await dropQueued(this.deps.store, entry.id, `${removed} removed from tugboat.yml`)) await this.deps.notifier.queueOutcome(entry, { removed });
+        continue;
+      }
       const request: DeployRequest = {
         service,
         environment,
@@ -351,7 +522,8 @@ export class Deployer {
         force: false,
         confirmBadSha: false,
       };
-      const attempt = await this.deploy(request);
+      const attempt = await this.#deployIfClear(request);
+      if (!attempt) return;
       if (attempt.ok) {
         if (await markQueuedStarted(this.deps.store, entry.id, attempt.deploy.id)) await this.deps.notifier.queueOutcome(entry, { started: attempt.deploy });
         return;
@@ -363,21 +535,40 @@ export class Deployer {
     }
   }
 
-  /** Marks deploys whose process died `unknown`, says so in their threads, and lets queues move. */
+  /**
+   * A queued deploy's checks, the database's first: while a lock or a running deploy still stands
+   * in the way, or GitHub's rate limit is low, GitHub is not asked and undefined says to wait.
+   */
+  async #deployIfClear(request: DeployRequest): Promise<DeployAttempt | undefined> {
+    const checks = await databaseChecks({ db: this.deps.store, config: this.deps.config(), now: this.deps.now() }, request);
+    if (onlyWaitingFails(checks) || !this.deps.github.budget.allowsBackgroundWork()) return undefined;
+    try {
+      return await this.deploy(request);
+    } catch (error) {
+      if (!isGitHubRateLimited(error)) throw error;
+      this.deps.log.warn({ service: request.service, environment: request.environment, resetAt: error.resetAt }, "GitHub's rate limit is used up; queued deploys wait for its reset");
+      return undefined;
+    }
+  }
+
+  /** Marks deploys whose process died `unknown`, reconciles or times out overdue ones, says so in their threads, and lets queues move. */
   async sweep(): Promise<void> {
     for (const lapsed of await claimLapsedDeploys(this.deps.store, this.deps.now())) {
       await this.deps.notifier.update(lapsed);
       await this.deps.notifier.reply(lapsed, { kind: 'progress', text: 'The tugboat process running this deploy stopped before it finished, so its outcome is unknown. Check the service, then deploy again or roll back.' });
     }
+    await this.#reconcileOverdue();
     for (const { service, environment } of await waitingQueues(this.deps.store)) await this.drainQueue(service, environment);
   }
 }
 
 function withBlocker(checked: Preflight, name: 'lock' | 'in-flight', blocker: NonNullable<Preflight['checks'][number]['blocker']>): Preflight {
   const checks = checked.checks.map((c) => (c.name === name ? { name, passed: false, blocker } : c));
-  const failed = checks.filter((c) => !c.passed);
-  return { ...checked, checks, ok: false, queueable: failed.every((c) => c.name === 'lock' || c.name === 'in-flight') };
+  return { ...checked, checks, ok: false, queueable: onlyWaitingFails(checks) };
 }
+
+/** How long a deploy was given: from its creation to its deadline. */
+const allowedMs = (deploy: Deploy) => (deploy.deadlineAt ?? deploy.createdAt).getTime() - deploy.createdAt.getTime();
 
 function describeFailures(checked: Preflight): string {
   return checked.checks.filter((c) => !c.passed).map((c) => c.blocker!.kind).join(', ');

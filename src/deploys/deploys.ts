@@ -2,6 +2,13 @@ import type { Queryable, Store } from '../store/index.ts';
 
 export type DeployStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'unknown';
 
+/**
+ * Why a deploy was stopped before its executor reported: past its `deploy.timeout`, `/deploy
+ * cancel`, a rollback took over, tugboat shut down while its script ran, or the process running
+ * it died (its lease lapsed).
+ */
+export type StopReason = 'timed_out' | 'cancelled' | 'superseded' | 'shutdown' | 'lease_lapsed';
+
 export interface Deploy {
   id: number;
   service: string;
@@ -22,6 +29,9 @@ export interface Deploy {
   startedAt: Date | null;
   finishedAt: Date | null;
   smokeStatus: 'passed' | 'failed' | null;
+  /** Past this, the deploy is reconciled with GitHub, then stopped as timed out. */
+  deadlineAt: Date | null;
+  stopReason: StopReason | null;
 }
 
 interface DeployRow {
@@ -44,6 +54,8 @@ interface DeployRow {
   started_at: Date | null;
   finished_at: Date | null;
   smoke_status: 'passed' | 'failed' | null;
+  deadline_at: Date | null;
+  stop_reason: StopReason | null;
 }
 
 const date = (value: Date | null) => (value === null ? null : new Date(value));
@@ -68,6 +80,8 @@ export const toDeploy = (row: DeployRow): Deploy => ({
   startedAt: date(row.started_at),
   finishedAt: date(row.finished_at),
   smokeStatus: row.smoke_status,
+  deadlineAt: date(row.deadline_at),
+  stopReason: row.stop_reason,
 });
 
 const IN_FLIGHT = `status in ('pending', 'running')`;
@@ -83,6 +97,7 @@ export interface NewDeploy {
   rollbackOf?: number;
   forced: boolean;
   now: Date;
+  deadlineAt?: Date;
 }
 
 export type CreateResult = { ok: true; deploy: Deploy } | { ok: false; inFlight: Deploy };
@@ -93,11 +108,11 @@ export type CreateResult = { ok: true; deploy: Deploy } | { ok: false; inFlight:
  */
 export async function createDeploy(db: Queryable, deploy: NewDeploy): Promise<CreateResult> {
   const rows = await db.query<DeployRow>(
-    `insert into deploys (service, environment, ref, sha, requested_by, channel, status, executor, rollback_of, forced, created_at)
-     values ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10)
+    `insert into deploys (service, environment, ref, sha, requested_by, channel, status, executor, rollback_of, forced, created_at, deadline_at)
+     values ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11)
      on conflict (service, environment) where ${IN_FLIGHT} do nothing
      returning *`,
-    [deploy.service, deploy.environment, deploy.ref, deploy.sha, deploy.requestedBy, deploy.channel, deploy.executor, deploy.rollbackOf ?? null, deploy.forced, deploy.now],
+    [deploy.service, deploy.environment, deploy.ref, deploy.sha, deploy.requestedBy, deploy.channel, deploy.executor, deploy.rollbackOf ?? null, deploy.forced, deploy.now, deploy.deadlineAt ?? null],
   );
   if (rows.length) return { ok: true, deploy: toDeploy(rows[0]) };
   const running = await inFlightDeploy(db, deploy.service, deploy.environment);
@@ -136,8 +151,63 @@ export async function markRunning(
   return rows.map(toDeploy)[0];
 }
 
-export async function renewLease(db: Queryable, id: number, until: Date): Promise<void> {
-  await db.query(`update deploys set lease_expires_at = $2 where id = $1 and status = 'running' and lease_expires_at is not null`, [id, until]);
+/**
+ * Extends the lease of a deploy whose script this process runs, and returns the row: a deploy no
+ * longer in flight was stopped (cancelled, superseded, timed out) and its script must be killed.
+ * A stopped deploy's lease is still renewed until its script is gone; undefined means the lease
+ * was taken away (it lapsed and another replica declared the deploy lost).
+ */
+export async function renewLease(db: Queryable, id: number, until: Date): Promise<Deploy | undefined> {
+  const rows = await db.query<DeployRow>(`update deploys set lease_expires_at = $2 where id = $1 and lease_expires_at is not null returning *`, [id, until]);
+  return rows.map(toDeploy)[0];
+}
+
+/** The script of this deploy has stopped: the next deploy of its service and environment may start. */
+export async function releaseLease(db: Queryable, id: number): Promise<void> {
+  await db.query('update deploys set lease_expires_at = null where id = $1', [id]);
+}
+
+/** Another deploy of the service and environment whose script still runs somewhere (its lease is live). */
+export async function liveLeaseBesides(db: Queryable, deploy: Deploy, now: Date): Promise<Deploy | undefined> {
+  const rows = await db.query<DeployRow>(
+    `select * from deploys where service = $1 and environment = $2 and id <> $3 and lease_expires_at > $4 order by id limit 1`,
+    [deploy.service, deploy.environment, deploy.id, now],
+  );
+  return rows.map(toDeploy)[0];
+}
+
+/** Whether a deploy's script still holds its lease, has released it (it stopped), or let it lapse (its process died). */
+export async function leaseState(db: Queryable, id: number, now: Date): Promise<'held' | 'released' | 'lapsed'> {
+  const [row] = await db.query<{ lease_expires_at: Date | null }>('select lease_expires_at from deploys where id = $1', [id]);
+  if (!row?.lease_expires_at) return 'released';
+  return new Date(row.lease_expires_at) > now ? 'held' : 'lapsed';
+}
+
+/**
+ * Stops an in-flight deploy before its executor reported (once: the update is conditional). A
+ * script's lease is kept: the replica running it sees the stop at its next renewal, kills it and
+ * only then releases the lease.
+ */
+export async function stopDeploy(
+  db: Queryable,
+  id: number,
+  stop: { status: 'failed' | 'unknown'; reason: StopReason; detail: string; now: Date },
+): Promise<Deploy | undefined> {
+  const rows = await db.query<DeployRow>(
+    `update deploys set status = $2, stop_reason = $3, detail = $4, finished_at = $5, started_at = coalesce(started_at, $5)
+      where id = $1 and ${IN_FLIGHT} returning *`,
+    [id, stop.status, stop.reason, stop.detail, stop.now],
+  );
+  return rows.map(toDeploy)[0];
+}
+
+/** In-flight deploys past their deadline whose outcome must come from outside (no script of tugboat's holds a lease on them). */
+export async function overdueDeploys(db: Queryable, now: Date): Promise<Deploy[]> {
+  const rows = await db.query<DeployRow>(
+    `select * from deploys where ${IN_FLIGHT} and deadline_at < $1 and lease_expires_at is null order by id`,
+    [now],
+  );
+  return rows.map(toDeploy);
 }
 
 /**
@@ -221,7 +291,7 @@ const PENDING_TIMEOUT_SECONDS = 5 * 60;
  */
 export async function claimLapsedDeploys(store: Store, now: Date): Promise<Deploy[]> {
   const rows = await store.query<DeployRow>(
-    `update deploys set status = 'unknown', finished_at = $1, lease_expires_at = null,
+    `update deploys set status = 'unknown', finished_at = $1, lease_expires_at = null, stop_reason = 'lease_lapsed',
             detail = 'the tugboat process running it stopped before it finished'
       where (status = 'running' and lease_expires_at < $1)
          or (status = 'pending' and created_at < $1 - make_interval(secs => $2))

@@ -8,6 +8,7 @@ import {
   type DeploymentStatusRecord,
   type GitHubState,
   type RepoRecord,
+  type WorkflowRunRecord,
 } from './github-state.ts';
 
 export interface RouteRequest {
@@ -50,6 +51,13 @@ export function githubRoutes(state: GitHubState, shapes: GitHubShapes): Route[] 
     const deployment = repo.deployments.find(({ id }) => id === Number(request.params.deployment_id));
     if (!deployment) throw notFound();
     return { repo, deployment };
+  };
+
+  const runOf = (request: RouteRequest): { repo: RepoRecord; run: WorkflowRunRecord } => {
+    const repo = repoOf(request);
+    const run = repo.workflowRuns.find(({ id }) => id === Number(request.params.run_id));
+    if (!run) throw notFound();
+    return { repo, run };
   };
 
   return [
@@ -180,6 +188,24 @@ export function githubRoutes(state: GitHubState, shapes: GitHubShapes): Route[] 
           .reverse();
         const { items, headers } = paginate(runs, request.url);
         return ok({ total_count: runs.length, workflow_runs: items.map((run) => shapes.workflowRun(repo, run)) }, headers);
+      },
+    },
+    {
+      route: 'GET /repos/{owner}/{repo}/actions/runs/{run_id}',
+      docs: 'actions/workflow-runs#get-a-workflow-run',
+      handle: (request) => {
+        const { repo, run } = runOf(request);
+        return ok(shapes.workflowRun(repo, run));
+      },
+    },
+    {
+      route: 'POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel',
+      docs: 'actions/workflow-runs#cancel-a-workflow-run',
+      handle: (request) => {
+        const { run } = runOf(request);
+        if (run.status === 'completed') throw new GitHubApiError(409, 'Cannot cancel a workflow run that is completed.');
+        Object.assign(run, { status: 'completed', conclusion: 'cancelled', updated_at: state.timestamp() });
+        return { status: 202, body: {} };
       },
     },
     {

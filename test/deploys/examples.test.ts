@@ -46,4 +46,23 @@ describe('the shipped examples', () => {
     expect(done.text).toContain(':white_check_mark: <@U0ALICE> deployed *api*');
     expect(threadOf(h, 'C0STAGING', done.ts).map((m) => m.text).join('\n')).toContain('Receiver: running');
   });
+
+  it('examples/webhook-receiver.mjs stops the deploy it runs when tugboat sends a signed cancel', async () => {
+    const port = await freePort();
+    const receiver = spawn(process.execPath, ['examples/webhook-receiver.mjs'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), TUGBOAT_WEBHOOK_SECRET: SECRETS.deployWebhookSecret, DEPLOY_COMMAND: 'sleep 60' },
+      stdio: 'pipe',
+    });
+    stops.push(() => receiver.kill());
+    await new Promise<void>((resolve) => receiver.stdout.on('data', (d) => String(d).includes('listening') && resolve()));
+    const config = FIXTURE_CONFIG.replace('deploy: { via: github-deployment }', `deploy: { via: webhook, url: "http://127.0.0.1:${port}/deploy" }`);
+    h = await startHarness({ backend: storeBackends[0], configYaml: config, publicUrl: 'self' });
+    seedRepo(h, 'acme/api', ['one']);
+    await command(h, 'U0ALICE', '/deploy api to staging', 'C0STAGING');
+    await h.slackApi.waitFor('chat.postMessage', (c) => String(c.args.text).includes('Receiver: running'), 10_000);
+    await command(h, 'U0ALICE', '/deploy cancel api to staging', 'C0STAGING');
+    const [cancelled] = channelMessages(h, 'C0STAGING');
+    expect(threadOf(h, 'C0STAGING', cancelled.ts).map((m) => m.text).join('\n')).toContain(`Stopped on the other side: the receiver at 127.0.0.1:${port} was told to cancel.`);
+  });
 });

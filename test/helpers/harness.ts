@@ -76,11 +76,15 @@ export async function startHarness(options: {
   clock?: TestClock;
   commandCwd?: string;
   commandTimeoutMs?: number;
+  /** How long `stop()` waits for running deploy scripts before killing them (TUGBOAT_SHUTDOWN_GRACE); 10 s unless given. */
+  shutdownGraceMs?: number;
   /** Where deploy receivers call back; 'self' for the harness's own address. */
   publicUrl?: string;
   reviews?: ReviewWebhookOptions;
   /** Intake limits and a separate metrics port (src/http/intake.ts). */
   http?: TugboatOptions['http'];
+  /** The webhook inbox's lease, poll, retries (src/github/inbox.ts). */
+  inbox?: TugboatOptions['inbox'];
 }): Promise<Harness> {
   const db = options.db ?? (await options.backend.open());
   const config = parseConfig(options.configYaml ?? FIXTURE_CONFIG, 'tugboat.yml');
@@ -90,7 +94,7 @@ export async function startHarness(options: {
   const clock = options.clock ?? new TestClock();
   const logs = new LogCapture();
   const log = createLogger({ level: 'debug', secrets: Object.values(SECRETS), destination: logs });
-  const deploys = { commandCwd: options.commandCwd ?? process.cwd(), publicUrl: options.publicUrl, webhookSecret: SECRETS.deployWebhookSecret, commandTimeoutMs: options.commandTimeoutMs };
+  const deploys = { commandCwd: options.commandCwd ?? process.cwd(), publicUrl: options.publicUrl, webhookSecret: SECRETS.deployWebhookSecret, commandTimeoutMs: options.commandTimeoutMs, shutdownGraceMs: options.shutdownGraceMs ?? 10_000 };
   const tugboat = createTugboat({
     slack: { botToken: SECRETS.botToken, signingSecret: SECRETS.signingSecret, apiUrl: slackApi.url, clientOptions: { retryConfig: { retries: 0 } } },
     github: { webhookSecret: SECRETS.webhookSecret, apiUrl: githubApi.url, token: SECRETS.githubToken },
@@ -103,6 +107,7 @@ export async function startHarness(options: {
     // Review replies fold bursts over a short window; tests need not wait the production 1.5 s.
     reviews: { foldMs: 20, ...options.reviews },
     http: options.http,
+    inbox: options.inbox,
   });
   const port = await tugboat.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;

@@ -4,6 +4,7 @@ import * as format from '../../src/slack/render/format.ts';
 import * as incidents from '../../src/slack/render/incidents.ts';
 import * as locks from '../../src/slack/render/locks.ts';
 import * as nudges from '../../src/slack/render/nudges.ts';
+import * as outbox from '../../src/slack/render/outbox.ts';
 import * as reviews from '../../src/slack/render/reviews.ts';
 import { fitToSlack, SLACK_LIMITS } from '../../src/slack/render/untrusted.ts';
 import { commitLinks } from '../../src/slack/deploy-notifier.ts';
@@ -141,14 +142,26 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
   },
   deploys: {
     rollbackButton: () => [{ text: 'button', blocks: [{ type: 'actions', elements: [deploys.rollbackButton(7)] }] }],
-    deployAnnouncement: (h) =>
-      (['pending', 'running', 'succeeded', 'failed', 'unknown'] as const).map((status) =>
+    deployAnnouncement: (h) => [
+      ...(['pending', 'running', 'succeeded', 'failed', 'unknown'] as const).map((status) =>
         deploys.deployAnnouncement(deployOf(h, { status }), { repo: REPO, links, logUrl: logLink(LOGS_TEMPLATE, { service: h, environment: h, from: NOW, to: LATER }), now: NOW }),
       ),
+      // A service removed from tugboat.yml while it deployed: no repository to link the commit to.
+      deploys.deployAnnouncement(deployOf(h, { status: 'succeeded' }), { links, now: NOW }),
+    ],
     // Its text is mrkdwn its makers escape (executors, webhook handlers); tested through them over HTTP below.
     deployProgress: () => [deploys.deployProgress('Running `./deploy.sh`…')],
     deployOutput: (h) => [deploys.deployOutput(`${h}\n${h}`)],
     deploySuperseded: (h) => [deploys.deploySuperseded(deployOf(h, { requestedBy: ALICE }))],
+    deployStopped: (h) =>
+      (['cancelled', 'timed_out', 'shutdown'] as const).map((reason) =>
+        deploys.deployStopped(deployOf(h, { executor: 'webhook' }), { reason, by: ALICE, told: h, pending: h, afterMs: 5_000 }),
+      ),
+    deployScriptStopped: () => [deploys.deployScriptStopped()],
+    deployWaitedForScript: () => [deploys.deployWaitedForScript(3, 'released'), deploys.deployWaitedForScript(3, 'lapsed')],
+    nothingToCancel: (h) => [deploys.nothingToCancel(h, h)],
+    cancelNotAllowed: (h) => [deploys.cancelNotAllowed(deployOf(h, { requestedBy: ALICE }))],
+    cancelOutcome: (h) => [deploys.cancelOutcome(deployOf(h), true), deploys.cancelOutcome(deployOf(h), false)],
     smokeResult: (h) =>
       [
         { kind: 'offer-rollback' },
@@ -164,6 +177,7 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
     queuedConfirmation: (h) => [deploys.queuedConfirmation(queuedOf(h), 2, false), deploys.queuedConfirmation(queuedOf(h), 2, true)],
     queuedStarted: (h) => [deploys.queuedStarted(queuedOf(h), deployOf(h))],
     queuedDropped: (h) => [deploys.queuedDropped(queuedOf(h), preflightOf(h, false), NOW)],
+    queuedRemoved: (h) => [deploys.queuedRemoved(queuedOf(h), 'service'), deploys.queuedRemoved(queuedOf(h), 'environment')],
     rollbackAnswer: (h) => {
       const where = { service: h, environment: h };
       const policy = { max_releases: 5, max_age: 86_400_000 };
@@ -183,9 +197,11 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
       deploys.deployStatus(
         [{ service: h, environments: [{ environment: h, current: deployOf(h), inFlight: deployOf(h), lock: lockOf(h), queued: [queuedOf(h)], checks: [{ name: h, latest: checkStateOf(h, false) }, { name: h, latest: checkStateOf(h, true) }, { name: h }] }] }],
         NOW,
+        [{ service: h, environment: h, inFlight: deployOf(h), queued: [queuedOf(h)] }],
       ),
     ],
     forceNotAllowed: () => [deploys.forceNotAllowed()],
+    githubLimitUsedUp: () => [deploys.githubLimitUsedUp(LATER, NOW)],
   },
   incidents: {
     incidentChannelName: (h) => [incidents.incidentChannelName(h, incidentOf(h), 1)],
@@ -246,6 +262,10 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
     waitsOnYou: (h) => [nudges.waitsOnYou([waitOf(h, 'reviewer'), waitOf(h, 'author')], LATER), nudges.waitsOnYou([], LATER)],
     noGitHubLogin: () => [nudges.noGitHubLogin()],
   },
+  outbox: {
+    // What tugboat meant to say may itself carry outside text; Slack's error code is Slack's.
+    undeliverable: (h) => [outbox.undeliverable(OWN_CHANNEL, 'is_archived', h), outbox.undeliverable(OWN_CHANNEL, h, h), outbox.undeliverable(h, 'not_in_channel', h)],
+  },
   format: {
     mention: (h) => [format.mention(h), format.mention(ALICE)],
     channelLink: (h) => [format.channelLink(h), format.channelLink(OWN_CHANNEL)],
@@ -255,12 +275,13 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
     slackTime: () => [format.slackTime(NOW)],
     relative: () => [format.relative(NOW, LATER)],
     plain: (h) => [format.plain(format.code(h))],
+    databaseUnreachable: () => [format.databaseUnreachable()],
   },
 };
 
 /** Exports that are not renderers: action ids and the like are not functions; these are. */
 const NOT_RENDERERS: Record<string, string[]> = { nudges: ['snoozeChoiceOf'] };
-const MODULES: Record<string, object> = { locks, deploys, incidents, reviews, nudges, format };
+const MODULES: Record<string, object> = { locks, deploys, incidents, reviews, nudges, outbox, format };
 
 interface TextPart {
   text: string;

@@ -91,6 +91,7 @@ async function runCommand(
 
   return new Promise<ExecutorOutcome>((resolve) => {
     let stopReason: string | undefined;
+    let timedOut = false;
     let killTimer: NodeJS.Timeout | undefined;
     let drainTimer: NodeJS.Timeout | undefined;
     let settled = false;
@@ -119,7 +120,10 @@ async function runCommand(
       killTimer = setTimeout(() => signalGroup('SIGKILL'), killGraceMs);
     };
 
-    const timeoutTimer = setTimeout(() => stop(`timed out after ${humanDuration(timeoutMs)}`), timeoutMs);
+    const timeoutTimer = setTimeout(() => {
+      timedOut = exit === undefined && stopReason === undefined;
+      stop(`timed out after ${humanDuration(timeoutMs)}`);
+    }, timeoutMs);
     const onAbort = (): void => stop(`stopped: ${describeAbortReason(context.signal.reason)}`);
     context.signal.addEventListener('abort', onAbort, { once: true });
 
@@ -141,7 +145,7 @@ async function runCommand(
       tail.push(decoders.stderr.end());
       const outputTail = tail.text(options.scrub) || undefined;
       if (stopReason !== undefined) {
-        finish({ kind: 'finished', succeeded: false, reason: stopReason, ...(outputTail ? { outputTail } : {}) });
+        finish({ kind: 'finished', succeeded: false, reason: stopReason, ...(timedOut ? { timedOut } : {}), ...(outputTail ? { outputTail } : {}) });
       } else if (exit.code === 0) {
         finish({ kind: 'finished', succeeded: true, ...(outputTail ? { outputTail } : {}) });
       } else {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GitHub, WorkflowRun } from '../../github/client.ts';
 import { codeText } from '../../slack/render/untrusted.ts';
-import type { DeployJob, Executor } from './types.ts';
+import type { DeployJob, Executor, StopCause } from './types.ts';
 
 /** Creates a GitHub Deployment; the outcome arrives as `deployment_status` webhooks, matched by its id. */
 export function githubDeploymentExecutor(github: GitHub): Executor {
@@ -16,8 +16,30 @@ export function githubDeploymentExecutor(github: GitHub): Executor {
       await context.progress(`Created GitHub deployment ${deployment.id}; waiting for its status.`);
       return { kind: 'handed-off', externalId: String(deployment.id) };
     },
+    async reconcile(job) {
+      if (!job.externalId) return { pending: 'GitHub never confirmed creating its deployment' };
+      const latest = await github.latestDeploymentStatus(job.repo, Number(job.externalId));
+      if (latest?.state === 'success') return { outcome: { succeeded: true, logUrl: latest.logUrl } };
+      if (latest?.state === 'failure' || latest?.state === 'error') {
+        return { outcome: { succeeded: false, detail: latest.description || `GitHub reported the deployment as ${latest.state}`, logUrl: latest.logUrl } };
+      }
+      return { pending: `GitHub deployment ${job.externalId} ${latest ? `last reported ${latest.state}` : 'has no status at all'}` };
+    },
+    async stop(job, cause) {
+      if (!job.externalId) return 'tugboat has no GitHub deployment to mark';
+      // `inactive` withdraws a deployment nobody needs any more; `error` says it went wrong.
+      const state = cause === 'timed_out' ? 'error' : 'inactive';
+      await github.createDeploymentStatus(job.repo, Number(job.externalId), state, `tugboat #${job.id}: ${STOP_WORDS[cause]}`);
+      return `GitHub deployment ${job.externalId} marked ${state}`;
+    },
   };
 }
+
+const STOP_WORDS: Record<StopCause, string> = {
+  cancelled: 'cancelled with /deploy cancel',
+  timed_out: 'no outcome within deploy.timeout',
+  superseded: 'superseded by a rollback',
+};
 
 /**
  * How a workflow names the deploy its run belongs to, in its `run-name:` (quoted: in YAML ` #`
@@ -80,6 +102,20 @@ export function workflowExecutor(
       }
       await context.progress(`${dispatched}; its run is not listed yet (tugboat knows it by "tugboat deploy #${job.id}" in its run-name), waiting for it.`);
       return { kind: 'handed-off' };
+    },
+    async reconcile(job) {
+      if (!job.externalId) return { pending: `no run of ${workflow} naming "tugboat deploy #${job.id}" was ever seen` };
+      const run = await github.workflowRun(job.repo, Number(job.externalId));
+      if (run.status === 'completed') {
+        const succeeded = run.conclusion === 'success';
+        return { outcome: { succeeded, detail: succeeded ? undefined : `the workflow run concluded ${run.conclusion}`, logUrl: run.htmlUrl } };
+      }
+      return { pending: `workflow run ${job.externalId} is still ${run.status}` };
+    },
+    async stop(job) {
+      if (!job.externalId) return `no run of ${workflow} was found to cancel`;
+      const cancelled = await github.cancelWorkflowRun(job.repo, Number(job.externalId));
+      return cancelled ? `workflow run ${job.externalId} cancelled` : `workflow run ${job.externalId} had already finished`;
     },
   };
 }

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import type { DeployJob, Executor, ExecutorContext, ExecutorOutcome } from './types.ts';
+import type { DeployJob, Executor, ExecutorContext, ExecutorOutcome, HandedOffJob, StopCause } from './types.ts';
 import { describeAbortReason, humanDuration } from './wording.ts';
 
 export interface WebhookExecutorOptions {
@@ -55,6 +55,47 @@ export function webhookExecutor(options: WebhookExecutorOptions): Executor {
   }
   return {
     start: (job, context) => deliver(options, target.host, job, context),
+    stop: (job, cause) => tellToCancel(options, target.host, job, cause),
+  };
+}
+
+/** The JSON body of the signed `cancel` POSTed to the receiver when tugboat stops a deploy it handed over. */
+export interface WebhookCancelRequest {
+  action: 'cancel';
+  deploy_id: number;
+  service: string;
+  environment: string;
+  /** cancelled (`/deploy cancel`), timed_out (past `deploy.timeout`) or superseded (a rollback took over). */
+  reason: StopCause;
+}
+
+async function tellToCancel(options: WebhookExecutorOptions, host: string, job: HandedOffJob, cause: StopCause): Promise<string> {
+  const request: WebhookCancelRequest = { action: 'cancel', deploy_id: job.id, service: job.service, environment: job.environment, reason: cause };
+  const body = JSON.stringify(request);
+  try {
+    const response = await (options.fetch ?? globalThis.fetch)(options.url, {
+      method: 'POST',
+      headers: signedHeaders(options.secret, body),
+      body,
+      signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+      redirect: 'manual',
+    });
+    await response.body?.cancel().catch(() => undefined);
+    return response.ok ? `the receiver at ${host} was told to cancel` : `the receiver at ${host} answered ${response.status} when told to cancel`;
+  } catch (error) {
+    return `could not tell the receiver at ${host} to cancel: ${describeNetworkError(error)}`;
+  }
+}
+
+/** Headers of every request to a receiver: JSON, a delivery id, and the timestamped signature. */
+function signedHeaders(secret: string, body: string): Record<string, string> {
+  const timestamp = Math.floor(Date.now() / 1000);
+  return {
+    'Content-Type': 'application/json',
+    'User-Agent': 'tugboat',
+    [DELIVERY_HEADER]: randomUUID(),
+    [TIMESTAMP_HEADER]: String(timestamp),
+    [SIGNATURE_HEADER]: signWebhookBody(secret, timestamp, body),
   };
 }
 
@@ -81,20 +122,13 @@ async function deliver(
     callback_url: options.callbackUrl,
   };
   const body = JSON.stringify(request);
-  const timestamp = Math.floor(Date.now() / 1000);
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([timeout, context.signal]);
 
   try {
     const response = await fetchImpl(options.url, {
       method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        'User-Agent': 'tugboat',
-        [DELIVERY_HEADER]: randomUUID(),
-        [TIMESTAMP_HEADER]: String(timestamp),
-        [SIGNATURE_HEADER]: signWebhookBody(options.secret, timestamp, body),
-      },
+      headers: signedHeaders(options.secret, body),
       body,
       signal,
       // A redirected POST turns into a GET: better to say so than to lose the deploy.

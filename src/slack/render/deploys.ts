@@ -1,13 +1,13 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../config/index.ts';
-import type { RollbackAttempt, SmokeFailureResponse } from '../../deploys/deployer.ts';
+import type { DeployStop, RollbackAttempt, SmokeFailureResponse } from '../../deploys/deployer.ts';
 import type { Deploy } from '../../deploys/deploys.ts';
 import type { Blocker, CheckResult, Preflight } from '../../deploys/preflight.ts';
 import type { QueuedDeploy } from '../../deploys/queue.ts';
 import type { RollbackTarget } from '../../deploys/releases.ts';
 import { scopeLabel, type Lock } from '../../locks/index.ts';
 import type { CheckState } from '../../smoke/index.ts';
-import { code, mention, plain, refLabel, relative, slackTime, strong, type SlackMessage } from './format.ts';
+import { channelLink, code, mention, plain, refLabel, relative, slackTime, strong, type SlackMessage } from './format.ts';
 import { codeBlock, escapeText, link, LIMITS } from './untrusted.ts';
 
 export const DEPLOY_ROLLBACK_ACTION = 'deploy_rollback';
@@ -35,6 +35,12 @@ const STATUS: Record<Deploy['status'], { emoji: string; verb: string }> = {
   failed: { emoji: ':x:', verb: 'failed to deploy' },
   unknown: { emoji: ':grey_question:', verb: 'lost track of deploying' },
 };
+/** Deploys stopped before they reported read as what stopped them. */
+const STOPPED: Partial<Record<NonNullable<Deploy['stopReason']>, { emoji: string; verb: string }>> = {
+  timed_out: { emoji: ':hourglass:', verb: 'timed out deploying' },
+  cancelled: { emoji: ':no_entry_sign:', verb: 'had a deploy cancelled:' },
+};
+const statusOf = (deploy: Deploy) => (deploy.stopReason && STOPPED[deploy.stopReason]) || STATUS[deploy.status];
 
 function button(actionId: string, text: string, value: string, style?: 'primary' | 'danger') {
   return { type: 'button' as const, action_id: actionId, text: { type: 'plain_text' as const, text }, value, ...(style ? { style } : {}) };
@@ -45,9 +51,9 @@ export function rollbackButton(deployId: number) {
 }
 
 /** The one message per deploy in the environment's channel, updated in place as it moves. */
-export function deployAnnouncement(deploy: Deploy, context: { repo: string; links: CommitLinks; logUrl?: string; now: Date }): SlackMessage {
-  const { emoji, verb } = STATUS[deploy.status];
-  const commit = link(context.links.commitUrl(context.repo, deploy.sha), short(deploy.sha));
+export function deployAnnouncement(deploy: Deploy, context: { repo?: string; links: CommitLinks; logUrl?: string; now: Date }): SlackMessage {
+  const { emoji, verb } = statusOf(deploy);
+  const commit = context.repo ? link(context.links.commitUrl(context.repo, deploy.sha), short(deploy.sha)) : code(short(deploy.sha));
   const what = deploy.rollbackOf ? `a rollback of ${strong(deploy.service)} (undoing #${deploy.rollbackOf})` : strong(deploy.service);
   const headline = `${emoji} ${mention(deploy.requestedBy)} ${verb} ${what} ${commit} (${refLabel(deploy.ref)}) to ${strong(deploy.environment)}`;
   const facts = [`#${deploy.id}`, `started ${slackTime(deploy.startedAt ?? deploy.createdAt)}`];
@@ -61,7 +67,7 @@ export function deployAnnouncement(deploy: Deploy, context: { repo: string; link
   ];
   if (deploy.status === 'failed' || deploy.status === 'unknown') {
     if (deploy.detail) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Why:* ${escapeText(deploy.detail, LIMITS.sentence)}` } });
-    if (deploy.detail !== 'superseded by a rollback') blocks.push({ type: 'actions', elements: [rollbackButton(deploy.id)] });
+    if (deploy.stopReason !== 'superseded') blocks.push({ type: 'actions', elements: [rollbackButton(deploy.id)] });
   }
   return { text: headline, blocks };
 }
@@ -77,6 +83,68 @@ export function deployOutput(tail: string): SlackMessage {
 
 export function deploySuperseded(by: Deploy): SlackMessage {
   return plain(`:leftwards_arrow_with_hook: ${mention(by.requestedBy)} rolled back while this deploy was in flight; rollback #${by.id} takes over.`);
+}
+
+/** What to look at when a deploy gave no outcome in time, by how it runs. */
+const WHAT_TO_CHECK: Record<string, string> = {
+  'github-deployment': 'Check the CD system that acts on GitHub deployments of this repository: did it pick this one up, and does it report deployment statuses?',
+  workflow: 'Check the workflow run on GitHub: is it stuck or waiting for a runner, and does its run-name say "tugboat deploy #<id>"?',
+  webhook: "Check the receiver: did it get the deploy, and can it reach tugboat's `/deploys/callback` (at `TUGBOAT_PUBLIC_URL`)?",
+  command: 'Check the script: where it hung, and what it left behind.',
+};
+
+/** In the thread of a deploy stopped before it reported: why, who, what GitHub or the receiver was told, and what to check now. */
+export function deployStopped(deploy: Deploy, stop: DeployStop): SlackMessage {
+  const where = `${strong(deploy.service)} in ${strong(deploy.environment)}`;
+  const told = stop.told ? `Stopped on the other side: ${escapeText(stop.told, LIMITS.sentence)}.` : '';
+  const script = deploy.executor === 'command' ? 'The replica running its script stops it, with everything it started, within 5 seconds.' : '';
+  const lines = (() => {
+    switch (stop.reason) {
+      case 'cancelled':
+        return [`:no_entry_sign: ${mention(stop.by ?? deploy.requestedBy)} cancelled this deploy; ${strong(deploy.environment)} is free again.`, script, told];
+      case 'timed_out':
+        return [
+          `:hourglass: No outcome within ${formatDuration(stop.afterMs ?? 0)} (${code('deploy.timeout')}), so tugboat stopped waiting; ${strong(deploy.environment)} is free again.`,
+          stop.pending ? `Where it stood: ${escapeText(stop.pending, LIMITS.sentence)}.` : '',
+          told,
+          WHAT_TO_CHECK[deploy.executor] ?? '',
+        ];
+      case 'shutdown':
+        return [`:octagonal_sign: tugboat was shut down while this deploy's script ran, and it had not finished after the ${formatDuration(stop.afterMs ?? 0)} grace (${code('TUGBOAT_SHUTDOWN_GRACE')}), so it was stopped.`];
+    }
+  })();
+  return plain([...lines, `Check ${where} (it may be half-deployed), then deploy again or roll back.`].filter(Boolean).join('\n'));
+}
+
+/** From the replica that ran a stopped deploy's script, once the script is gone. */
+export function deployScriptStopped(): SlackMessage {
+  return plain(':octagonal_sign: The deploy script has stopped (its whole process group was signalled).');
+}
+
+/** In a deploy's thread when it had to wait for the script of a stopped deploy of the same service and environment. */
+export function deployWaitedForScript(previous: number, how: 'released' | 'lapsed'): SlackMessage {
+  return plain(
+    how === 'released'
+      ? `:hourglass_flowing_sand: Started once the script of #${previous} had stopped, so the two never ran at once.`
+      : `:hourglass_flowing_sand: Started once the lease of #${previous} lapsed: the replica running its script stopped renewing it (it may have died), so tugboat could not confirm that script stopped.`,
+  );
+}
+
+/** `/deploy cancel` answers. */
+export function nothingToCancel(service: string, environment: string): SlackMessage {
+  return plain(`Nothing to cancel: no deploy of ${strong(service)} to ${strong(environment)} is in flight.`);
+}
+
+export function cancelNotAllowed(deploy: Deploy): SlackMessage {
+  return plain(`Only ${mention(deploy.requestedBy)} (who started #${deploy.id}), the deployers of ${strong(deploy.environment)} and admins can cancel it.`);
+}
+
+export function cancelOutcome(deploy: Deploy, cancelled: boolean): SlackMessage {
+  return plain(
+    cancelled
+      ? `Cancelled #${deploy.id} (${strong(deploy.service)} to ${strong(deploy.environment)}); its thread in ${channelLink(deploy.channel)} says what was stopped.`
+      : `#${deploy.id} finished before it could be cancelled.`,
+  );
 }
 
 export function smokeResult(deploy: Deploy, result: { passed: boolean; lines: string[]; response: SmokeFailureResponse }): SlackMessage {
@@ -214,6 +282,11 @@ export function queuedDropped(entry: QueuedDeploy, checked: Preflight, now: Date
   return plain(`:wastebasket: Your queued deploy of ${strong(entry.service)} (${code(entry.ref)}) to ${strong(entry.environment)} was dropped:\n${reasons.join('\n')}`);
 }
 
+export function queuedRemoved(entry: QueuedDeploy, removed: 'service' | 'environment'): SlackMessage {
+  const what = removed === 'service' ? strong(entry.service) : `${strong(entry.environment)} for ${strong(entry.service)}`;
+  return plain(`:wastebasket: Your queued deploy of ${strong(entry.service)} (${code(entry.ref)}) to ${strong(entry.environment)} was dropped: ${what} was removed from tugboat.yml.`);
+}
+
 /** The caller's answer when a rollback did not start (the command and the Rollback button). */
 export function rollbackAnswer(
   attempt: Exclude<RollbackAttempt, { ok: true }>,
@@ -259,13 +332,18 @@ const OUTCOME: Record<Deploy['status'], string> = {
   failed: ':x: failed',
   unknown: ':grey_question: unknown',
 };
+const STOPPED_OUTCOME: Partial<Record<NonNullable<Deploy['stopReason']>, string>> = {
+  timed_out: ':hourglass: timed out',
+  cancelled: ':no_entry_sign: cancelled',
+};
+const outcomeOf = (deploy: Deploy) => (deploy.stopReason && STOPPED_OUTCOME[deploy.stopReason]) || OUTCOME[deploy.status];
 
 export function deployHistory(service: string, environment: string | undefined, deploys: Deploy[], now: Date): SlackMessage {
   const where = environment ? `${strong(service)} in ${strong(environment)}` : strong(service);
   if (deploys.length === 0) return plain(`No deploys of ${where} yet.`);
   const lines = deploys.map((d) => {
     const marks = [d.rollbackOf ? `rollback of #${d.rollbackOf}` : '', d.forced ? 'forced' : '', d.smokeStatus === 'failed' ? 'smoke failed' : ''].filter(Boolean);
-    return `• #${d.id} ${code(short(d.sha))} (${refLabel(d.ref)}) to ${escapeText(d.environment)} by ${mention(d.requestedBy)} ${relative(d.createdAt, now)}: ${OUTCOME[d.status]}${marks.length ? ` (${marks.join(', ')})` : ''}`;
+    return `• #${d.id} ${code(short(d.sha))} (${refLabel(d.ref)}) to ${escapeText(d.environment)} by ${mention(d.requestedBy)} ${relative(d.createdAt, now)}: ${outcomeOf(d)}${marks.length ? ` (${marks.join(', ')})` : ''}`;
   });
   return plain(`*Recent deploys of ${where}*\n${lines.join('\n')}`);
 }
@@ -276,21 +354,37 @@ export function deployStatus(
     environments: Array<{ environment: string; current?: Deploy; inFlight?: Deploy; lock?: Lock; queued: QueuedDeploy[]; checks: Array<{ name: string; latest?: CheckState }> }>;
   }>,
   now: Date,
+  /** Services and environments a reload removed from tugboat.yml whose deploys are still in flight or queued. */
+  removed: Array<{ service: string; environment: string; inFlight?: Deploy; queued: QueuedDeploy[] }> = [],
 ): SlackMessage {
   const lines = sections.flatMap(({ service, environments }) => [
     strong(service),
     ...environments.map((e) => {
       const current = e.current ? `${code(short(e.current.sha))} (#${e.current.id}, ${relative(e.current.finishedAt ?? e.current.createdAt, now)})` : 'nothing deployed by tugboat yet';
       const extra = [
-        e.inFlight ? `:rocket: deploying ${code(short(e.inFlight.sha))} (#${e.inFlight.id}) for ${mention(e.inFlight.requestedBy)}` : '',
+        inFlightNote(e.inFlight),
         e.lock ? `:lock: ${escapeText(scopeLabel(e.lock.scope))} locked by ${mention(e.lock.holder)}` : '',
-        e.queued.length ? `queue: ${e.queued.map((q) => `${mention(q.requestedBy)} (${code(q.ref)})`).join(', ')}` : '',
+        queueNote(e.queued),
       ].filter(Boolean);
       const checks = e.checks.length ? `\n      checks: ${e.checks.map((check) => checkState(check, now)).join(' · ')}` : '';
       return `  • ${escapeText(e.environment)}: ${current}${extra.length ? ` · ${extra.join(' · ')}` : ''}${checks}`;
     }),
   ]);
+  if (removed.length) {
+    lines.push(
+      '*removed from tugboat.yml*',
+      ...removed.map((r) => `  • ${escapeText(r.service)} in ${escapeText(r.environment)}: ${[inFlightNote(r.inFlight), queueNote(r.queued)].filter(Boolean).join(' · ')}`),
+    );
+  }
   return plain(lines.join('\n'));
+}
+
+const inFlightNote = (deploy: Deploy | undefined) => (deploy ? `:rocket: deploying ${code(short(deploy.sha))} (#${deploy.id}) for ${mention(deploy.requestedBy)}` : '');
+const queueNote = (queued: QueuedDeploy[]) => (queued.length ? `queue: ${queued.map((q) => `${mention(q.requestedBy)} (${code(q.ref)})`).join(', ')}` : '');
+
+/** A command that needed GitHub while tugboat's API allowance is used up: nothing was done. */
+export function githubLimitUsedUp(resetAt: Date, now: Date): SlackMessage {
+  return plain(`GitHub's API limit for tugboat is used up until ${slackTime(resetAt)} (${relative(resetAt, now)}), so nothing was done; try again then.`);
 }
 
 /** To someone not an admin who asked to deploy past red CI (`--force`, or a Deploy button carrying it). */

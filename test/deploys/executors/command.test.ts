@@ -185,7 +185,7 @@ describe('command executor', () => {
     const started = Date.now();
     const outcome = await commandExecutor({ run: [run], cwd: dir, timeoutMs: 500 }).start(JOB, context());
 
-    expect(outcome).toEqual({ kind: 'finished', succeeded: false, reason: 'timed out after 500ms', outputTail: 'started' });
+    expect(outcome).toEqual({ kind: 'finished', succeeded: false, reason: 'timed out after 500ms', timedOut: true, outputTail: 'started' });
     expect(Date.now() - started).toBeLessThan(4_000);
     const child = await readPid('child.pid');
     expect(await waitUntilDead(child)).toBe(true);
