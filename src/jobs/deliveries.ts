@@ -9,7 +9,7 @@ import type { Job } from './scheduler.ts';
  */
 export const DELIVERY_RETENTION_MS = 7 * 24 * 60 * 60_000;
 
-/** Hourly: forgets Slack event ids and GitHub deliveries older than the retention. */
+/** Hourly: forgets Slack event ids and GitHub deliveries older than the retention (a delivery only once it is handled or failed). */
 export function deliveryPruneJob(deps: Pick<Deps, 'store' | 'now' | 'log'>, retentionMs = DELIVERY_RETENTION_MS): Job {
   return {
     name: 'delivery-prune',
@@ -25,7 +25,7 @@ export function deliveryPruneJob(deps: Pick<Deps, 'store' | 'now' | 'log'>, rete
 export async function pruneDeliveries(db: Queryable, before: Date): Promise<{ slackEvents: number; githubDeliveries: number }> {
   const [counts] = await db.query<{ slackEvents: number; githubDeliveries: number }>(
     `with slack as (delete from slack_events where received_at < $1 returning 1),
-          github as (delete from github_deliveries where received_at < $1 returning 1)
+          github as (delete from github_deliveries where received_at < $1 and status in ('done', 'failed') returning 1)
      select (select count(*) from slack)::integer as "slackEvents", (select count(*) from github)::integer as "githubDeliveries"`,
     [before],
   );

@@ -208,7 +208,7 @@ for (const backend of storeBackends) {
       const daysAgo = (days: number) => new Date(clock.now().getTime() - days * 24 * 3600_000);
       for (const [id, days] of [['E-old', 8], ['E-new', 6]] as const) {
         await h.db.store.query('insert into slack_events (event_id, received_at) values ($1, $2)', [id, daysAgo(days)]);
-        await h.db.store.query(`insert into github_deliveries (delivery_id, event, status, received_at) values ($1, 'push', 'processed', $2)`, [
+        await h.db.store.query(`insert into github_deliveries (delivery_id, event, status, received_at) values ($1, 'push', 'done', $2)`, [
           id.replace('E', 'D'),
           daysAgo(days),
         ]);
