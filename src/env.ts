@@ -4,6 +4,12 @@ import { DurationError, parseDuration } from './config/duration.ts';
 // The environment variables tugboat reads (DESIGN.md, "Environment variables"). Secrets are never
 // echoed back: messages name the variable and what is wrong with it, not its value.
 
+/**
+ * The variables tugboat is started with. Not `EnvironmentVariables`: a dev dependency (probot, for the
+ * bench) narrows that global type's `LOG_LEVEL`, and tugboat validates the values itself.
+ */
+export type EnvironmentVariables = Record<string, string | undefined>;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -125,7 +131,7 @@ const envSchema = z.object({
 
 type Variables = z.output<typeof envSchema>;
 
-export function readEnv(vars: NodeJS.ProcessEnv = process.env): Env {
+export function readEnv(vars: EnvironmentVariables = process.env): Env {
   const given = withoutEmptyValues(vars);
   const parsed = envSchema.safeParse(given);
   const lines = [
@@ -138,7 +144,7 @@ export function readEnv(vars: NodeJS.ProcessEnv = process.env): Env {
 }
 
 /** `PORT=` in an env file means "not set", not "set to nothing". */
-function withoutEmptyValues(vars: NodeJS.ProcessEnv): Record<string, string> {
+function withoutEmptyValues(vars: EnvironmentVariables): Record<string, string> {
   return Object.fromEntries(
     Object.entries(vars).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== ''),
   );

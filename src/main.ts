@@ -2,7 +2,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createTugboat, type Tugboat, type TugboatOptions } from './app.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
-import { EnvError, readEnv, type Env } from './env.ts';
+import { EnvError, readEnv, type Env, type EnvironmentVariables } from './env.ts';
 import { createLogger, type Logger } from './log.ts';
 import { secretValues } from './secrets.ts';
 import { migrate, openStore, type Store } from './store/index.ts';
@@ -33,7 +33,7 @@ export interface RunningTugboat {
  * path, whether the variables come from the process or from the sandbox, which points them at
  * local fakes of Slack and GitHub. Throws EnvError or ConfigError when it cannot start.
  */
-export async function startTugboat(vars: NodeJS.ProcessEnv, options: StartOptions = {}): Promise<RunningTugboat> {
+export async function startTugboat(vars: EnvironmentVariables, options: StartOptions = {}): Promise<RunningTugboat> {
   const env = readEnv(vars);
   const config = loadConfig(env.configPath);
   const log = createLogger({
@@ -91,7 +91,7 @@ export type StartMode = 'tugboat' | 'sandbox';
  * (README.md, "Try it: the sandbox"). With either Slack credential set, or with
  * NODE_ENV=production (the Docker image), tugboat starts for real and a missing variable stops it.
  */
-export function chooseMode(argv: readonly string[], vars: NodeJS.ProcessEnv): StartMode {
+export function chooseMode(argv: readonly string[], vars: EnvironmentVariables): StartMode {
   if (argv.includes('--sandbox')) return 'sandbox';
   const set = (name: string) => (vars[name] ?? '').trim() !== '';
   if (set('SLACK_BOT_TOKEN') || set('SLACK_SIGNING_SECRET')) return 'tugboat';

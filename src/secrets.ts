@@ -1,6 +1,8 @@
 // tugboat's own secrets: which environment variables hold them, their values, and the one way
 // they are scrubbed from text that leaves tugboat (log lines, deploy script output in Slack).
 
+import type { EnvironmentVariables } from './env.ts';
+
 export const REDACTED = '[Redacted]';
 
 /**
@@ -28,7 +30,7 @@ export function isSecretVariable(name: string): boolean {
 }
 
 /** The secret values set in `vars`, the database password on its own too (as written in the URL and decoded). */
-export function secretValues(vars: NodeJS.ProcessEnv): string[] {
+export function secretValues(vars: EnvironmentVariables): string[] {
   const values = SECRET_VARIABLES.map((name) => vars[name]).filter((value): value is string => Boolean(value));
   return [...values, ...databasePassword(vars.DATABASE_URL)];
 }

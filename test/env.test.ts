@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EnvError, readEnv } from '../src/env.ts';
+import { EnvError, readEnv, type EnvironmentVariables } from '../src/env.ts';
 
 const REQUIRED = {
   SLACK_BOT_TOKEN: 'xoxb-very-secret-bot-token',
@@ -8,7 +8,7 @@ const REQUIRED = {
 };
 const SECRET_VALUES = [...Object.values(REQUIRED), 'ghp_very-secret-token', 'hunter2'];
 
-function envError(vars: NodeJS.ProcessEnv): EnvError {
+function envError(vars: EnvironmentVariables): EnvError {
   try {
     readEnv(vars);
   } catch (error) {

@@ -16,6 +16,7 @@ import { EventStream } from './events.ts';
 import { GitHubPanel } from './github-panel.ts';
 import { seedSandbox, type Seeded } from './seed.ts';
 import { createSandboxServer } from './server.ts';
+import type { EnvironmentVariables } from '../env.ts';
 
 /**
  * Sandbox mode (README.md, "Try it: the sandbox"): a local Slack workspace and GitHub (the same
@@ -55,7 +56,7 @@ export interface SandboxOptions {
    */
   history?: boolean;
   /** Variables tugboat starts with, besides the ones the sandbox sets (PATH for the deploy script, say). */
-  baseEnv?: NodeJS.ProcessEnv;
+  baseEnv?: EnvironmentVariables;
 }
 
 export interface Sandbox {
@@ -205,7 +206,7 @@ async function deployHistory(context: { config: Config; seeded: Seeded; slack: S
 }
 
 /** The person's real Slack and GitHub credentials never reach the sandbox's tugboat. */
-function withoutCredentials(vars: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function withoutCredentials(vars: EnvironmentVariables): EnvironmentVariables {
   const copy = { ...vars };
   for (const name of ['DATABASE_URL', 'GITHUB_APP_ID', 'GITHUB_PRIVATE_KEY', 'GITHUB_INSTALLATION_ID', 'TUGBOAT_PUBLIC_URL']) delete copy[name];
   return copy;
@@ -229,7 +230,7 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /** `npm start` without Slack credentials, or `npm start -- --sandbox`. */
-export async function runSandbox(vars: NodeJS.ProcessEnv): Promise<void> {
+export async function runSandbox(vars: EnvironmentVariables): Promise<void> {
   const port = portFrom(vars, 'TUGBOAT_SANDBOX_PORT', DEFAULT_PAGE_PORT);
   const tugboatPort = portFrom(vars, 'PORT', DEFAULT_TUGBOAT_PORT);
   process.stdout.write('tugboat: no Slack credentials set, starting the sandbox (a local Slack workspace and GitHub)…\n');
@@ -256,7 +257,7 @@ export async function runSandbox(vars: NodeJS.ProcessEnv): Promise<void> {
   process.on('SIGINT', () => void shutdown());
 }
 
-function portFrom(vars: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function portFrom(vars: EnvironmentVariables, name: string, fallback: number): number {
   const text = vars[name]?.trim();
   if (!text) return fallback;
   const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
