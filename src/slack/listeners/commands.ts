@@ -2,7 +2,10 @@ import { acknowledge } from './acknowledge.ts';
 import type { App } from '@slack/bolt';
 import type { Command } from '../../../commands/index.ts';
 import type { Deps } from '../../deps.ts';
-import { plain } from '../render/format.ts';
+import { isGitHubRateLimited } from '../../github/budget.ts';
+import { isDatabaseUnavailable } from '../../store/index.ts';
+import { githubLimitUsedUp } from '../render/deploys.ts';
+import { databaseUnreachable, plain } from '../render/format.ts';
 import { fitToSlack } from '../render/untrusted.ts';
 
 /**
@@ -20,10 +23,17 @@ export function registerCommands(app: App, commands: Command[], deps: Deps): voi
       try {
         await command.run({ text: body.text ?? '', userId: body.user_id, channelId: body.channel_id }, reply, deps);
       } catch (error) {
-        log.error({ err: error, text: body.text }, 'command failed');
-        await reply(plain(`Sorry, \`${command.name}\` failed on our side and did nothing. Try again in a minute; if it keeps failing, tell your tugboat admins.`)).catch(
-          (replyError) => log.warn({ err: replyError }, 'could not tell the user'),
-        );
+        const outage = isDatabaseUnavailable(error);
+        const rateLimited = isGitHubRateLimited(error);
+        if (outage) log.warn({ err: error, text: body.text }, 'database unreachable; command not run');
+        else if (rateLimited) log.warn({ err: error, text: body.text }, "GitHub's rate limit is used up; command not run");
+        else log.error({ err: error, text: body.text }, 'command failed');
+        const answer = outage
+          ? databaseUnreachable()
+          : rateLimited
+            ? githubLimitUsedUp(error.resetAt, deps.now())
+            : plain(`Sorry, \`${command.name}\` failed on our side and did nothing. Try again in a minute; if it keeps failing, tell your tugboat admins.`);
+        await reply(answer).catch((replyError) => log.warn({ err: replyError }, 'could not tell the user'));
       }
     });
   }
