@@ -58,6 +58,8 @@ for (const backend of storeBackends) {
       await waitUntil('Slack refused the first announcement', () => h!.slackApi.failed.length > 0);
       await send(h, 'U0ALICE', '/unlock staging', 'C0STAGING');
       await send(h, 'U0BOB', '/lock prod second', 'C0DEPLOYS');
+      // Commands run after their ack: unlock only once the lock (and its announcement's row) exists.
+      await waitUntil('the production lock was announced into the outbox', async () => (await outboxRows(h!)).length >= 3);
       await send(h, 'U0BOB', '/unlock prod', 'C0DEPLOYS');
       await waitUntil('every message was refused at least twice', () => h!.slackApi.failed.filter((call) => call.method === 'chat.postMessage').length >= 4);
       expect(h.slackApi.callsTo('chat.postMessage')).toEqual([]);
