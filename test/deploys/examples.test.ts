@@ -27,17 +27,23 @@ describe('the shipped examples', () => {
     expect(threadOf(h, 'C0STAGING', done.ts).map((m) => m.text).join('\n')).toContain(`Deploying web ${sha('w1')}`);
   });
 
-  it('examples/webhook-receiver.mjs accepts a signed deploy and reports it back to tugboat', async () => {
+  /** Runs examples/webhook-receiver.mjs with DEPLOY_COMMAND, and tugboat with api deploying through it; returns its port. */
+  async function startExampleReceiver(deployCommand: string): Promise<number> {
     const port = await freePort();
     const receiver = spawn(process.execPath, ['examples/webhook-receiver.mjs'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', PORT: String(port), TUGBOAT_WEBHOOK_SECRET: SECRETS.deployWebhookSecret, DEPLOY_COMMAND: './examples/deploy.sh' },
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), TUGBOAT_WEBHOOK_SECRET: SECRETS.deployWebhookSecret, DEPLOY_COMMAND: deployCommand },
       stdio: 'pipe',
     });
     stops.push(() => receiver.kill());
     await new Promise<void>((resolve) => receiver.stdout.on('data', (d) => String(d).includes('listening') && resolve()));
     const config = FIXTURE_CONFIG.replace('deploy: { via: github-deployment }', `deploy: { via: webhook, url: "http://127.0.0.1:${port}/deploy" }`);
     h = await startHarness({ backend: storeBackends[0], configYaml: config, publicUrl: 'self' });
+    return port;
+  }
+
+  it('examples/webhook-receiver.mjs accepts a signed deploy and reports it back to tugboat', async () => {
+    await startExampleReceiver('./examples/deploy.sh');
     seedRepo(h, 'acme/api', ['one']);
     await command(h, 'U0ALICE', '/deploy api to staging', 'C0STAGING');
     await h.slackApi.waitFor('chat.update', (c) => String(c.args.text).includes('deployed *api*'), 10_000);
@@ -48,16 +54,7 @@ describe('the shipped examples', () => {
   });
 
   it('examples/webhook-receiver.mjs stops the deploy it runs when tugboat sends a signed cancel', async () => {
-    const port = await freePort();
-    const receiver = spawn(process.execPath, ['examples/webhook-receiver.mjs'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', PORT: String(port), TUGBOAT_WEBHOOK_SECRET: SECRETS.deployWebhookSecret, DEPLOY_COMMAND: 'sleep 60' },
-      stdio: 'pipe',
-    });
-    stops.push(() => receiver.kill());
-    await new Promise<void>((resolve) => receiver.stdout.on('data', (d) => String(d).includes('listening') && resolve()));
-    const config = FIXTURE_CONFIG.replace('deploy: { via: github-deployment }', `deploy: { via: webhook, url: "http://127.0.0.1:${port}/deploy" }`);
-    h = await startHarness({ backend: storeBackends[0], configYaml: config, publicUrl: 'self' });
+    const port = await startExampleReceiver('sleep 60');
     seedRepo(h, 'acme/api', ['one']);
     await command(h, 'U0ALICE', '/deploy api to staging', 'C0STAGING');
     await h.slackApi.waitFor('chat.postMessage', (c) => String(c.args.text).includes('Receiver: running'), 10_000);
