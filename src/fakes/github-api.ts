@@ -118,6 +118,7 @@ export class FakeGitHubApi {
   readonly #calls = new Recorder<GitHubCall>();
   readonly #changes = new ChangeFeed();
   #failures: FailureRule[] = [];
+  #outage: FailureRule | undefined;
   #state: GitHubState;
   #routes: Route[] = [];
   #running: RunningServer | undefined;
@@ -151,6 +152,7 @@ export class FakeGitHubApi {
   reset(): void {
     this.#calls.clear();
     this.#failures = [];
+    this.#outage = undefined;
     this.#rateLimit = this.#freshHour();
     this.#state = new GitHubState(this.#now);
     this.#routes = githubRoutes(this.#state, new GitHubShapes(this.url, this.#state));
@@ -195,6 +197,15 @@ export class FakeGitHubApi {
   /** Answers the next request matching `method` and `path` with this status (and body) instead. */
   failNext(rule: FailureRule): void {
     this.#failures.push(rule);
+  }
+
+  /** Answers every request matching `method` and `path` with this status until `endOutage()` (GitHub having a bad time). */
+  startOutage(rule: FailureRule): void {
+    this.#outage = rule;
+  }
+
+  endOutage(): void {
+    this.#outage = undefined;
   }
 
   // --- seeding ---
@@ -352,9 +363,8 @@ export class FakeGitHubApi {
   }
 
   #takeFailure(method: string, path: string): RouteResponse | undefined {
-    const rule = this.#failures.find(
-      (candidate) => (candidate.method ?? method).toUpperCase() === method && (candidate.path?.test(path) ?? true),
-    );
+    const matches = (candidate: FailureRule) => (candidate.method ?? method).toUpperCase() === method && (candidate.path?.test(path) ?? true);
+    const rule = this.#failures.find(matches) ?? (this.#outage && matches(this.#outage) ? this.#outage : undefined);
     if (!rule) return undefined;
     this.#failures = this.#failures.filter((other) => other !== rule);
     const message = STATUS_CODES[rule.status] ?? 'Error';

@@ -80,6 +80,8 @@ export interface OutageRule {
   /** Matches the `channel` argument exactly as sent. */
   channel?: string;
   status?: number;
+  /** Instead of answering: the call is read and never answered (nor acted on) until `endOutage()` drops its connection. */
+  hang?: boolean;
   /** How many matching calls fail; every one until `endOutage()` unless given. */
   times?: number;
 }
@@ -118,6 +120,7 @@ export class FakeSlackApi {
   #rateLimitRules: Array<RateLimitRule & { remaining: number }> = [];
   #outages: Array<OutageRule & { remaining: number }> = [];
   readonly #failed: FailedSlackCall[] = [];
+  readonly #hanging = new Set<ServerResponse>();
   #workspace: SlackWorkspace;
   #running: RunningServer | undefined;
 
@@ -209,11 +212,14 @@ export class FakeSlackApi {
     this.#outages.push({ ...rule, remaining: rule.times ?? Infinity });
   }
 
+  /** Ends every outage; calls left hanging lose their connection, as when a stuck server is restarted. */
   endOutage(): void {
     this.#outages = [];
+    for (const res of this.#hanging) res.destroy();
+    this.#hanging.clear();
   }
 
-  /** The calls answered with an HTTP error by an outage. */
+  /** The calls answered with an HTTP error (or left hanging, status 0) by an outage. */
   get failed(): readonly FailedSlackCall[] {
     return this.#failed;
   }
@@ -343,10 +349,17 @@ export class FakeSlackApi {
   #answerApiCall(method: string, request: ApiRequest, res: ServerResponse): void {
     const at = this.#now();
     const refusal = request.error ?? this.#authError(request.token);
-    const outageStatus = refusal ? undefined : this.#takeOutage(method, request.args);
-    if (outageStatus !== undefined) {
-      this.#failed.push({ method, args: request.args, at, status: outageStatus });
-      return sendJson(res, outageStatus, { ok: false, error: 'fatal_error' });
+    const outage = refusal ? undefined : this.#takeOutage(method, request.args);
+    if (outage?.hang) {
+      this.#failed.push({ method, args: request.args, at, status: 0 });
+      this.#hanging.add(res);
+      res.on('close', () => this.#hanging.delete(res));
+      return;
+    }
+    if (outage) {
+      const status = outage.status ?? 500;
+      this.#failed.push({ method, args: request.args, at, status });
+      return sendJson(res, status, { ok: false, error: 'fatal_error' });
     }
     const retryAfterSeconds = refusal ? undefined : this.#takeRateLimit(method, request.args);
     if (retryAfterSeconds !== undefined) {
@@ -388,14 +401,14 @@ export class FakeSlackApi {
     return rule.retryAfterSeconds;
   }
 
-  #takeOutage(method: string, args: SlackArgs): number | undefined {
+  #takeOutage(method: string, args: SlackArgs): OutageRule | undefined {
     const rule = this.#outages.find(
       (candidate) => (candidate.method === undefined || candidate.method === method) && (candidate.channel === undefined || candidate.channel === args.channel),
     );
     if (!rule) return undefined;
     rule.remaining -= 1;
     if (rule.remaining <= 0) this.#outages = this.#outages.filter((other) => other !== rule);
-    return rule.status ?? 500;
+    return rule;
   }
 
   #answerResponseUrl(id: string, text: string, res: ServerResponse): void {
