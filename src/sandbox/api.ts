@@ -7,7 +7,7 @@ import type { SlackSender } from '../fakes/slack-client.ts';
 import { parseCommandLine, SLASH_COMMANDS } from './commands.ts';
 import { breakBody, DemoError, type DemoService } from './demo-service.ts';
 import type { EventStream } from './events.ts';
-import { GitHubPanel, PanelError, panelBodies, type PanelEvent } from './github-panel.ts';
+import { type GitHubPanel, PanelError, panelBodies, type PanelEvent } from './github-panel.ts';
 import { readJson, sendError } from './http.ts';
 import type { SandboxPerson } from './seed.ts';
 

@@ -1,4 +1,4 @@
-import { LogLevel, type Logger as SlackLogger } from '@slack/bolt';
+import type { LogLevel, Logger as SlackLogger } from '@slack/bolt';
 import type { Logger } from '../log.ts';
 
 /** Bolt and the Web API client log through our pino logger, so their lines are JSON and redacted too. */

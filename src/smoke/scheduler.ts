@@ -184,7 +184,8 @@ export function createSmokeMonitor(deps: SmokeSchedulerDeps): SmokeMonitor {
       task ??= cron.schedule(
         '* * * * * *',
         () => {
-          track(
+          // Not awaited: the next tick must not wait for this pass; it ends in a .catch to the log, stop() awaits it.
+          void track(
             runner
               .runDueChecks(clock())
               .then(reportPass)

@@ -548,25 +548,27 @@ async function sendAction(element, value, extra = {}) {
   }
 }
 
+// The handlers below start sendAction, selectChannel, openThread, githubEvent and refresh without waiting (`void`):
+// each reports its own failure on the page (postJson always resolves; the others catch), so none can reject unseen.
 document.addEventListener('click', (event) => {
   const target = /** @type {HTMLElement} */ (event.target);
   const button = target.closest('button.bk-button');
   if (button) {
     event.preventDefault();
-    sendAction(button, button.getAttribute('data-value') ?? undefined);
+    void sendAction(button, button.getAttribute('data-value') ?? undefined);
     return;
   }
   const channelLink = target.closest('a.md-channel, a.channel-item');
   if (channelLink) {
     event.preventDefault();
     const id = channelLink.getAttribute('data-channel');
-    if (id) selectChannel(id);
+    if (id) void selectChannel(id);
     return;
   }
   const replies = target.closest('button.replies-link');
   if (replies) {
     const where = replies.closest('[data-channel]');
-    openThread(where?.getAttribute('data-channel') ?? view.channel ?? '', replies.getAttribute('data-thread-ts') ?? '');
+    void openThread(where?.getAttribute('data-channel') ?? view.channel ?? '', replies.getAttribute('data-thread-ts') ?? '');
   }
 });
 
@@ -574,7 +576,7 @@ document.addEventListener('change', (event) => {
   const select = /** @type {HTMLSelectElement} */ (event.target);
   if (!select.matches?.('select.bk-select') || !select.value) return;
   const option = select.selectedOptions[0];
-  sendAction(select, select.value, { selected_option: { text: { type: 'plain_text', text: option?.textContent ?? select.value }, value: select.value } });
+  void sendAction(select, select.value, { selected_option: { text: { type: 'plain_text', text: option?.textContent ?? select.value }, value: select.value } });
   if (select.classList.contains('bk-overflow')) select.selectedIndex = 0;
 });
 
@@ -595,7 +597,7 @@ $('user-switcher').addEventListener('change', (event) => {
 window.addEventListener('hashchange', () => {
   const id = decodeURIComponent(location.hash.slice(1));
   const channel = (view.state?.channels ?? []).find((c) => c.id === id || (!c.is_im && c.name === id));
-  if (channel && channel.id !== view.channel) selectChannel(channel.id);
+  if (channel && channel.id !== view.channel) void selectChannel(channel.id);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -999,12 +1001,12 @@ $('gh-deployments').addEventListener('click', (event) => {
   if (!button) return;
   const id = Number(button.getAttribute('data-deployment'));
   const state = button.getAttribute('data-state');
-  githubEvent('deployment_status', { deployment_id: id, state }, button, () => `Deployment ${id} reported ${state}.`);
+  void githubEvent('deployment_status', { deployment_id: id, state }, button, () => `Deployment ${id} reported ${state}.`);
 });
 
 // ---------------------------------------------------------------------------------------------
 
-refresh().then(() => {
+void refresh().then(() => {
   connectEvents();
   composer.focus();
 });

@@ -54,7 +54,7 @@ function optionsHtml(options, selected) {
 }
 
 /** static_select (options or option_groups) → a native <select>; a choice reports an action. */
-export function selectHtml(element, blockId, ctx) {
+export function selectHtml(element, blockId, _ctx) {
   const placeholder = element.placeholder?.text ?? 'Select an option';
   const groups = element.option_groups
     ? element.option_groups.map((group) => `<optgroup label="${escapeHtml(group.label?.text ?? '')}">${optionsHtml(group.options, element.initial_option)}</optgroup>`).join('')
