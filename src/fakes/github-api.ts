@@ -159,7 +159,7 @@ export class FakeGitHubApi {
     this.#changes.emit('reset');
   }
 
-  on(event: 'change', listener: ChangeListener): () => void {
+  on(_event: 'change', listener: ChangeListener): () => void {
     return this.#changes.on(listener);
   }
 

@@ -172,7 +172,7 @@ export class FakeSlackApi {
     this.#changes.emit('reset');
   }
 
-  on(event: 'change', listener: ChangeListener): () => void {
+  on(_event: 'change', listener: ChangeListener): () => void {
     return this.#changes.on(listener);
   }
 
