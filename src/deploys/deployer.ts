@@ -3,7 +3,7 @@ import { formatDuration, removedFromConfig, type Config } from '../config/index.
 import { isGitHubRateLimited } from '../github/budget.ts';
 import type { GitHub } from '../github/client.ts';
 import type { InFlight } from '../in-flight.ts';
-import { acquireLock, findBlockingLock } from '../locks/index.ts';
+import { acquireLock } from '../locks/index.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/index.ts';
 import {
@@ -24,20 +24,20 @@ import {
   type StopReason,
 } from './deploys.ts';
 import type { Executor, ExecutorOutcome, HandedOffJob, StopCause } from './executors/types.ts';
-import { databaseChecks, onlyWaitingFails, preflight, type DeployRequest, type Preflight } from './preflight.ts';
+import { databaseChecks, failureKinds, lockCheckAtRecord, onlyWaitingFails, preflight, refusedAtRecord, type DeployRequest, type PreflightResult } from './preflight.ts';
 import { allWaiting, dropQueued, markQueuedStarted, waitingQueues, type QueuedDeploy } from './queue.ts';
 import { clearBadShas, findRollbackTarget, markBadSha, type RollbackTarget } from './releases.ts';
 
 /** How a deploy's story reaches people (the Slack layer implements it). */
 export interface DeployNotifier {
   /** Posts the announcement; returns its message ts, the root of the deploy's thread. */
-  announce(deploy: Deploy, preflight: Preflight): Promise<string | undefined>;
+  announce(deploy: Deploy, preflight: PreflightResult): Promise<string | undefined>;
   /** Updates the announcement in place with the deploy's current status. */
   update(deploy: Deploy): Promise<void>;
   /** A reply in the deploy's thread. */
   reply(deploy: Deploy, reply: DeployReply): Promise<void>;
   /** Tells someone whose queued deploy started or was dropped (its checks failed, or a reload removed its service or environment). */
-  queueOutcome(entry: QueuedDeploy, outcome: { started: Deploy } | { dropped: Preflight } | { removed: 'service' | 'environment' }): Promise<void>;
+  queueOutcome(entry: QueuedDeploy, outcome: { started: Deploy } | { dropped: PreflightResult } | { removed: 'service' | 'environment' }): Promise<void>;
 }
 
 export type DeployReply =
@@ -92,7 +92,7 @@ export interface DeployerDeps {
   log: Logger;
 }
 
-export type DeployAttempt = { ok: true; deploy: Deploy } | { ok: false; preflight: Preflight };
+export type DeployAttempt = { ok: true; deploy: Deploy } | { ok: false; preflight: PreflightResult };
 
 export type RollbackAttempt =
   | DeployAttempt
@@ -126,7 +126,7 @@ export class Deployer {
 
   constructor(private readonly deps: DeployerDeps) {}
 
-  plan(request: DeployRequest): Promise<Preflight> {
+  plan(request: DeployRequest): Promise<PreflightResult> {
     return preflight({ db: this.deps.store, config: this.deps.config(), github: this.deps.github, now: this.deps.now() }, request);
   }
 
@@ -145,7 +145,7 @@ export class Deployer {
     return { ok: true, deploy };
   }
 
-  async #announce(deploy: Deploy, checked: Preflight): Promise<string | null> {
+  async #announce(deploy: Deploy, checked: PreflightResult): Promise<string | null> {
     try {
       const ts = (await this.deps.notifier.announce(deploy, checked)) ?? null;
       if (ts) await setMessageTs(this.deps.store, deploy.id, ts);
@@ -214,17 +214,13 @@ export class Deployer {
     return { sha: commit?.sha ?? text, text };
   }
 
-  /**
-   * The lock check is repeated next to the insert, behind the locks' advisory lock, so a
-   * `/lock` racing this deploy either lands first (and blocks it) or after it started.
-   */
-  async #record(request: DeployRequest, checked: Preflight): Promise<DeployAttempt & { superseded?: Deploy }> {
+  /** Records a deploy whose checks passed, unless a lock or another deploy got there first (see `lockCheckAtRecord`). */
+  async #record(request: DeployRequest, checked: Extract<PreflightResult, { ok: true }>): Promise<DeployAttempt & { superseded?: Deploy }> {
     const now = this.deps.now();
     const service = this.deps.config().services[request.service];
     return this.deps.store.transaction(async (tx) => {
-      await tx.query(`select pg_advisory_xact_lock(hashtext('tugboat:locks'))`);
-      const lock = await findBlockingLock(tx, { environment: request.environment, service: request.service, actor: request.requestedBy, now });
-      if (lock) return { ok: false, preflight: withBlocker(checked, 'lock', { kind: 'locked', lock }) };
+      const lock = await lockCheckAtRecord(tx, request, now);
+      if (!lock.passed) return { ok: false, preflight: refusedAtRecord(checked, lock.blocker) };
       const superseded = request.rollbackOf
         ? await stopDeploy(tx, request.rollbackOf, { status: 'failed', reason: 'superseded', detail: 'superseded by a rollback', now })
         : undefined;
@@ -232,16 +228,16 @@ export class Deployer {
         service: request.service,
         environment: request.environment,
         ref: request.ref,
-        sha: checked.commit!.sha,
+        sha: checked.commit.sha,
         requestedBy: request.requestedBy,
         channel: this.deps.config().environments[request.environment].channel,
         executor: service.deploy.via,
         rollbackOf: request.rollbackOf,
-        forced: checked.checks.some((c) => c.note === 'overridden with --force'),
+        forced: checked.forced,
         now,
         deadlineAt: new Date(now.getTime() + this.deps.timeoutOf(request.service)),
       });
-      if (!result.ok) return { ok: false, preflight: withBlocker(checked, 'in-flight', { kind: 'in-flight', deploy: result.inFlight }) };
+      if (!result.ok) return { ok: false, preflight: refusedAtRecord(checked, { kind: 'in-flight', deploy: result.inFlight }) };
       return { ok: true, deploy: result.deploy, superseded };
     });
   }
@@ -529,7 +525,7 @@ export class Deployer {
         return;
       }
       if (attempt.preflight.queueable) return;
-      if (await dropQueued(this.deps.store, entry.id, describeFailures(attempt.preflight))) {
+      if (await dropQueued(this.deps.store, entry.id, failureKinds(attempt.preflight))) {
         await this.deps.notifier.queueOutcome(entry, { dropped: attempt.preflight });
       }
     }
@@ -562,14 +558,5 @@ export class Deployer {
   }
 }
 
-function withBlocker(checked: Preflight, name: 'lock' | 'in-flight', blocker: NonNullable<Preflight['checks'][number]['blocker']>): Preflight {
-  const checks = checked.checks.map((c) => (c.name === name ? { name, passed: false, blocker } : c));
-  return { ...checked, checks, ok: false, queueable: onlyWaitingFails(checks) };
-}
-
 /** How long a deploy was given: from its creation to its deadline. */
 const allowedMs = (deploy: Deploy) => (deploy.deadlineAt ?? deploy.createdAt).getTime() - deploy.createdAt.getTime();
-
-function describeFailures(checked: Preflight): string {
-  return checked.checks.filter((c) => !c.passed).map((c) => c.blocker!.kind).join(', ');
-}

@@ -1,5 +1,5 @@
 import type { Queryable, Store } from '../store/index.ts';
-import { audit, expireLapsed, serialize, toLock, toReleased, type Lock, type LockRow, type ReleasedLock } from './rows.ts';
+import { audit, expireLapsed, serializeLockChanges, toLock, toReleased, type Lock, type LockRow, type ReleasedLock } from './rows.ts';
 import { scopeColumns, sameScope, type LockScope } from './scope.ts';
 
 export type { Lock, ReleasedLock } from './rows.ts';
@@ -31,7 +31,7 @@ export async function acquireLock(
 ): Promise<AcquireResult> {
   const { environment, service } = scopeColumns(request.scope);
   return store.transaction(async (tx) => {
-    await serialize(tx);
+    await serializeLockChanges(tx);
     await expireLapsed(tx, request.now);
     const [blocking] = await tx.query<LockRow>(
       `select * from locks where ${OVERLAPPING} order by environment nulls first, service nulls first limit 1`,
@@ -68,7 +68,7 @@ export async function releaseLock(
 ): Promise<ReleaseResult> {
   const { environment, service } = scopeColumns(request.scope);
   return store.transaction(async (tx) => {
-    await serialize(tx);
+    await serializeLockChanges(tx);
     await expireLapsed(tx, request.now);
     const [live] = await tx.query<LockRow>(
       `select * from locks where released_at is null
@@ -116,7 +116,7 @@ export async function releaseLockById(
   request: { lockId: number; actor: string; channel: string; now: Date },
 ): Promise<ReleaseResult> {
   return store.transaction(async (tx) => {
-    await serialize(tx);
+    await serializeLockChanges(tx);
     const live = await liveLockHeldBy(tx, request);
     if ('ok' in live) return live;
     return { ok: true, lock: await release(tx, live.id, 'released', request) };
@@ -137,7 +137,7 @@ export async function extendLock(
   request: { lockId: number; seenExpiresAt: Date; actor: string; channel: string; now: Date },
 ): Promise<ExtendResult> {
   return store.transaction(async (tx) => {
-    await serialize(tx);
+    await serializeLockChanges(tx);
     const live = await liveLockHeldBy(tx, request);
     if ('ok' in live) return live;
     if (new Date(live.expires_at).getTime() !== request.seenExpiresAt.getTime()) return { ok: false, reason: 'already-extended' };

@@ -45,8 +45,8 @@ export const toReleased = (row: LockRow): ReleasedLock => ({
   releaseKind: row.release_kind!,
 });
 
-/** Every lock acquisition and release in the database queues behind this one. */
-export const serialize = (tx: Queryable) => tx.query(`select pg_advisory_xact_lock(hashtext('tugboat:locks'))`);
+/** Every lock acquisition and release in the database queues behind this one, and so does recording a deploy (its lock re-check). */
+export const serializeLockChanges = (tx: Queryable) => tx.query(`select pg_advisory_xact_lock(hashtext('tugboat:locks'))`);
 
 export async function audit(
   tx: Queryable,

@@ -2,7 +2,7 @@ import type { Config } from '../config/index.ts';
 import type { Deploy } from '../deploys/deploys.ts';
 import type { DeployNotifier, DeployReply } from '../deploys/deployer.ts';
 import { deployLogLink } from '../deploys/log-link.ts';
-import type { Preflight } from '../deploys/preflight.ts';
+import type { PreflightResult } from '../deploys/preflight.ts';
 import type { QueuedDeploy } from '../deploys/queue.ts';
 import type { Logger } from '../log.ts';
 import type { SlackPoster } from './poster.ts';
@@ -42,7 +42,7 @@ export class SlackDeployNotifier implements DeployNotifier {
     return deployAnnouncement(deploy, { repo: service?.repo, links: this.deps.links, logUrl: deployLogLink(service?.logs, deploy, now), now });
   }
 
-  async announce(deploy: Deploy, _preflight: Preflight): Promise<string | undefined> {
+  async announce(deploy: Deploy, _preflight: PreflightResult): Promise<string | undefined> {
     try {
       const posted = await this.deps.slack.post({ channel: deploy.channel, ...this.#announcement(deploy) }, { deploy: deploy.id });
       return posted.ts;

@@ -3,6 +3,7 @@ import type { Config } from '../../config/index.ts';
 import { attachExternalId, findByExternalId, getDeploy, type Deploy } from '../../deploys/deploys.ts';
 import { CLOCK_SKEW_MS, deployIdInRunTitle, dispatchedOnItsOwnRef } from '../../deploys/executors/github.ts';
 import type { Deps } from '../../deps.ts';
+import { failedChecks } from '../../deploys/preflight.ts';
 import { plain } from '../../slack/render/format.ts';
 import { blockerSentence } from '../../slack/render/deploys.ts';
 import { escapeText, link, LIMITS, safeUrl } from '../../slack/render/untrusted.ts';
@@ -69,7 +70,7 @@ export function registerDeployWebhooks(webhooks: Webhooks, deps: Deps): void {
       const attempt = await deps.deployer.deploy({ service, environment, ref: payload.after, requestedBy, force: false, confirmBadSha: false });
       if (attempt.ok) continue;
       const now = deps.now();
-      const reasons = attempt.preflight.checks.filter((c) => !c.passed).map((c) => `• ${blockerSentence(c.blocker!, attempt.preflight.request, now)}`);
+      const reasons = failedChecks(attempt.preflight.checks).map((c) => `• ${blockerSentence(c.blocker, attempt.preflight.request, now)}`);
       await deps.slack.postToEach(
         [config.environments[environment].channel],
         plain(`:pause_button: Auto-deploy of *${service}* \`${payload.after.slice(0, 7)}\` (pushed to \`${branch}\` by ${pusher}) to *${environment}* did not start:\n${reasons.join('\n')}`),

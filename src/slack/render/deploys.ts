@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../config/index.ts';
 import type { DeployStop, RollbackAttempt, SmokeFailureResponse } from '../../deploys/deployer.ts';
 import type { Deploy } from '../../deploys/deploys.ts';
-import type { Blocker, CheckResult, Preflight } from '../../deploys/preflight.ts';
+import { failedChecks, type Blocker, type CheckName, type PassReason, type PreflightResult } from '../../deploys/preflight.ts';
 import type { QueuedDeploy } from '../../deploys/queue.ts';
 import type { RollbackTarget } from '../../deploys/releases.ts';
 import { scopeLabel, type Lock } from '../../locks/index.ts';
@@ -219,15 +219,18 @@ export function blockerSentence(blocker: Blocker, request: { service: string; en
   }
 }
 
+/** A bullet per failed check. */
+const refusalReasons = (checked: PreflightResult, now: Date): string[] =>
+  failedChecks(checked.checks).map((c) => `• ${blockerSentence(c.blocker, checked.request, now)}`);
+
 /** The ephemeral refusal: every reason, plus Queue me when only waiting would help, or Deploy anyway for a rolled-back SHA. */
-export function deployRefusal(checked: Preflight, now: Date): SlackMessage {
-  const reasons = checked.checks.filter((c) => !c.passed).map((c) => `• ${blockerSentence(c.blocker!, checked.request, now)}`);
+export function deployRefusal(checked: PreflightResult, now: Date): SlackMessage {
+  const reasons = refusalReasons(checked, now);
   const text = `:no_entry: Not deploying ${strong(checked.request.service)} to ${strong(checked.request.environment)}:\n${reasons.join('\n')}`;
   const value: DeployButtonValue = { service: checked.request.service, environment: checked.request.environment, ref: checked.request.ref, force: checked.request.force };
-  const onlyBadSha = checked.checks.every((c) => c.passed || c.name === 'bad-sha');
   const actions = checked.queueable
     ? [button(DEPLOY_QUEUE_ACTION, 'Queue me', JSON.stringify(value), 'primary')]
-    : onlyBadSha
+    : checked.confirmable
       ? [button(DEPLOY_CONFIRM_ACTION, 'Deploy anyway', JSON.stringify({ ...value, confirmBadSha: true }), 'danger')]
       : [];
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text } }];
@@ -235,7 +238,7 @@ export function deployRefusal(checked: Preflight, now: Date): SlackMessage {
   return { text, blocks };
 }
 
-const CHECK_LABEL: Record<CheckResult['name'], string> = {
+const CHECK_LABEL: Record<CheckName, string> = {
   permission: 'Allowed to deploy here',
   lock: 'No lock held by someone else',
   'in-flight': 'No deploy in flight',
@@ -244,12 +247,20 @@ const CHECK_LABEL: Record<CheckResult['name'], string> = {
   'bad-sha': 'Not a rolled-back SHA',
 };
 
+const PASS_REASON: Record<PassReason, string> = {
+  forced: 'overridden with --force',
+  confirmed: 'confirmed',
+  rollback: 'not checked for a rollback: the release was green when it shipped',
+  'ci-not-required': 'not required here',
+  'no-ci-reported': 'no checks reported for this commit',
+};
+
 /** `--plan`: each check and its result, and a Deploy button that checks again when clicked. */
-export function deployPlan(checked: Preflight, links: CommitLinks, repo: string, now: Date): SlackMessage {
+export function deployPlan(checked: PreflightResult, links: CommitLinks, repo: string, now: Date): SlackMessage {
   const commit = checked.commit ? link(links.commitUrl(repo, checked.commit.sha), short(checked.commit.sha)) : 'an unknown commit';
   const lines = checked.checks.map((c) => {
     const mark = c.passed ? ':white_check_mark:' : ':x:';
-    const why = c.passed ? (c.note ? ` (${escapeText(c.note, LIMITS.sentence)})` : '') : `: ${blockerSentence(c.blocker!, checked.request, now)}`;
+    const why = c.passed ? (c.reason ? ` (${PASS_REASON[c.reason]})` : '') : `: ${blockerSentence(c.blocker, checked.request, now)}`;
     return `${mark} ${CHECK_LABEL[c.name]}${why}`;
   });
   const verdict = checked.ok ? 'Everything checks out.' : 'This deploy would be refused.';
@@ -277,8 +288,8 @@ export function queuedStarted(entry: QueuedDeploy, deploy: Deploy): SlackMessage
   return plain(`:arrow_forward: Your queued deploy of ${strong(entry.service)} (${code(entry.ref)}) to ${strong(entry.environment)} started: #${deploy.id}.`);
 }
 
-export function queuedDropped(entry: QueuedDeploy, checked: Preflight, now: Date): SlackMessage {
-  const reasons = checked.checks.filter((c) => !c.passed).map((c) => `• ${blockerSentence(c.blocker!, checked.request, now)}`);
+export function queuedDropped(entry: QueuedDeploy, checked: PreflightResult, now: Date): SlackMessage {
+  const reasons = refusalReasons(checked, now);
   return plain(`:wastebasket: Your queued deploy of ${strong(entry.service)} (${code(entry.ref)}) to ${strong(entry.environment)} was dropped:\n${reasons.join('\n')}`);
 }
 
