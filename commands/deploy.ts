@@ -1,4 +1,4 @@
-import { mayForceDeploy } from '../src/permissions.ts';
+import { forceRefused } from '../src/deploys/preflight.ts';
 import { channelLink, code, plain } from '../src/slack/render/format.ts';
 import { deployPlan, deployRefusal, forceNotAllowed } from '../src/slack/render/deploys.ts';
 import { cancelDeploy } from './deploy-cancel.ts';
@@ -33,16 +33,15 @@ export const deploy: Command = {
     if (!target.ok) return reply(plain(target.message));
     const badRef = refRefusal(args.ref);
     if (badRef) return reply(plain(badRef));
-    const force = args.flags.has('--force');
-    if (force && !mayForceDeploy(config, userId)) return reply(forceNotAllowed());
     const request = {
       service: target.service,
       environment: target.environment,
       ref: args.ref ?? config.services[target.service].default_ref,
       requestedBy: userId,
-      force,
+      force: args.flags.has('--force'),
       confirmBadSha: false,
     };
+    if (forceRefused(config, request)) return reply(forceNotAllowed());
     const now = deps.now();
     if (args.flags.has('--plan')) {
       return reply(deployPlan(await deps.deployer.plan(request), deps.links, config.services[target.service].repo, now));

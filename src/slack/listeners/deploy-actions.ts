@@ -5,7 +5,7 @@ import { refRefusal } from '../../../commands/deploy-target.ts';
 import { getDeploy } from '../../deploys/deploys.ts';
 import { enqueue } from '../../deploys/queue.ts';
 import type { Deps } from '../../deps.ts';
-import { mayActOn, mayForceDeploy } from '../../permissions.ts';
+import { forceRefused, permissionCheck } from '../../deploys/preflight.ts';
 import { channelLink, plain } from '../render/format.ts';
 import {
   DEPLOY_CONFIRM_ACTION,
@@ -47,8 +47,9 @@ export function registerDeployActions(app: App, deps: Deps): void {
       await ephemeral(respond, plain(badRef));
       return;
     }
-    if (!mayActOn(deps.config(), body.user.id, value.environment)) {
-      await ephemeral(respond, plain(blockerSentence({ kind: 'not-allowed' }, value, deps.now())));
+    const permission = permissionCheck(deps.config(), { requestedBy: body.user.id, environment: value.environment });
+    if (!permission.passed) {
+      await ephemeral(respond, plain(blockerSentence(permission.blocker, value, deps.now())));
       return;
     }
     const queued = await enqueue(deps.store, { ...value, requestedBy: body.user.id, channel: body.channel?.id ?? body.user.id, now: deps.now() });
@@ -64,7 +65,7 @@ export function registerDeployActions(app: App, deps: Deps): void {
       await ephemeral(respond, plain(badRef));
       return;
     }
-    if (value.force && !mayForceDeploy(deps.config(), body.user.id)) {
+    if (forceRefused(deps.config(), { force: value.force, requestedBy: body.user.id })) {
       await ephemeral(respond, forceNotAllowed());
       return;
     }
