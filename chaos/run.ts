@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { githubOutage } from './lines/github-outage.ts';
 import { postgresRestarts } from './lines/postgres-restarts.ts';
+import { slackOutage } from './lines/slack-outage.ts';
 import { failed, formatTable, type ChaosLine } from './table.ts';
 import { NEVER_REPORTS_TIMEOUT, SHUTDOWN_GRACE, World } from './world.ts';
 import type { UnexpectedExit } from './replicas.ts';
@@ -32,7 +34,12 @@ export async function runChaos(log: (line: string) => void = () => undefined): P
       lines.push(...done);
       log(`${name} done (${Math.round((Date.now() - started) / 1000)} s)`);
     };
-    await phase('PostgreSQL restarts', postgresRestarts(world));
+    await phase(
+      'PostgreSQL restarts, Slack and GitHub outages',
+      postgresRestarts(world),
+      slackOutage(world),
+      githubOutage(world),
+    );
   } finally {
     const report: ChaosReport = {
       lines,

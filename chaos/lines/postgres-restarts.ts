@@ -66,7 +66,7 @@ export async function postgresRestarts(world: World): Promise<ChaosLine> {
     }
     return seen;
   };
-  await waitUntil(() => count().line('', 0).lost === 0, 30_000);
+  await waitUntil(() => count().line('', 0).lost === 0, 150_000);
   for (const [key, times] of count().entries()) tally.see(key, times);
 
   const smoke = await smokeRuns(world, from, until);
