@@ -1,6 +1,6 @@
 import { forceRefused } from '../src/deploys/preflight.ts';
-import { channelLink, code, plain } from '../src/slack/render/format.ts';
-import { deployPlan, deployRefusal, forceNotAllowed } from '../src/slack/render/deploys.ts';
+import { code, plain } from '../src/slack/render/format.ts';
+import { deployPlan, deployRefusal, deployStarted, forceNotAllowed } from '../src/slack/render/deploys.ts';
 import { cancelDeploy } from './deploy-cancel.ts';
 import { refRefusal, resolveDeployTarget, splitFlags } from './deploy-target.ts';
 import type { Command } from './types.ts';
@@ -48,6 +48,6 @@ export const deploy: Command = {
     }
     const attempt = await deps.deployer.deploy(request);
     if (!attempt.ok) return reply(deployRefusal(attempt.preflight, now));
-    if (attempt.deploy.channel !== channelId) await reply(plain(`Deploy #${attempt.deploy.id} started; follow it in ${channelLink(attempt.deploy.channel)}.`));
+    if (attempt.deploy.channel !== channelId) await reply(deployStarted(attempt.deploy));
   },
 };

@@ -1,5 +1,5 @@
-import { channelLink, plain } from '../src/slack/render/format.ts';
-import { rollbackAnswer } from '../src/slack/render/deploys.ts';
+import { plain } from '../src/slack/render/format.ts';
+import { deployStarted, rollbackAnswer } from '../src/slack/render/deploys.ts';
 import { refRefusal, resolveDeployTarget } from './deploy-target.ts';
 import type { Command } from './types.ts';
 
@@ -25,6 +25,6 @@ export const rollback: Command = {
     if (badRef) return reply(plain(badRef));
     const attempt = await deps.deployer.rollback({ service: target.service, environment: target.environment, requestedBy: userId, named: args.to });
     if (!attempt.ok) return reply(rollbackAnswer(attempt, target, config.services[target.service].rollback, deps.now()));
-    if (attempt.deploy.channel !== channelId) await reply(plain(`Rollback #${attempt.deploy.id} started; follow it in ${channelLink(attempt.deploy.channel)}.`));
+    if (attempt.deploy.channel !== channelId) await reply(deployStarted(attempt.deploy));
   },
 };

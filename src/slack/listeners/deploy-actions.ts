@@ -6,13 +6,14 @@ import { getDeploy } from '../../deploys/deploys.ts';
 import { enqueue } from '../../deploys/queue.ts';
 import type { Deps } from '../../deps.ts';
 import { forceRefused, permissionCheck } from '../../deploys/preflight.ts';
-import { channelLink, plain } from '../render/format.ts';
+import { plain } from '../render/format.ts';
 import {
   DEPLOY_CONFIRM_ACTION,
   DEPLOY_QUEUE_ACTION,
   DEPLOY_ROLLBACK_ACTION,
   blockerSentence,
   deployRefusal,
+  deployStarted,
   forceNotAllowed,
   queuedConfirmation,
   rollbackAnswer,
@@ -81,6 +82,6 @@ export function registerDeployActions(app: App, deps: Deps): void {
       await ephemeral(respond, deployRefusal(attempt.preflight, deps.now()));
       return;
     }
-    await respond({ response_type: 'ephemeral', replace_original: true, text: `Deploy #${attempt.deploy.id} started; follow it in ${channelLink(attempt.deploy.channel)}.` });
+    await respond({ response_type: 'ephemeral', replace_original: true, text: deployStarted(attempt.deploy).text });
   });
 }

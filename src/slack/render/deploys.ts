@@ -275,6 +275,11 @@ export function deployPlan(checked: PreflightResult, links: CommitLinks, repo: s
   };
 }
 
+/** To someone whose deploy or rollback started in another channel than theirs. */
+export function deployStarted(deploy: Deploy): SlackMessage {
+  return plain(`${deploy.rollbackOf ? 'Rollback' : 'Deploy'} #${deploy.id} started; follow it in ${channelLink(deploy.channel)}.`);
+}
+
 export function queuedConfirmation(entry: QueuedDeploy, position: number, alreadyQueued: boolean): SlackMessage {
   const where = `${strong(entry.service)} (${code(entry.ref)}) to ${strong(entry.environment)}`;
   return plain(
