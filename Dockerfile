@@ -7,6 +7,9 @@
 #     -e DATABASE_URL tugboat
 # Without DATABASE_URL the app uses embedded PGlite in /app/.tugboat (mount a
 # volume there to keep state across restarts).
+#
+# test/production.test.ts takes the same path: npm run build, then dist/ and
+# package*.json alone with production dependencies, started as CMD starts it.
 
 # ---- build: compile TypeScript to dist/ -------------------------------------
 FROM node:22-bookworm-slim AS build
@@ -16,10 +19,13 @@ COPY package.json package-lock.json ./
 RUN npm ci
 
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 COPY commands ./commands
 COPY migrations ./migrations
-# tsc -p tsconfig.build.json, rootDir "." → dist/src/main.js, dist/commands/…
+COPY examples ./examples
+# tsc into dist/ (dist/src/main.js, dist/commands/…), then the files the code reads at run time
+# (dist/migrations, the sandbox's page and examples): scripts/copy-runtime-files.mjs.
 RUN npm run build
 
 # ---- runtime: production dependencies + compiled output, non-root ----------
@@ -31,8 +37,6 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 
 COPY --from=build /app/dist ./dist
-# src/store/migrate.ts reads ../../migrations from its own file, i.e. dist/migrations once compiled.
-COPY --from=build /app/migrations ./dist/migrations
 
 # PGlite data folder (TUGBOAT_DATA_DIR default ./.tugboat) must be writable by the app user.
 RUN mkdir -p /app/.tugboat && chown node:node /app/.tugboat
@@ -42,7 +46,7 @@ ENV PORT=3000
 EXPOSE 3000
 
 # Slim images have no curl: probe /healthz with Node's global fetch.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 
 CMD ["node", "dist/src/main.js"]
