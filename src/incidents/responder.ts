@@ -38,7 +38,7 @@ export interface OpenedIncident {
   invitees: string[];
   /** The service's deploys in the two hours before the first failure, newest first. */
   recentDeploys: Deploy[];
-  /** The service's logs from 15 minutes before the first failure to now. */
+  /** The service's logs from `LOGS_BEFORE_FIRST_FAILURE_MS` before the first failure to now. */
   logUrl?: string;
 }
 
@@ -78,7 +78,8 @@ export interface ResponderDeps {
   deployer: Pick<Deployer, 'rollback'>;
 }
 
-const LOGS_BEFORE_MS = 15 * 60_000;
+/** How far before an incident's first failure its log link starts (the first message says so). */
+export const LOGS_BEFORE_FIRST_FAILURE_MS = 15 * 60_000;
 const RECENT_DEPLOYS_MS = 2 * 60 * 60_000;
 const STILL_FAILING_AFTER_MS = 30 * 60_000;
 const CHANNEL_RETRY_MS = 60_000;
@@ -160,7 +161,7 @@ export class IncidentResponder {
     const logUrl = logLink(service?.logs, {
       service: incident.service,
       environment: incident.environment,
-      from: new Date(incident.firstFailureAt.getTime() - LOGS_BEFORE_MS),
+      from: new Date(incident.firstFailureAt.getTime() - LOGS_BEFORE_FIRST_FAILURE_MS),
       to: this.deps.now(),
     });
     return {

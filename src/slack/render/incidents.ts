@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../config/index.ts';
 import type { Deploy } from '../../deploys/deploys.ts';
 import type { Incident, IncidentCheck, IncidentEvent } from '../../incidents/incidents.ts';
-import type { FailingCheck, OpenedIncident, ResolvedIncident } from '../../incidents/index.ts';
+import { LOGS_BEFORE_FIRST_FAILURE_MS, type FailingCheck, type OpenedIncident, type ResolvedIncident } from '../../incidents/index.ts';
 import { durations, postMortemDraft, timeline } from '../../incidents/timeline.ts';
 import type { StreamEntry } from '../../incidents/stream.ts';
 import type { CheckTransition, MonitoringTransition } from '../../smoke/index.ts';
@@ -68,7 +68,7 @@ export function incidentOpened(opened: OpenedIncident, context: { links: CommitL
     `*Failing since:* ${slackTime(check.since)}`,
     `*Last error:* ${lastError(check)}`,
   ];
-  if (opened.logUrl) facts.push(`*Logs:* ${link(opened.logUrl, 'from 15 minutes before the first failure to now')}`);
+  if (opened.logUrl) facts.push(`*Logs:* ${link(opened.logUrl, `from ${LOGS_BEFORE_FIRST_FAILURE_MS / 60_000} minutes before the first failure to now`)}`);
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: plainTextOf(`${incident.service} is failing in ${incident.environment}`, 150) } },
     { type: 'section', text: { type: 'mrkdwn', text: facts.join('\n') } },
