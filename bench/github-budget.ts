@@ -79,7 +79,7 @@ export async function benchGitHubBudget(): Promise<GitHubBudgetFigures> {
     };
     const request = (service: string) => ({ service, environment: 'production', ref: 'main', requestedBy: 'U0ALICE', force: false, confirmBadSha: false });
     const before = await callsDuringAnHour(async () => {
-      for (const service of SERVICES) await tugboat.deps.deployer.plan(request(service));
+      for (const service of SERVICES) await tugboat.deployer.plan(request(service));
     });
     const after = await callsDuringAnHour(() => sweep.run());
 

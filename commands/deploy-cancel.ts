@@ -1,9 +1,9 @@
 import { inFlightDeploy } from '../src/deploys/deploys.ts';
-import type { Deps } from '../src/deps.ts';
 import { mayCancelDeploy } from '../src/permissions.ts';
 import { cancelNotAllowed, cancelOutcome, nothingToCancel } from '../src/slack/render/deploys.ts';
 import { code, plain, type SlackMessage } from '../src/slack/render/format.ts';
 import { resolveDeployTarget } from './deploy-target.ts';
+import type { CommandDeps } from './types.ts';
 
 const USAGE = code('/deploy cancel <service> [to <env>]');
 
@@ -11,7 +11,7 @@ const USAGE = code('/deploy cancel <service> [to <env>]');
 export async function cancelDeploy(
   args: { service?: string; environment?: string },
   caller: { userId: string; channelId: string },
-  deps: Deps,
+  deps: Pick<CommandDeps, 'config' | 'store' | 'deployer'>,
 ): Promise<SlackMessage> {
   const config = deps.config();
   const serviceText = args.service ?? config.channels[caller.channelId]?.service;

@@ -17,7 +17,7 @@ export function parseDeployArgs(text: string): { service?: string; ref?: string;
   return { service: rest[0], ref: rest[1], environment, flags };
 }
 
-export const deploy: Command = {
+export const deploy: Command<'config' | 'now' | 'store' | 'deployer' | 'links'> = {
   name: '/deploy',
   async run({ text, userId, channelId }, reply, deps) {
     const config = deps.config();

@@ -6,6 +6,6 @@ import { tugboat } from './tugboat.ts';
 import { unlock } from './unlock.ts';
 import type { Command } from './types.ts';
 
-export type { Command, Invocation, Reply } from './types.ts';
+export type { Command, CommandDeps, Invocation, Reply } from './types.ts';
 
 export const commands: Command[] = [deploy, rollback, lock, unlock, locks, tugboat];

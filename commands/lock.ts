@@ -27,7 +27,7 @@ function defaultDurationMs(config: Config, scope: LockScope): number {
   return Math.min(...Object.values(config.environments).map((env) => env.lock_ttl));
 }
 
-export const lock: Command = {
+export const lock: Command<'config' | 'now' | 'slack' | 'store'> = {
   name: '/lock',
   async run({ text, userId, channelId }, reply, deps) {
     const config = deps.config();

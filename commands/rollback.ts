@@ -12,7 +12,7 @@ export function parseRollbackArgs(text: string): { service?: string; environment
   return { service: rest[0], environment: rest[1], to: named };
 }
 
-export const rollback: Command = {
+export const rollback: Command<'config' | 'now' | 'deployer'> = {
   name: '/rollback',
   async run({ text, userId, channelId }, reply, deps) {
     const config = deps.config();

@@ -15,6 +15,8 @@ import {
 } from '../src/slack/render/reviews.ts';
 import type { Invocation, Reply } from './types.ts';
 
+type LinkDeps = Pick<Deps, 'config' | 'store' | 'github' | 'slack' | 'log' | 'now'>;
+
 /** GitHub's rules: letters, digits and single hyphens, not at either end, at most 39 characters. */
 const GITHUB_LOGIN = /^(?=.{1,39}$)[A-Za-z0-9](?:-?[A-Za-z0-9])*$/;
 const SLACK_USER_ID = /^[UW][A-Z0-9]{2,30}$/;
@@ -24,7 +26,7 @@ const SLACK_USER_ID = /^[UW][A-Z0-9]{2,30}$/;
  * them; it is linked once proven (see src/reviews/link-claims.ts). `/tugboat link <login> @person`:
  * an admin links it to someone directly.
  */
-export async function link(args: string[], invocation: Invocation, reply: Reply, deps: Deps): Promise<void> {
+export async function link(args: string[], invocation: Invocation, reply: Reply, deps: LinkDeps): Promise<void> {
   const [given, ...person] = args;
   if (given === undefined) return reply(linkUsage());
   const login = given.startsWith('@') ? given.slice(1) : given;
@@ -36,7 +38,7 @@ export async function link(args: string[], invocation: Invocation, reply: Reply,
   await answerClaim(login, invocation.userId, await claimLogin(deps, login, invocation.userId), reply, deps);
 }
 
-async function answerClaim(login: string, caller: string, outcome: ClaimOutcome, reply: Reply, deps: Deps): Promise<void> {
+async function answerClaim(login: string, caller: string, outcome: ClaimOutcome, reply: Reply, deps: LinkDeps): Promise<void> {
   switch (outcome.kind) {
     case 'already_yours':
       return reply(linkAlreadyYours(login));
@@ -52,7 +54,7 @@ async function answerClaim(login: string, caller: string, outcome: ClaimOutcome,
   }
 }
 
-async function confirmForSomeone(login: string, slackUser: string, admin: string, reply: Reply, deps: Deps): Promise<void> {
+async function confirmForSomeone(login: string, slackUser: string, admin: string, reply: Reply, deps: LinkDeps): Promise<void> {
   const config = deps.config();
   if (!mayLinkSomeoneElse(config, admin)) return reply(linkAdminsOnly(config.admins));
   const previous = await confirmLink(deps, login, slackUser);

@@ -32,7 +32,7 @@ export const HELP = [
   .map((line) => escapeText(line, LIMITS.sentence))
   .join('\n');
 
-async function status(reply: Reply, deps: Deps) {
+async function status(reply: Reply, deps: Pick<Deps, 'config' | 'now' | 'store'>) {
   const config = deps.config();
   const now = deps.now();
   const [current, inFlight, locks, queued, checks] = await Promise.all([
@@ -71,7 +71,7 @@ async function status(reply: Reply, deps: Deps) {
   await reply(deployStatus(sections, now, removed));
 }
 
-async function history(args: string[], channelId: string, reply: Reply, deps: Deps) {
+async function history(args: string[], channelId: string, reply: Reply, deps: Pick<Deps, 'config' | 'now' | 'store'>) {
   const [serviceText, environmentText] = args;
   if (!serviceText) return reply(plain('Say which service: `/tugboat history <service> [env]`.'));
   const config = deps.config();
@@ -81,7 +81,7 @@ async function history(args: string[], channelId: string, reply: Reply, deps: De
   await reply(deployHistory(target.service, environment, await recentDeploys(deps.store, target.service, environment, 10), deps.now()));
 }
 
-export const tugboat: Command = {
+export const tugboat: Command<'config' | 'now' | 'store' | 'github' | 'slack' | 'log'> = {
   name: '/tugboat',
   async run({ text, userId, channelId }, reply, deps) {
     const [subcommand = 'help', ...args] = text.trim().split(/\s+/).filter(Boolean);

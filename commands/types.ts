@@ -1,4 +1,6 @@
+import type { Deployer } from '../src/deploys/deployer.ts';
 import type { Deps } from '../src/deps.ts';
+import type { CommitLinks } from '../src/slack/render/deploys.ts';
 import type { SlackMessage } from '../src/slack/render/format.ts';
 
 export interface Invocation {
@@ -10,7 +12,11 @@ export interface Invocation {
 /** Answers only the caller (ephemeral); announcements go through `deps.slack`. */
 export type Reply = (message: SlackMessage) => Promise<void>;
 
-export interface Command {
+/** What commands may be handed: the infrastructure, the deployer, and links to commits on GitHub's web UI. */
+export type CommandDeps = Deps & { deployer: Deployer; links: CommitLinks };
+
+/** A slash command; `Needs` names the part of `CommandDeps` it uses. */
+export interface Command<Needs extends keyof CommandDeps = keyof CommandDeps> {
   name: `/${string}`;
-  run(invocation: Invocation, reply: Reply, deps: Deps): Promise<void>;
+  run(invocation: Invocation, reply: Reply, deps: Pick<CommandDeps, Needs>): Promise<void>;
 }

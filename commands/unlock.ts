@@ -12,7 +12,7 @@ export function parseUnlockArgs(text: string): { target?: string; force: boolean
   return { target: words.find((w) => w !== '--force'), force };
 }
 
-export const unlock: Command = {
+export const unlock: Command<'config' | 'now' | 'slack' | 'store'> = {
   name: '/unlock',
   async run({ text, userId, channelId }, reply, deps) {
     const config = deps.config();

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.ts';
 import type { Deps } from './deps.ts';
 import { deployCallbackHandler } from './deploys/callback-route.ts';
-import { Deployer } from './deploys/deployer.ts';
+import { Deployer, type PostDeployChecks } from './deploys/deployer.ts';
 import { deployTimeoutMs, executorFor } from './deploys/executors/index.ts';
 import { GitHub } from './github/client.ts';
 import { registerDeployWebhooks } from './github/handlers/deploys.ts';
@@ -74,7 +74,10 @@ export interface Tugboat {
   server: http.Server;
   /** The server of `/metrics` alone, when `http.metricsPort` is set. */
   metricsServer?: http.Server;
+  /** The infrastructure commands, listeners and jobs are built on. */
   deps: Deps;
+  deployer: Deployer;
+  incidents: IncidentResponder;
   webhooks: Webhooks;
   jobs: Job[];
   /** The smoke checks: started with the jobs; `runNow` runs an environment's checks at once. */
@@ -96,52 +99,54 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10 * 60_000;
 /** Wires the app together: one HTTP server, Bolt, GitHub webhooks, jobs. Migrations are the caller's. */
 export function createTugboat(options: TugboatOptions): Tugboat {
   let config = options.config;
+  const currentConfig = () => config;
   const { store, log } = options;
-  const metrics = createMetrics({ locksHeld: () => countLiveLocks(store, deps.now()), webhookInbox: () => inboxBacklog(store), slackOutbox: () => outboxDepth(store) });
-  const { app, receiver, client } = createBolt(options.slack, log);
   const now = options.now ?? (() => new Date());
-  const slack = new SlackPoster(client, { log, metrics, store, config: () => config }, { ...DEFAULT_POSTER_OPTIONS, ...options.poster });
+  const metrics = createMetrics({ locksHeld: () => countLiveLocks(store, now()), webhookInbox: () => inboxBacklog(store), slackOutbox: () => outboxDepth(store) });
+  const { app, receiver, client } = createBolt(options.slack, log);
+  const slack = new SlackPoster(client, { log, metrics, store, config: currentConfig }, { ...DEFAULT_POSTER_OPTIONS, ...options.poster });
   const github = new GitHub({ ...options.github, now });
+  const deps: Deps = { store, config: currentConfig, slack, now, log, metrics, github };
   const links = commitLinks(options.github.apiUrl);
   const inFlight = new InFlight();
   const scrub = createScrubber(secretsOf(options));
+  const commandTimeoutMs = options.deploys.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  const postDeploy = postDeployStandIn();
   const deployer = new Deployer({
     store,
-    config: () => config,
+    config: currentConfig,
     github,
-    notifier: new SlackDeployNotifier({ slack, config: () => config, links, now, log }),
+    notifier: new SlackDeployNotifier({ slack, config: currentConfig, links, now, log }),
     executorFor: (service) =>
       executorFor(config.services[service], {
         github,
         commandCwd: options.deploys.commandCwd,
-        commandTimeoutMs: options.deploys.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+        commandTimeoutMs,
         scrub,
         publicUrl: options.deploys.publicUrl,
         webhookSecret: options.deploys.webhookSecret,
       }),
-    timeoutOf: (service) => deployTimeoutMs(config.services[service], options.deploys.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
-    // Bound late: the post-deploy checks need the incident responder, which needs this deployer.
-    postDeploy: { run: (deploy) => postDeploy.run(deploy), failed: (deploy) => postDeploy.failed(deploy) },
+    timeoutOf: (service) => deployTimeoutMs(config.services[service], commandTimeoutMs),
+    postDeploy,
     inFlight,
     now,
     log,
   });
-  const incidentNotifier = new SlackIncidentNotifier({ store, slack, config: () => config, now, log, links });
-  const incidents = new IncidentResponder({ store, config: () => config, now, log, notifier: incidentNotifier, deployer });
+  const incidentNotifier = new SlackIncidentNotifier({ store, slack, config: currentConfig, now, log, links });
+  const incidents = new IncidentResponder({ store, config: currentConfig, now, log, notifier: incidentNotifier, deployer });
   const smoke = createSmokeMonitor({
     store,
-    config: () => config,
+    config: currentConfig,
     now,
     log,
     ...options.smoke,
     onResult: (result) => incidents.onResult(result),
     onTransition: (transition) => incidents.onTransition(transition),
   });
-  const postDeploy = postDeployChecks(smoke, incidents);
-  const deps: Deps = { store, config: () => config, slack, now, log, metrics, github, deployer, incidents, links };
-  registerListeners(app, deps, inFlight);
+  postDeploy.connect(postDeployChecks(smoke, incidents));
+  registerListeners(app, { ...deps, deployer, incidents, links }, inFlight);
   const webhooks = createGitHubWebhooks(options.github.webhookSecret, deps, inFlight, options.inbox);
-  registerDeployWebhooks(webhooks.webhooks, deps);
+  registerDeployWebhooks(webhooks.webhooks, { ...deps, deployer });
   registerReviewWebhooks(webhooks.webhooks, deps, options.reviews);
 
   let migrated = false;
@@ -156,7 +161,7 @@ export function createTugboat(options: TugboatOptions): Tugboat {
     {
       slack: withReplayWindow(withBodyReadFirst((req, res) => receiver.requestListener(req, res))),
       github: webhooks.handler,
-      deployCallback: deployCallbackHandler(options.deploys.webhookSecret, deps),
+      deployCallback: deployCallbackHandler(options.deploys.webhookSecret, { store, deployer }),
       ready,
     },
     { log, metrics },
@@ -183,6 +188,8 @@ export function createTugboat(options: TugboatOptions): Tugboat {
     server,
     metricsServer,
     deps,
+    deployer,
+    incidents,
     webhooks: webhooks.webhooks,
     jobs,
     smoke,
@@ -214,6 +221,25 @@ export function createTugboat(options: TugboatOptions): Tugboat {
       server.closeAllConnections();
       await closed;
     },
+  };
+}
+
+/**
+ * The wiring's one cycle: a finished deploy runs its post-deploy checks, whose incident may roll back
+ * through the deployer. The deployer is handed this stand-in, connected once the checks exist.
+ */
+function postDeployStandIn(): PostDeployChecks & { connect(checks: PostDeployChecks): void } {
+  let connected: PostDeployChecks | undefined;
+  const checks = () => {
+    if (!connected) throw new Error('post-deploy checks ran before they were connected');
+    return connected;
+  };
+  return {
+    connect(next) {
+      connected = next;
+    },
+    run: (deploy) => checks().run(deploy),
+    failed: (deploy) => checks().failed(deploy),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.ts';
+import type { Deployer } from './deployer.ts';
 import { send, type Handler } from '../http/server.ts';
 import { TIMESTAMP_HEADER, SIGNATURE_HEADER } from './executors/webhook.ts';
 import { verifyCallback } from './callback.ts';
@@ -8,7 +9,7 @@ import { escapeText, LIMITS } from '../slack/render/untrusted.ts';
 const header = (value: string | string[] | undefined) => (typeof value === 'string' ? value : undefined);
 
 /** `POST /deploys/callback`: a `via: webhook` receiver reporting on a deploy, signed like the request it got. */
-export function deployCallbackHandler(secret: string | undefined, deps: Deps): Handler {
+export function deployCallbackHandler(secret: string | undefined, deps: Pick<Deps, 'store'> & { deployer: Pick<Deployer, 'complete' | 'progress'> }): Handler {
   return async (req, res, body) => {
     if (req.method !== 'POST') return send(res, 405, 'POST only\n');
     if (!secret) return send(res, 404, 'deploy callbacks are off: set TUGBOAT_WEBHOOK_SECRET\n');

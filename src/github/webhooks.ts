@@ -19,7 +19,7 @@ const header = (req: IncomingMessage, name: string) => {
  */
 export function createGitHubWebhooks(
   secret: string,
-  deps: Deps,
+  deps: Pick<Deps, 'log' | 'metrics' | 'store'>,
   inFlight: InFlight,
   inboxOptions?: Partial<InboxOptions>,
 ): { webhooks: Webhooks; handler: Handler; inbox: WebhookInbox } {

@@ -3,8 +3,10 @@ import { claimDueReminders, claimExpiredLocks, lockChannels } from '../locks/ind
 import { lockReleased, lockReminder } from '../slack/render/locks.ts';
 import type { Job } from './scheduler.ts';
 
+type SweepDeps = Pick<Deps, 'config' | 'now' | 'slack' | 'store'>;
+
 /** Announces lapsed locks where they were announced, and reminds holders ten minutes before expiry. */
-export function lockSweepJob(deps: Deps): Job {
+export function lockSweepJob(deps: SweepDeps): Job {
   return {
     name: 'lock-sweep',
     schedule: '*/15 * * * * *',
@@ -12,7 +14,7 @@ export function lockSweepJob(deps: Deps): Job {
   };
 }
 
-export async function sweepLocks(deps: Deps): Promise<void> {
+export async function sweepLocks(deps: SweepDeps): Promise<void> {
   const now = deps.now();
   const config = deps.config();
   for (const lock of await claimExpiredLocks(deps.store, now)) {

@@ -1,9 +1,8 @@
-import type { Deps } from '../deps.ts';
-import { flushOrphanedNotes } from '../slack/review-threads.ts';
+import { flushOrphanedNotes, type ThreadDeps } from '../slack/review-threads.ts';
 import type { Job } from './scheduler.ts';
 
 /** Posts review thread notes whose process died before it could post them. */
-export function reviewThreadFlushJob(deps: Deps): Job {
+export function reviewThreadFlushJob(deps: ThreadDeps): Job {
   return {
     name: 'review-thread-flush',
     schedule: '*/15 * * * * *',

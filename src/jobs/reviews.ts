@@ -6,13 +6,16 @@ import { nudgeMessage } from '../slack/render/nudges.ts';
 import { cronForInterval } from './cron-interval.ts';
 import type { Job } from './scheduler.ts';
 
+/** Nudges find their recipients through the reviews' people lookups, which need GitHub and Slack. */
+type NudgeDeps = Pick<Deps, 'config' | 'github' | 'log' | 'now' | 'slack' | 'store'>;
+
 /** Nudges, in each PR's thread, whoever a review has waited on too long (`reviews.sweep_every`). */
-export function reviewNudgeJob(deps: Deps): Job {
+export function reviewNudgeJob(deps: NudgeDeps): Job {
   const recipients = new Recipients(deps);
   return { name: 'review-nudges', schedule: cronForInterval(deps.config().reviews.sweep_every), run: () => sweepNudges(deps, recipients) };
 }
 
-export async function sweepNudges(deps: Deps, recipients: Recipients): Promise<void> {
+export async function sweepNudges(deps: NudgeDeps, recipients: Recipients): Promise<void> {
   const now = deps.now();
   const { reviews } = deps.config();
   for (const { wait, recipient } of await dueNudges(deps, recipients, now)) {
@@ -27,7 +30,7 @@ export async function sweepNudges(deps: Deps, recipients: Recipients): Promise<v
 }
 
 /** Hourly: repairs tracked pull requests from the GitHub API after missed webhooks. */
-export function reviewReconcileJob(deps: Deps, onRepaired: OnRepaired): Job {
+export function reviewReconcileJob(deps: Pick<Deps, 'store' | 'github' | 'now' | 'log'>, onRepaired: OnRepaired): Job {
   return {
     name: 'review-reconcile',
     schedule: '0 0 * * * *',

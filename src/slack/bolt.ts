@@ -1,7 +1,7 @@
 import { App, HTTPReceiver } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
-import { commands } from '../../commands/index.ts';
-import type { Deps } from '../deps.ts';
+import { commands, type CommandDeps } from '../../commands/index.ts';
+import type { IncidentResponder } from '../incidents/index.ts';
 import type { InFlight } from '../in-flight.ts';
 import type { Logger } from '../log.ts';
 import { boltLogger } from './bolt-logger.ts';
@@ -54,7 +54,10 @@ export function createBolt(settings: SlackSettings, log: Logger) {
   return { app, receiver, client: new WebClient(settings.botToken, clientOptions) };
 }
 
-export function registerListeners(app: App, deps: Deps, inFlight: InFlight): void {
+/** What the listeners are handed all together: what commands may use, and the incident responder for the incident channel's buttons. */
+export type ListenerDeps = CommandDeps & { incidents: IncidentResponder };
+
+export function registerListeners(app: App, deps: ListenerDeps, inFlight: InFlight): void {
   app.use(({ next }) => inFlight.track(next()));
   registerOutageAnswer(app, deps);
   registerEventDedupe(app, deps);

@@ -6,6 +6,9 @@ import { listReviewers } from '../reviews/reviewers.ts';
 import { reviewReply, reviewRoot } from './render/reviews.ts';
 import type { SlackMessage } from './render/format.ts';
 
+/** What posting review threads uses: the reviews' people lookups need GitHub and Slack. */
+export type ThreadDeps = Pick<Deps, 'config' | 'github' | 'log' | 'now' | 'slack' | 'store'>;
+
 /** How long a process waits for the rest of a burst (ten review requests, fifty pushes) before posting it as one reply. */
 const DEFAULT_FOLD_MS = 1500;
 /** A root claimed this long ago and still not posted was claimed by a process that died (a busy channel can hold a post back for minutes). */
@@ -28,7 +31,7 @@ export class ReviewThreads {
   readonly #due = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly deps: Deps,
+    private readonly deps: ThreadDeps,
     private readonly foldMs = DEFAULT_FOLD_MS,
   ) {}
 
@@ -60,7 +63,7 @@ const MAX_TAKE_TRIES = 3;
  * Posts a pull request's pending notes as one reply, after posting its root if nobody has.
  * False when another process is posting the root right now: replies wait for it.
  */
-export async function flushThread(deps: Deps, key: PullRequestKey): Promise<boolean> {
+export async function flushThread(deps: ThreadDeps, key: PullRequestKey): Promise<boolean> {
   const pr = await getPullRequest(deps.store, key);
   if (!pr) return true;
   const root: { ts: string; text?: string } | undefined = pr.threadTs ? { ts: pr.threadTs } : await postRoot(deps, pr);
@@ -74,7 +77,7 @@ export async function flushThread(deps: Deps, key: PullRequestKey): Promise<bool
 }
 
 /** Posts the notes as one reply and updates the root; false when another process took some of them first. */
-async function replyWith(deps: Deps, pr: TrackedPullRequest, root: { ts: string; text?: string }, pending: PendingNote[]): Promise<boolean> {
+async function replyWith(deps: ThreadDeps, pr: TrackedPullRequest, root: { ts: string; text?: string }, pending: PendingNote[]): Promise<boolean> {
   // Read again: the notes were written after the changes they report.
   const current = (await getPullRequest(deps.store, pr)) ?? pr;
   const reviewers = await listReviewers(deps.store, pr);
@@ -95,7 +98,7 @@ async function replyWith(deps: Deps, pr: TrackedPullRequest, root: { ts: string;
   return true;
 }
 
-async function postRoot(deps: Deps, pr: TrackedPullRequest): Promise<{ ts: string; text: string } | undefined> {
+async function postRoot(deps: ThreadDeps, pr: TrackedPullRequest): Promise<{ ts: string; text: string } | undefined> {
   if (!(await claimRoot(deps.store, pr, deps.now(), ROOT_CLAIM_TTL_MS))) return undefined;
   const reviewers = await listReviewers(deps.store, pr);
   const mentions = await resolveMentions(deps, [pr.author, ...reviewers.map((r) => r.reviewer)]);
@@ -106,19 +109,19 @@ async function postRoot(deps: Deps, pr: TrackedPullRequest): Promise<{ ts: strin
 }
 
 /** A root that cannot be updated (deleted, say) must not keep the replies from being posted. */
-async function updateRoot(deps: Deps, channel: string, ts: string, message: SlackMessage): Promise<void> {
+async function updateRoot(deps: ThreadDeps, channel: string, ts: string, message: SlackMessage): Promise<void> {
   await deps.slack.update({ channel, ts, ...message }).catch((error) => deps.log.warn({ err: error, channel, ts }, 'could not update a review thread root'));
 }
 
 /** For a periodic job: posts the notes of processes that died before flushing them. */
-export async function flushOrphanedNotes(deps: Deps): Promise<void> {
+export async function flushOrphanedNotes(deps: ThreadDeps): Promise<void> {
   for (const key of await threadsWithNotesBefore(deps.store, new Date(deps.now().getTime() - ORPHANED_NOTE_MS))) {
     await flushThread(deps, key).catch((error) => deps.log.error({ err: error, ...key }, 'could not flush a review thread'));
   }
 }
 
 /** Updates a pull request's root quietly (after the hourly reconcile repaired its rows). */
-export async function refreshRoot(deps: Deps, key: PullRequestKey): Promise<void> {
+export async function refreshRoot(deps: ThreadDeps, key: PullRequestKey): Promise<void> {
   await addNotes(deps.store, key, [{ kind: 'refresh' }], deps.now());
   await flushThread(deps, key);
 }

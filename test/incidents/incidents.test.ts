@@ -91,15 +91,15 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     service.down = true;
     await runChecks(h, 3);
     expect(incidentChannels(h)).toEqual([]);
-    await h.tugboat.deps.incidents.retryChannels();
+    await h.tugboat.incidents.retryChannels();
     expect(incidentChannels(h)).toEqual([]);
     h.clock.advance(60_000);
-    await h.tugboat.deps.incidents.retryChannels();
+    await h.tugboat.incidents.retryChannels();
     const [channel] = incidentChannels(h);
     expect(channel.name).toBe('inc-20261122-api-production');
     expect(channelMessages(h, channel.id)[0].text).toContain('health since 2026-11-22T10:00:00.000Z');
     h.clock.advance(60_000);
-    await h.tugboat.deps.incidents.retryChannels();
+    await h.tugboat.incidents.retryChannels();
     expect(incidentChannels(h)).toHaveLength(1);
   });
 
@@ -146,8 +146,8 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
 
     // Still failing 30 minutes on: said again in the environment's channel, once.
     h.clock.advance(30 * 60_000);
-    await h.tugboat.deps.incidents.remindStillFailing();
-    await h.tugboat.deps.incidents.remindStillFailing();
+    await h.tugboat.incidents.remindStillFailing();
+    await h.tugboat.incidents.remindStillFailing();
     expect(channelMessages(h, 'C0DEPLOYS').filter((m) => m.text.includes('still failing'))).toHaveLength(1);
 
     const refused = await click('U0CAROL', 'incident_resolve');
@@ -172,11 +172,11 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
 
     // Fourteen days after resolution, the channel is offered for archiving, once.
     h.clock.advance(13 * 24 * HOUR);
-    await h.tugboat.deps.incidents.offerArchives();
+    await h.tugboat.incidents.offerArchives();
     expect(channelMessages(h, channel.id).at(-1)!.text).not.toContain('Archive');
     h.clock.advance(24 * HOUR);
-    await h.tugboat.deps.incidents.offerArchives();
-    await h.tugboat.deps.incidents.offerArchives();
+    await h.tugboat.incidents.offerArchives();
+    await h.tugboat.incidents.offerArchives();
     const offers = channelMessages(h, channel.id).filter((m) => m.text.includes('Archive this channel?'));
     expect(offers).toHaveLength(1);
     await click('U0ALICE', 'incident_archive', offers[0].ts);

@@ -115,17 +115,17 @@ for (const backend of storeBackends) {
       // Its success status was set on GitHub, but the webhook never arrived.
       await h.tugboat.deps.github.octokit.repos.createDeploymentStatus({ owner: 'acme', repo: 'api', deployment_id: first.id, state: 'success' });
       h.clock.advance(4_000);
-      await h.tugboat.deps.deployer.sweep();
+      await h.tugboat.deployer.sweep();
       expect((await row(h, 1)).status).toBe('running');
       h.clock.advance(2_000);
-      await h.tugboat.deps.deployer.sweep();
+      await h.tugboat.deployer.sweep();
       await h.tugboat.settle();
       expect(await row(h, 1)).toMatchObject({ status: 'succeeded', stop_reason: null });
 
       await command(h, 'U0ALICE', `/deploy api ${sha('v2')} to staging`, 'C0STAGING');
       const second = githubDeployments(h, 'acme/api')[1];
       h.clock.advance(6_000);
-      await h.tugboat.deps.deployer.sweep();
+      await h.tugboat.deployer.sweep();
       await h.tugboat.settle();
       expect(await row(h, 2)).toMatchObject({ status: 'unknown', stop_reason: 'timed_out', detail: 'no outcome within 5s (deploy.timeout)' });
       expect(second.statuses.at(-1)).toMatchObject({ state: 'error' });
@@ -151,7 +151,7 @@ for (const backend of storeBackends) {
       const [run] = h.githubApi.workflowRuns('acme/api');
       Object.assign(run, { status: 'completed', conclusion: 'failure' });
       h.clock.advance(6_000);
-      await h.tugboat.deps.deployer.sweep();
+      await h.tugboat.deployer.sweep();
       await h.tugboat.settle();
       expect(await row(h, 1)).toMatchObject({ status: 'failed', detail: 'the workflow run concluded failure', stop_reason: null });
 

@@ -138,7 +138,7 @@ for (const backend of storeBackends) {
         expect.stringContaining('is not a valid git ref: it starts with `-`'),
       ]);
 
-      const attempt = await h.tugboat.deps.deployer.deploy({ service: 'web', environment: 'staging', ref: 'a..b', requestedBy: 'U0ALICE', force: false, confirmBadSha: false });
+      const attempt = await h.tugboat.deployer.deploy({ service: 'web', environment: 'staging', ref: 'a..b', requestedBy: 'U0ALICE', force: false, confirmBadSha: false });
       expect(attempt.ok).toBe(false);
       expect(!attempt.ok && attempt.preflight.checks.find((c) => c.name === 'ref')).toEqual({ name: 'ref', passed: false, blocker: { kind: 'invalid-ref', ref: 'a..b', problem: 'it contains `..`' } });
       expect(h.githubApi.callsTo('GET /repos/{owner}/{repo}/commits/{ref}')).toEqual([]);

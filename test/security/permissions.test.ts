@@ -95,7 +95,7 @@ describe.each(storeBackends)('who may act on an incident, on $name', (backend) =
     expect(await incidentRow(incident.id)).toEqual({ status: 'resolved', resolved_by: STRANGER });
 
     h.clock.advance(14 * 24 * 60 * 60_000);
-    await h.tugboat.deps.incidents.offerArchives();
+    await h.tugboat.incidents.offerArchives();
     const offer = channelMessages(h, incident.channel.id).find((m) => m.text.includes('Archive this channel?'))!;
     expect(await click(h, { userId: STRANGER, channelId: incident.channel.id, actionId: 'incident_archive', messageTs: offer.ts })).toEqual([
       "Only the owners of *api* and admins can archive this incident's channel; ask <@U0ALICE> or <@U0ADMIN>.",
@@ -108,7 +108,7 @@ describe.each(storeBackends)('who may act on an incident, on $name', (backend) =
     const incident = await openIncident();
     await resolveWhileFailing('U0BOB', incident);
     h.clock.advance(14 * 24 * 60 * 60_000);
-    await h.tugboat.deps.incidents.offerArchives();
+    await h.tugboat.incidents.offerArchives();
     const offer = channelMessages(h, incident.channel.id).find((m) => m.text.includes('Archive this channel?'))!;
     const archive = (userId: string) => click(h, { userId, channelId: incident.channel.id, actionId: 'incident_archive', messageTs: offer.ts });
 

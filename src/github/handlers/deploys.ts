@@ -2,6 +2,7 @@ import type { EmitterWebhookEvent, Webhooks } from '@octokit/webhooks';
 import type { Config } from '../../config/index.ts';
 import { attachExternalId, findByExternalId, getDeploy, type Deploy } from '../../deploys/deploys.ts';
 import { CLOCK_SKEW_MS, deployIdInRunTitle, dispatchedOnItsOwnRef } from '../../deploys/executors/github.ts';
+import type { Deployer } from '../../deploys/deployer.ts';
 import type { Deps } from '../../deps.ts';
 import { failedChecks } from '../../deploys/preflight.ts';
 import { plain } from '../../slack/render/format.ts';
@@ -21,7 +22,7 @@ const servicesOfRepo = (config: Config, repo: string) =>
  * deploy whose own GitHub deployment or workflow run it is about (see `deployOfGitHubDeployment`
  * and `deployOfWorkflowRun`).
  */
-export function registerDeployWebhooks(webhooks: Webhooks, deps: Deps): void {
+export function registerDeployWebhooks(webhooks: Webhooks, deps: Deps & { deployer: Pick<Deployer, 'complete' | 'progress' | 'deploy'> }): void {
   webhooks.on('deployment_status', async ({ payload }) => {
     const deploy = await deployOfGitHubDeployment(deps, payload.repository.full_name, payload.deployment);
     if (!deploy) return;

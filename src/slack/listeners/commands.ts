@@ -1,7 +1,6 @@
 import { acknowledge } from './acknowledge.ts';
 import type { App } from '@slack/bolt';
-import type { Command } from '../../../commands/index.ts';
-import type { Deps } from '../../deps.ts';
+import type { Command, CommandDeps } from '../../../commands/index.ts';
 import { isGitHubRateLimited } from '../../github/budget.ts';
 import { isDatabaseUnavailable } from '../../store/index.ts';
 import { githubLimitUsedUp } from '../render/deploys.ts';
@@ -12,7 +11,7 @@ import { fitToSlack } from '../render/untrusted.ts';
  * Every slash command is acknowledged at once (Slack's 3-second limit), then run; its
  * ephemeral answers go through the command's response_url.
  */
-export function registerCommands(app: App, commands: Command[], deps: Deps): void {
+export function registerCommands(app: App, commands: Command[], deps: CommandDeps): void {
   for (const command of commands) {
     app.command(command.name, async ({ ack, command: body, respond }) => {
       await acknowledge(ack);

@@ -5,7 +5,7 @@ import type { Deps } from '../../deps.ts';
  * Slack retries an event it thinks we missed (same `event_id`, `X-Slack-Retry-Num`). The first
  * delivery to insert its id wins; later ones are acknowledged and go no further.
  */
-export function registerEventDedupe(app: App, deps: Deps): void {
+export function registerEventDedupe(app: App, deps: Pick<Deps, 'log' | 'store'>): void {
   app.use(async ({ body, next }) => {
     const eventId = (body as { event_id?: unknown }).event_id;
     if (typeof eventId === 'string') {

@@ -4,6 +4,7 @@ import type { App, BlockButtonAction } from '@slack/bolt';
 import { refRefusal } from '../../../commands/deploy-target.ts';
 import { getDeploy } from '../../deploys/deploys.ts';
 import { enqueue } from '../../deploys/queue.ts';
+import type { Deployer } from '../../deploys/deployer.ts';
 import type { Deps } from '../../deps.ts';
 import { forceRefused, permissionCheck } from '../../deploys/preflight.ts';
 import { plain } from '../render/format.ts';
@@ -25,7 +26,7 @@ import {
  * Roll back, Queue me, and Deploy (from `--plan`, or "Deploy anyway" for a rolled-back SHA), each
  * as the person who clicks: Roll back and Deploy through the deploy's own checks, Queue me here.
  */
-export function registerDeployActions(app: App, deps: Deps): void {
+export function registerDeployActions(app: App, deps: Pick<Deps, 'config' | 'now' | 'store'> & { deployer: Pick<Deployer, 'rollback' | 'drainQueue' | 'deploy'> }): void {
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: DEPLOY_ROLLBACK_ACTION }, async ({ ack, body, action, respond }) => {
     await acknowledge(ack);
     const clicked = await getDeploy(deps.store, Number(action.value));

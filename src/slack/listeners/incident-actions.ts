@@ -1,6 +1,6 @@
 import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
 import type { Deps } from '../../deps.ts';
-import { getIncident, type IncidentRollback } from '../../incidents/index.ts';
+import { getIncident, type IncidentResponder, type IncidentRollback } from '../../incidents/index.ts';
 import { mayArchiveIncident, whomToAsk } from '../../permissions.ts';
 import { plain, slackTime, type SlackMessage } from '../render/format.ts';
 import { rollbackAnswer } from '../render/deploys.ts';
@@ -19,9 +19,11 @@ import {
 import { acknowledge } from './acknowledge.ts';
 import { ephemeral } from './respond.ts';
 
+type IncidentActionDeps = Pick<Deps, 'config' | 'log' | 'now' | 'slack' | 'store'> & { incidents: IncidentResponder };
+
 
 /** Acknowledge, Roll back, Resolve (and Resolve anyway), Archive channel: the incident channel's buttons. */
-export function registerIncidentActions(app: App, deps: Deps): void {
+export function registerIncidentActions(app: App, deps: IncidentActionDeps): void {
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: INCIDENT_ACKNOWLEDGE_ACTION }, async ({ ack, body, action, respond }) => {
     await acknowledge(ack);
     const result = await deps.incidents.acknowledge(Number(action.value), body.user.id);
@@ -61,7 +63,7 @@ export function registerIncidentActions(app: App, deps: Deps): void {
   });
 }
 
-async function resolveClicked(deps: Deps, click: { incidentId: number; user: string; confirmed: boolean }, respond: RespondFn) {
+async function resolveClicked(deps: IncidentActionDeps, click: { incidentId: number; user: string; confirmed: boolean }, respond: RespondFn) {
   const result = await deps.incidents.resolve(click.incidentId, click.user, click.confirmed);
   if (result.ok) {
     if (click.confirmed) await respond({ delete_original: true });
@@ -73,7 +75,7 @@ async function resolveClicked(deps: Deps, click: { incidentId: number; user: str
   await ephemeral(respond, plain(resolvedAt ? `This incident was already resolved ${slackTime(resolvedAt)}.` : 'tugboat does not know this incident any more.'));
 }
 
-async function rollbackRefused(deps: Deps, incidentId: number, attempt: Exclude<IncidentRollback, { ok: true }>): Promise<SlackMessage> {
+async function rollbackRefused(deps: IncidentActionDeps, incidentId: number, attempt: Exclude<IncidentRollback, { ok: true }>): Promise<SlackMessage> {
   if ('notOpen' in attempt) return plain('This incident is resolved; use `/rollback` to roll back now.');
   if ('alreadyStarted' in attempt) {
     return plain(`This button already started a rollback (${attempt.alreadyStarted.detail}). To go further back, use \`/rollback\`.`);

@@ -21,7 +21,7 @@ interface ReminderValue {
 }
 
 /** The Extend and Release buttons of the "your lock expires soon" direct message. */
-export function registerLockReminderActions(app: App, deps: Deps): void {
+export function registerLockReminderActions(app: App, deps: Pick<Deps, 'config' | 'now' | 'slack' | 'store'>): void {
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: LOCK_EXTEND_ACTION }, async ({ ack, body, action, respond }) => {
     await acknowledge(ack);
     const value = JSON.parse(action.value ?? '{}') as ReminderValue;

@@ -11,7 +11,7 @@ import { ephemeral } from './respond.ts';
  * used up, is answered, to the person who clicked only, that nothing was done; clicking again once
  * it is back does it. (Commands answer the same in their own listener.)
  */
-export function registerOutageAnswer(app: App, deps: Deps): void {
+export function registerOutageAnswer(app: App, deps: Pick<Deps, 'log' | 'now'>): void {
   app.use(async (args) => {
     try {
       await args.next();

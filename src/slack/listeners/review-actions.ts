@@ -7,11 +7,12 @@ import { slackUserFor } from '../../reviews/people.ts';
 import { slackTimeZone } from '../../reviews/recipients.ts';
 import { SNOOZE_ACTION, nothingToSnooze, notYourNudge, snoozeChoiceOf, snoozeConfirmation, snoozedNudge } from '../render/nudges.ts';
 
+type SnoozeDeps = Pick<Deps, 'config' | 'github' | 'log' | 'now' | 'slack' | 'store'>;
 type Click = Pick<SlackActionMiddlewareArgs<BlockButtonAction>, 'body' | 'action' | 'respond'>;
 
 
 /** The Snooze buttons of a review nudge. */
-export function registerReviewActions(app: App, deps: Deps): void {
+export function registerReviewActions(app: App, deps: SnoozeDeps): void {
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: SNOOZE_ACTION }, async ({ ack, body, action, respond }) => {
     await acknowledge(ack);
     await snoozeClicked(deps, { body, action, respond });
@@ -19,7 +20,7 @@ export function registerReviewActions(app: App, deps: Deps): void {
 }
 
 /** Only the person nudged may snooze; the nudge's buttons then give way to "Snoozed until …". */
-export async function snoozeClicked(deps: Deps, { body, action, respond }: Click): Promise<void> {
+export async function snoozeClicked(deps: SnoozeDeps, { body, action, respond }: Click): Promise<void> {
   const choice = snoozeChoiceOf(action.action_id);
   if (!choice) return;
   const target = JSON.parse(action.value ?? '{}') as NudgeTarget;
