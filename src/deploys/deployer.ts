@@ -5,6 +5,7 @@ import type { GitHub } from '../github/client.ts';
 import type { InFlight } from '../in-flight.ts';
 import { acquireLock } from '../locks/index.ts';
 import type { Logger } from '../log.ts';
+import type { SmokeResult } from '../smoke/index.ts';
 import type { Store } from '../store/index.ts';
 import {
   claimLapsedDeploys,
@@ -43,7 +44,7 @@ export interface DeployNotifier {
 export type DeployReply =
   | { kind: 'progress'; text: string }
   | { kind: 'output'; tail: string }
-  | { kind: 'smoke'; passed: boolean; lines: string[]; response: SmokeFailureResponse }
+  | ({ kind: 'smoke'; response: SmokeFailureResponse } & PostDeployOutcome)
   | { kind: 'superseded'; by: Deploy }
   | { kind: 'stopped'; stop: DeployStop }
   | { kind: 'script-stopped' }
@@ -72,9 +73,15 @@ export type SmokeFailureResponse =
   | { kind: 'rolled-back'; rollback: Deploy; locked: boolean }
   | { kind: 'rollback-refused' };
 
+/** What a deploy's post-deploy checks found: each check's result, and whether all passed. */
+export interface PostDeployOutcome {
+  passed: boolean;
+  results: SmokeResult[];
+}
+
 /** What runs after a successful deploy: the environment's smoke checks, once; and who hears of one that failed. */
 export interface PostDeployChecks {
-  run(deploy: Deploy): Promise<{ passed: boolean; lines: string[] } | undefined>;
+  run(deploy: Deploy): Promise<PostDeployOutcome | undefined>;
   failed(deploy: Deploy): Promise<void>;
 }
 
@@ -141,7 +148,10 @@ export class Deployer {
     if (request.confirmBadSha) await clearBadShas(this.deps.store, { service: request.service, sha: deploy.sha, by: request.requestedBy, now: this.deps.now() });
     // The executor does not wait for Slack: a busy channel's posting queue must not delay a deploy.
     this.#announcements.set(deploy.id, this.deps.inFlight.track(this.#announce(deploy, checked)));
-    this.deps.inFlight.track(this.#run(deploy));
+    // Not awaited: the deploy runs after the answer. A throw (the store unreachable, say) is logged, not lost.
+    void this.deps.inFlight.track(
+      this.#run(deploy).catch((error) => this.deps.log.error({ err: error, deploy: deploy.id }, 'a deploy failed to run')),
+    );
     return { ok: true, deploy };
   }
 
@@ -274,7 +284,12 @@ export class Deployer {
       });
       if (!running) return;
       if (script) leaseTimer = setInterval(() => void this.#renew(deploy.id, abort), LEASE_RENEW_MS);
-      this.deps.inFlight.track(this.#withThread(running).then((d) => this.deps.notifier.update(d)));
+      // Not awaited: the executor does not wait for Slack (notifier.update logs its own failures).
+      void this.deps.inFlight.track(
+        this.#withThread(running)
+          .then((d) => this.deps.notifier.update(d))
+          .catch((error) => this.deps.log.warn({ err: error, deploy: deploy.id }, 'could not update a deploy announcement')),
+      );
       const outcome = await this.#execute(running, abort.signal);
       if (outcome.kind === 'handed-off') {
         if (outcome.externalId) await markRunning(this.deps.store, deploy.id, { now: this.deps.now(), externalId: outcome.externalId });
