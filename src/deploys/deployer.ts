@@ -5,6 +5,7 @@ import type { GitHub } from '../github/client.ts';
 import type { InFlight } from '../in-flight.ts';
 import { acquireLock } from '../locks/index.ts';
 import type { Logger } from '../log.ts';
+import type { SmokeResult } from '../smoke/index.ts';
 import type { Store } from '../store/index.ts';
 import {
   claimLapsedDeploys,
@@ -43,7 +44,7 @@ export interface DeployNotifier {
 export type DeployReply =
   | { kind: 'progress'; text: string }
   | { kind: 'output'; tail: string }
-  | { kind: 'smoke'; passed: boolean; lines: string[]; response: SmokeFailureResponse }
+  | ({ kind: 'smoke'; response: SmokeFailureResponse } & PostDeployOutcome)
   | { kind: 'superseded'; by: Deploy }
   | { kind: 'stopped'; stop: DeployStop }
   | { kind: 'script-stopped' }
@@ -72,9 +73,15 @@ export type SmokeFailureResponse =
   | { kind: 'rolled-back'; rollback: Deploy; locked: boolean }
   | { kind: 'rollback-refused' };
 
+/** What a deploy's post-deploy checks found: each check's result, and whether all passed. */
+export interface PostDeployOutcome {
+  passed: boolean;
+  results: SmokeResult[];
+}
+
 /** What runs after a successful deploy: the environment's smoke checks, once; and who hears of one that failed. */
 export interface PostDeployChecks {
-  run(deploy: Deploy): Promise<{ passed: boolean; lines: string[] } | undefined>;
+  run(deploy: Deploy): Promise<PostDeployOutcome | undefined>;
   failed(deploy: Deploy): Promise<void>;
 }
 

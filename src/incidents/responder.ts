@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.ts';
-import type { Deployer, RollbackAttempt } from '../deploys/deployer.ts';
+import type { Deployer, PostDeployOutcome, RollbackAttempt } from '../deploys/deployer.ts';
 import { deploysBetween, recentDeploys, type Deploy } from '../deploys/deploys.ts';
 import { logLink } from '../deploys/log-link.ts';
 import type { Logger } from '../log.ts';
@@ -63,7 +63,7 @@ export interface IncidentNotifier {
   acknowledged(incident: Incident): Promise<void>;
   rollbackStarted(incident: Incident, rollback: Deploy): Promise<void>;
   /** A rollback finished: its checks' results, or undefined when the rollback itself failed. */
-  rollbackChecked(incident: Incident, rollback: Deploy, check: { passed: boolean; lines: string[] } | undefined): Promise<void>;
+  rollbackChecked(incident: Incident, rollback: Deploy, check: PostDeployOutcome | undefined): Promise<void>;
   stillFailing(incident: Incident): Promise<void>;
   resolved(resolved: ResolvedIncident): Promise<void>;
   archiveOffered(incident: Incident): Promise<void>;
@@ -219,7 +219,7 @@ export class IncidentResponder {
    * After a rollback of a service with an open incident finished: did it fix it (its checks ran
    * again), or did the rollback itself fail (`check` undefined)?
    */
-  async afterDeploy(deploy: Deploy, check: { passed: boolean; lines: string[] } | undefined): Promise<void> {
+  async afterDeploy(deploy: Deploy, check: PostDeployOutcome | undefined): Promise<void> {
     if (!deploy.rollbackOf) return;
     const incident = await openIncident(this.deps.store, deploy.service, deploy.environment);
     if (!incident) return;

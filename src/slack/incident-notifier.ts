@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/index.ts';
+import type { PostDeployOutcome } from '../deploys/deployer.ts';
 import type { Deploy } from '../deploys/deploys.ts';
 import { logLink } from '../deploys/log-link.ts';
 import {
@@ -220,7 +221,7 @@ export class SlackIncidentNotifier implements IncidentNotifier {
     if (incident.channelId) await this.#post(incident.channelId, render.rollbackStarted(incident, rollback));
   }
 
-  async rollbackChecked(incident: Incident, rollback: Deploy, check: { passed: boolean; lines: string[] } | undefined): Promise<void> {
+  async rollbackChecked(incident: Incident, rollback: Deploy, check: PostDeployOutcome | undefined): Promise<void> {
     if (incident.channelId) await this.#post(incident.channelId, render.rollbackChecked(rollback, check));
   }
 

@@ -63,6 +63,7 @@ const deployOf = (h: string, over: Record<string, unknown> = {}) =>
     externalId: h, rollbackOf: 3, forced: true, detail: h, logUrl: h, createdAt: NOW, startedAt: NOW, finishedAt: LATER, smokeStatus: 'failed', ...over,
   }) as never;
 const checkStateOf = (h: string, ok: boolean) => ({ checkId: h, service: h, environment: h, name: h, ok, inconclusive: false, latencyMs: 12, error: h, at: NOW, alerting: !ok });
+const postDeployResultsOf = (h: string) => [true, false].map((ok) => ({ ...checkStateOf(h, ok), status: 500, checkId: h, runId: h, startedAt: NOW })) as never;
 const blockersOf = (h: string) => [
   { kind: 'not-allowed' },
   { kind: 'locked', lock: lockOf(h) },
@@ -169,13 +170,15 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
         { kind: 'rolled-back', rollback: deployOf(h), locked: false },
         { kind: 'rollback-refused' },
         { kind: 'none' },
-      ].map((response) => deploys.smokeResult(deployOf(h), { passed: false, lines: [], response: response as never })),
+      ].map((response) => deploys.smokeResult(deployOf(h), { passed: false, results: postDeployResultsOf(h), response: response as never })),
     invalidRef: (h) => [deploys.invalidRef(h, 'it has a space')],
     blockerSentence: (h) => blockersOf(h).map((blocker) => deploys.blockerSentence(blocker as never, requestOf(h), NOW)),
     deployRefusal: (h) => [deploys.deployRefusal(preflightOf(h, true), NOW), deploys.deployRefusal(preflightOf(h, false), NOW)],
     deployPlan: (h) => [deploys.deployPlan(preflightOf(h, false), links, REPO, NOW)],
     queuedConfirmation: (h) => [deploys.queuedConfirmation(queuedOf(h), 2, false), deploys.queuedConfirmation(queuedOf(h), 2, true)],
     queuedStarted: (h) => [deploys.queuedStarted(queuedOf(h), deployOf(h))],
+    deployStarted: (h) => [deploys.deployStarted(deployOf(h)), deploys.deployStarted(deployOf(h, { rollbackOf: null }))],
+    postDeployCheckLines: (h) => deploys.postDeployCheckLines({ passed: false, results: postDeployResultsOf(h) }),
     queuedDropped: (h) => [deploys.queuedDropped(queuedOf(h), preflightOf(h, false), NOW)],
     queuedRemoved: (h) => [deploys.queuedRemoved(queuedOf(h), 'service'), deploys.queuedRemoved(queuedOf(h), 'environment')],
     rollbackAnswer: (h) => {
@@ -219,8 +222,8 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
     rollbackStarted: (h) => [incidents.rollbackStarted(incidentOf(h), deployOf(h, { requestedBy: ALICE }))],
     rollbackChecked: (h) => [
       incidents.rollbackChecked(deployOf(h), undefined),
-      incidents.rollbackChecked(deployOf(h), { passed: true, lines: [] }),
-      incidents.rollbackChecked(deployOf(h), { passed: false, lines: [] }),
+      incidents.rollbackChecked(deployOf(h), { passed: true, results: postDeployResultsOf(h) }),
+      incidents.rollbackChecked(deployOf(h), { passed: false, results: postDeployResultsOf(h) }),
     ],
     stillFailing: (h) => [incidents.stillFailing(incidentOf(h), LATER)],
     resolveRefused: (h) => [incidents.resolveRefused(5, Array.from({ length: 100 }, () => incidentCheckOf(h)))],

@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../config/index.ts';
-import type { DeployStop, RollbackAttempt, SmokeFailureResponse } from '../../deploys/deployer.ts';
+import type { DeployStop, PostDeployOutcome, RollbackAttempt, SmokeFailureResponse } from '../../deploys/deployer.ts';
 import type { Deploy } from '../../deploys/deploys.ts';
 import { failedChecks, type Blocker, type CheckName, type PassReason, type PreflightResult } from '../../deploys/preflight.ts';
 import type { QueuedDeploy } from '../../deploys/queue.ts';
@@ -147,9 +147,17 @@ export function cancelOutcome(deploy: Deploy, cancelled: boolean): SlackMessage 
   );
 }
 
-export function smokeResult(deploy: Deploy, result: { passed: boolean; lines: string[]; response: SmokeFailureResponse }): SlackMessage {
+/** One line per post-deploy check, for the deploy's thread and the incident channel. */
+export const postDeployCheckLines = (outcome: PostDeployOutcome): string[] =>
+  outcome.results.map((r) =>
+    r.ok
+      ? `:white_check_mark: ${escapeText(r.name)}: ${r.status} in ${Math.round(r.latencyMs)} ms`
+      : `:x: ${escapeText(r.name)}: ${escapeText(r.error, LIMITS.sentence)}`,
+  );
+
+export function smokeResult(deploy: Deploy, result: PostDeployOutcome & { response: SmokeFailureResponse }): SlackMessage {
   const headline = result.passed ? ':white_check_mark: Smoke checks passed after the deploy.' : ':rotating_light: Smoke checks failed after the deploy.';
-  const text = [headline, ...result.lines, ...smokeFailureResponse(deploy, result.response)].join('\n');
+  const text = [headline, ...postDeployCheckLines(result), ...smokeFailureResponse(deploy, result.response)].join('\n');
   if (result.response.kind !== 'offer-rollback') return plain(text);
   return {
     text,

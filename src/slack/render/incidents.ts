@@ -1,12 +1,13 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../config/index.ts';
+import type { PostDeployOutcome } from '../../deploys/deployer.ts';
 import type { Deploy } from '../../deploys/deploys.ts';
 import type { Incident, IncidentCheck, IncidentEvent } from '../../incidents/incidents.ts';
 import { LOGS_BEFORE_FIRST_FAILURE_MS, type FailingCheck, type OpenedIncident, type ResolvedIncident } from '../../incidents/index.ts';
 import { durations, postMortemDraft, timeline } from '../../incidents/timeline.ts';
 import type { StreamEntry } from '../../incidents/stream.ts';
 import type { CheckTransition, MonitoringTransition } from '../../smoke/index.ts';
-import type { CommitLinks } from './deploys.ts';
+import { postDeployCheckLines, type CommitLinks } from './deploys.ts';
 import { channelLink, code, mention, plain, refLabel, slackTime, strong, type SlackMessage } from './format.ts';
 import { escapeText, fenced, link, LIMITS, plainTextOf, sectionsOf } from './untrusted.ts';
 
@@ -155,14 +156,14 @@ export function rollbackStarted(incident: Incident, rollback: Deploy): SlackMess
   );
 }
 
-export function rollbackChecked(rollback: Deploy, check: { passed: boolean; lines: string[] } | undefined): SlackMessage {
+export function rollbackChecked(rollback: Deploy, check: PostDeployOutcome | undefined): SlackMessage {
   if (check === undefined) {
     return plain(`:x: Rollback #${rollback.id} failed${rollback.detail ? `: ${escapeText(rollback.detail, LIMITS.sentence)}` : ''}. Its thread in ${channelLink(rollback.channel)} has the details; \`/rollback\` tries again.`);
   }
   const verdict = check.passed
     ? `:white_check_mark: Rollback #${rollback.id} finished and the checks pass now: the rollback fixed it.`
     : `:x: Rollback #${rollback.id} finished but the checks still fail: the cause is elsewhere.`;
-  return plain([verdict, ...check.lines].join('\n'));
+  return plain([verdict, ...postDeployCheckLines(check)].join('\n'));
 }
 
 export function stillFailing(incident: Incident, now: Date): SlackMessage {
