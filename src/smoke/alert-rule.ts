@@ -1,5 +1,5 @@
 import type { Queryable } from '../store/index.ts';
-import type { CheckResult } from './check.ts';
+import type { SmokeCheckResult } from './check.ts';
 import type { SmokeResult } from './results.ts';
 
 export interface AlertRule {
@@ -61,7 +61,7 @@ export function transitionKind(alerting: boolean, streak: Streak, rule: AlertRul
  * A configured canary decides alone. Without one: every check failed without reaching its server, on at
  * least two hosts (one host down is an outage of that service, not of tugboat's network).
  */
-export function impairmentOf(results: CheckResult[], canary: CheckResult | undefined): string | undefined {
+export function impairmentOf(results: SmokeCheckResult[], canary: SmokeCheckResult | undefined): string | undefined {
   if (results.every((result) => result.ok)) return undefined;
   if (canary) return canary.ok ? undefined : `the canary failed too: ${canary.error}`;
   const hosts = new Set(results.map((result) => result.unreachableHost));

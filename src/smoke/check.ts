@@ -5,7 +5,7 @@ import { formatDuration } from '../config/duration.ts';
 import type { SmokeCheck } from '../config/index.ts';
 
 /** The outcome of running one smoke check once. `error` is one sentence for people, set whenever `ok` is false. */
-export interface CheckResult {
+export interface SmokeCheckResult {
   name: string;
   ok: boolean;
   /** The HTTP status of the last response, when one arrived (for a failed step, its own). */
@@ -76,7 +76,7 @@ class CheckFailure extends Error {}
  * that fails), then the `expect` assertions in order (status, body_contains, json, max_ms); the
  * first that fails names the problem. The check's timeout bounds all of its steps together. Never throws.
  */
-export async function runCheck(check: SmokeCheck, options: RunCheckOptions = {}): Promise<CheckResult> {
+export async function runCheck(check: SmokeCheck, options: RunCheckOptions = {}): Promise<SmokeCheckResult> {
   const startedAt = (options.now ?? (() => new Date()))();
   const started = performance.now();
   const run: Run = {

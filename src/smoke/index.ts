@@ -1,4 +1,4 @@
-export type { CheckResult, RunCheckOptions } from './check.ts';
+export type { SmokeCheckResult, RunCheckOptions } from './check.ts';
 export type { AlertRule, CheckTransition, MonitoringTransition, Transition } from './alert-rule.ts';
 export type { CheckState, ConfiguredCheck, SmokeResult } from './results.ts';
 export type { Pass, SmokeMonitor, SmokeRunner, SmokeRunnerDeps, SmokeSchedulerDeps } from './scheduler.ts';

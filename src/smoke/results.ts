@@ -1,6 +1,6 @@
 import type { Config, SmokeCheck } from '../config/index.ts';
 import type { Queryable } from '../store/index.ts';
-import type { CheckResult } from './check.ts';
+import type { SmokeCheckResult } from './check.ts';
 
 /** A configured check and where it belongs. */
 export interface ConfiguredCheck {
@@ -12,7 +12,7 @@ export interface ConfiguredCheck {
 }
 
 /** A check's result as recorded: a row of `smoke_results`. */
-export interface SmokeResult extends CheckResult {
+export interface SmokeResult extends SmokeCheckResult {
   checkId: string;
   service: string;
   environment: string;

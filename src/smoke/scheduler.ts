@@ -6,7 +6,7 @@ import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/index.ts';
 import { evaluateCheck, impairmentOf, settleMonitoring, type AlertRule, type Transition } from './alert-rule.ts';
-import { getCheck, runCheck, type CheckResult, type RunCheckOptions } from './check.ts';
+import { getCheck, runCheck, type SmokeCheckResult, type RunCheckOptions } from './check.ts';
 import { claimTick, releaseClaim, tickOf } from './claims.ts';
 import { createLimit } from './limit.ts';
 import { configuredChecks, recordResults, type ConfiguredCheck, type SmokeResult } from './results.ts';
@@ -54,7 +54,7 @@ const CANARY_TIMEOUT_MS = 5_000;
 
 interface Ran {
   configured: ConfiguredCheck;
-  result: CheckResult;
+  result: SmokeCheckResult;
 }
 
 export function createSmokeRunner(deps: SmokeRunnerDeps): SmokeRunner {
@@ -99,7 +99,7 @@ export function createSmokeRunner(deps: SmokeRunnerDeps): SmokeRunner {
     }
   }
 
-  async function canaryResult(config: Config, results: CheckResult[]): Promise<CheckResult | undefined> {
+  async function canaryResult(config: Config, results: SmokeCheckResult[]): Promise<SmokeCheckResult | undefined> {
     const { canary } = config.incidents;
     if (canary === undefined || results.every((result) => result.ok)) return undefined;
     return runCheck(getCheck('canary', canary, CANARY_TIMEOUT_MS), runOptions);

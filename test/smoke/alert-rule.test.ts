@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { impairmentOf, streakOf, transitionKind } from '../../src/smoke/alert-rule.ts';
-import type { CheckResult } from '../../src/smoke/index.ts';
+import type { SmokeCheckResult } from '../../src/smoke/index.ts';
 
 const pass = { ok: true };
 const fail = (error: string) => ({ ok: false, error });
 const rule = { failuresBeforeAlert: 3, passesBeforeRecovery: 2 };
 
-function result(fields: Partial<CheckResult>): CheckResult {
+function result(fields: Partial<SmokeCheckResult>): SmokeCheckResult {
   return { name: 'health', ok: false, latencyMs: 1, error: 'boom', startedAt: new Date(0), ...fields };
 }
 
