@@ -43,3 +43,8 @@ export function formatDuration(milliseconds: number): string {
   if (parts.length === 0) return '0s';
   return (milliseconds < 0 ? '-' : '') + parts.join(' ');
 }
+
+/** A timeout for people: whole seconds like formatDuration (`30s`, `2m`), anything else exactly (`400 ms`; tests use them). */
+export function humanDuration(milliseconds: number): string {
+  return milliseconds % 1_000 === 0 ? formatDuration(milliseconds) : `${milliseconds} ms`;
+}

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { request, type Dispatcher } from 'undici';
-import { formatDuration } from '../config/duration.ts';
+import { humanDuration } from '../config/duration.ts';
 import type { SmokeCheck } from '../config/index.ts';
 
 /** The outcome of running one smoke check once. `error` is one sentence for people, set whenever `ok` is false. */
@@ -321,10 +321,6 @@ function errorCode(error: unknown): string | undefined {
     else current = current.cause;
   }
   return undefined;
-}
-
-function humanDuration(milliseconds: number): string {
-  return milliseconds % 1_000 === 0 ? formatDuration(milliseconds) : `${milliseconds} ms`;
 }
 
 // --- assertions ---

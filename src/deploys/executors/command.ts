@@ -3,7 +3,8 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { DeployJob, Executor, ExecutorContext, ExecutorOutcome } from './types.ts';
-import { describeAbortReason, humanDuration } from './wording.ts';
+import { humanDuration } from '../../config/index.ts';
+import { describeAbortReason } from './wording.ts';
 import { isSecretVariable } from '../../secrets.ts';
 import { codeText, LIMITS } from '../../slack/render/untrusted.ts';
 

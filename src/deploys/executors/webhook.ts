@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { DeployJob, Executor, ExecutorContext, ExecutorOutcome, HandedOffJob, StopCause } from './types.ts';
-import { describeAbortReason, humanDuration } from './wording.ts';
+import { humanDuration } from '../../config/index.ts';
+import { describeAbortReason } from './wording.ts';
 
 export interface WebhookExecutorOptions {
   /** Where the deploy request is POSTed (`deploy.url`). */

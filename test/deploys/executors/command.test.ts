@@ -185,7 +185,7 @@ describe('command executor', () => {
     const started = Date.now();
     const outcome = await commandExecutor({ run: [run], cwd: dir, timeoutMs: 500 }).start(JOB, context());
 
-    expect(outcome).toEqual({ kind: 'finished', succeeded: false, reason: 'timed out after 500ms', timedOut: true, outputTail: 'started' });
+    expect(outcome).toEqual({ kind: 'finished', succeeded: false, reason: 'timed out after 500 ms', timedOut: true, outputTail: 'started' });
     expect(Date.now() - started).toBeLessThan(4_000);
     const child = await readPid('child.pid');
     expect(await waitUntilDead(child)).toBe(true);
@@ -206,7 +206,7 @@ describe('command executor', () => {
       context(),
     );
 
-    expect(outcome).toMatchObject({ succeeded: false, reason: 'timed out after 300ms' });
+    expect(outcome).toMatchObject({ succeeded: false, reason: 'timed out after 300 ms' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(650);
     expect(await waitUntilDead(await readPid('script.pid'))).toBe(true);
     expect(await waitUntilDead(await readPid('child.pid'))).toBe(true);

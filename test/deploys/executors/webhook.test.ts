@@ -169,7 +169,7 @@ describe('webhook executor', () => {
       context(),
     );
 
-    expect(outcome).toEqual({ kind: 'finished', succeeded: false, reason: `${host} did not answer within 300ms` });
+    expect(outcome).toEqual({ kind: 'finished', succeeded: false, reason: `${host} did not answer within 300 ms` });
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
