@@ -177,6 +177,7 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
     deployPlan: (h) => [deploys.deployPlan(preflightOf(h, false), links, REPO, NOW)],
     queuedConfirmation: (h) => [deploys.queuedConfirmation(queuedOf(h), 2, false), deploys.queuedConfirmation(queuedOf(h), 2, true)],
     queuedStarted: (h) => [deploys.queuedStarted(queuedOf(h), deployOf(h))],
+    autoDeployRefusal: (h) => [deploys.autoDeployRefusal({ branch: h, pusher: h }, preflightOf(h, false), NOW)],
     deployStarted: (h) => [deploys.deployStarted(deployOf(h)), deploys.deployStarted(deployOf(h, { rollbackOf: null }))],
     postDeployCheckLines: (h) => deploys.postDeployCheckLines({ passed: false, results: postDeployResultsOf(h) }),
     queuedDropped: (h) => [deploys.queuedDropped(queuedOf(h), preflightOf(h, false), NOW)],

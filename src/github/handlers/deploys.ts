@@ -4,9 +4,7 @@ import { attachExternalId, findByExternalId, getDeploy, type Deploy } from '../.
 import { CLOCK_SKEW_MS, deployIdInRunTitle, dispatchedOnItsOwnRef } from '../../deploys/executors/github.ts';
 import type { Deployer } from '../../deploys/deployer.ts';
 import type { Deps } from '../../deps.ts';
-import { failedChecks } from '../../deploys/preflight.ts';
-import { plain } from '../../slack/render/format.ts';
-import { blockerSentence } from '../../slack/render/deploys.ts';
+import { autoDeployRefusal } from '../../slack/render/deploys.ts';
 import { escapeText, link, LIMITS, safeUrl } from '../../slack/render/untrusted.ts';
 
 type GitHubDeployment = EmitterWebhookEvent<'deployment_status'>['payload']['deployment'];
@@ -70,12 +68,7 @@ export function registerDeployWebhooks(webhooks: Webhooks, deps: Deps & { deploy
       const environment = settings.auto_deploy.environment;
       const attempt = await deps.deployer.deploy({ service, environment, ref: payload.after, requestedBy, force: false, confirmBadSha: false });
       if (attempt.ok) continue;
-      const now = deps.now();
-      const reasons = failedChecks(attempt.preflight.checks).map((c) => `• ${blockerSentence(c.blocker, attempt.preflight.request, now)}`);
-      await deps.slack.postToEach(
-        [config.environments[environment].channel],
-        plain(`:pause_button: Auto-deploy of *${service}* \`${payload.after.slice(0, 7)}\` (pushed to \`${branch}\` by ${pusher}) to *${environment}* did not start:\n${reasons.join('\n')}`),
-      );
+      await deps.slack.postToEach([config.environments[environment].channel], autoDeployRefusal({ branch, pusher }, attempt.preflight, deps.now()));
     }
   });
 }

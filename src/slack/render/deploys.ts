@@ -288,6 +288,13 @@ export function deployStarted(deploy: Deploy): SlackMessage {
   return plain(`${deploy.rollbackOf ? 'Rollback' : 'Deploy'} #${deploy.id} started; follow it in ${channelLink(deploy.channel)}.`);
 }
 
+/** In the environment's channel when a push's auto-deploy did not start: every reason. */
+export function autoDeployRefusal(push: { branch: string; pusher: string }, checked: PreflightResult, now: Date): SlackMessage {
+  const { service, environment, ref } = checked.request;
+  const what = `${strong(service)} ${code(short(ref))} (pushed to ${code(push.branch)} by ${escapeText(push.pusher)}) to ${strong(environment)}`;
+  return plain(`:pause_button: Auto-deploy of ${what} did not start:\n${refusalReasons(checked, now).join('\n')}`);
+}
+
 export function queuedConfirmation(entry: QueuedDeploy, position: number, alreadyQueued: boolean): SlackMessage {
   const where = `${strong(entry.service)} (${code(entry.ref)}) to ${strong(entry.environment)}`;
   return plain(
