@@ -1,4 +1,5 @@
 import type { CheckConclusion, WorkflowRunRecord } from '../../src/fakes/github-api.ts';
+import { deploymentStatusPayload } from '../../src/fakes/deploy-payloads.ts';
 import { webhookExample } from '../../src/fakes/webhook-examples.ts';
 import type { Harness } from './harness.ts';
 
@@ -42,21 +43,8 @@ export async function reportDeploymentStatus(
   state: 'success' | 'failure' | 'error' | 'in_progress',
   options: { deliveryId?: string; description?: string; payload?: Record<string, unknown>; environment?: string; createdAt?: Date } = {},
 ) {
-  const payload = webhookExample('deployment_status', 'created') as unknown as {
-    deployment_status: Record<string, unknown>;
-    deployment: Record<string, unknown>;
-    repository: Record<string, unknown>;
-  };
   const known = h.githubApi.deployments(repo).find((deployment) => deployment.id === deploymentId);
-  if (known) Object.assign(payload.deployment, { sha: known.sha, ref: known.ref, environment: known.environment, payload: known.payload });
-  payload.deployment_status.state = state;
-  payload.deployment_status.description = options.description ?? '';
-  payload.deployment_status.log_url = `https://ci.example.com/deploys/${deploymentId}`;
-  payload.deployment.id = deploymentId;
-  payload.deployment.created_at = (options.createdAt ?? h.clock.now()).toISOString();
-  if (options.payload) payload.deployment.payload = options.payload;
-  if (options.environment) payload.deployment.environment = payload.deployment_status.environment = options.environment;
-  payload.repository.full_name = repo;
+  const payload = deploymentStatusPayload(repo, deploymentId, state, known, { ...options, createdAt: options.createdAt ?? h.clock.now() });
   const delivered = await h.github.deliver('deployment_status', payload, { deliveryId: options.deliveryId });
   await h.tugboat.settle();
   return delivered;

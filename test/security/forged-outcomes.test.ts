@@ -56,10 +56,28 @@ describe.each(storeBackends)('forged and replayed deploy outcomes on $name', (ba
 
     await reportDeploymentStatus(h, 'acme/api', own.id + 1000, 'success', { payload: { tugboat_deploy_id: 1 }, environment: 'staging' });
     expect((await deployRow(1)).status).toBe('running');
-    expect(ignoredLog('deployment_status', 'the deploy runs via github-deployment, not a workflow')).toBe(true);
+    expect(ignoredLog('deployment_status', `the deploy belongs to GitHub deployment ${own.id}`)).toBe(true);
 
     await reportDeploymentStatus(h, 'acme/api', own.id, 'success');
     expect((await deployRow(1)).status).toBe('succeeded');
+  });
+
+  it('a deployment_status that arrives before the deploy recorded its deployment completes it; another deployment naming it then is ignored', async () => {
+    await start();
+    // The deploy's executor has created its GitHub deployment but not yet recorded it (the CD
+    // system answered first, or PostgreSQL was restarting when the deploy tried to record it).
+    await h.db.store.query(
+      `insert into deploys (service, environment, ref, sha, requested_by, channel, status, executor, created_at, started_at)
+       values ('api', 'staging', 'main', $1, 'U0ALICE', 'C0STAGING', 'running', 'github-deployment', $2, $2)`,
+      [sha('acme/api-one'), h.clock.now()],
+    );
+    await reportDeploymentStatus(h, 'acme/api', 777, 'success', { payload: { tugboat_deploy_id: 1 }, environment: 'staging' });
+    expect(await deployRow(1)).toMatchObject({ status: 'succeeded', external_id: '777' });
+
+    await h.db.store.query(`update deploys set status = 'running' where id = 1`);
+    await reportDeploymentStatus(h, 'acme/api', 778, 'failure', { payload: { tugboat_deploy_id: 1 }, environment: 'staging' });
+    expect(await deployRow(1)).toMatchObject({ status: 'running', external_id: '777' });
+    expect(ignoredLog('deployment_status', 'the deploy belongs to GitHub deployment 777')).toBe(true);
   });
 
   it('a tugboat_deploy_id naming a workflow deploy of another repository or environment is ignored; one of its own completes it', async () => {

@@ -75,8 +75,9 @@ export function registerDeployWebhooks(webhooks: Webhooks, deps: Deps & { deploy
 
 /**
  * The deploy a GitHub deployment belongs to: the `via: github-deployment` deploy that created
- * it, or the `via: workflow` deploy its payload names (`tugboat_deploy_id`, set by the
- * workflow) for the same repository and environment. Either way not one created after the
+ * it (recorded, or named by its payload's `tugboat_deploy_id` while none is recorded yet), or
+ * the `via: workflow` deploy its payload names (set by the workflow) for the same repository and
+ * environment. Either way not one created after the
  * deployment: that is an old delivery replayed, or an id reused after the database was rebuilt.
  */
 async function deployOfGitHubDeployment(deps: Deps, repo: string, deployment: GitHubDeployment): Promise<Deploy | undefined> {
@@ -95,10 +96,14 @@ async function deployNamedByDeployment(deps: Deps, deployment: GitHubDeployment)
   const deploy = await getDeploy(deps.store, named);
   const ignored = (reason: string) => ignore(deps, 'deployment_status', { deploy: named, deployment: deployment.id }, reason);
   if (!deploy) return ignored('no such deploy');
-  // A github-deployment deploy hears only of the deployment it created itself.
-  if (deploy.executor !== 'workflow') return ignored(`the deploy runs via ${deploy.executor}, not a workflow`);
+  if (deploy.executor !== 'workflow' && deploy.executor !== 'github-deployment') return ignored(`the deploy runs via ${deploy.executor}`);
   if (deploy.environment.toLowerCase() !== deployment.environment.toLowerCase()) return ignored('the deployment is to another environment');
-  return deploy;
+  if (deploy.executor === 'workflow') return deploy;
+  // A github-deployment deploy hears only of the deployment it created itself. A CD system can
+  // report on it before the deploy has recorded it (or while the database was unreachable then):
+  // the first deployment recorded is the deploy's, as for workflow runs.
+  const recorded = await attachExternalId(deps.store, deploy.id, String(deployment.id));
+  return recorded ?? ignored(deploy.externalId ? `the deploy belongs to GitHub deployment ${deploy.externalId}` : 'the deploy is no longer in flight');
 }
 
 /**
