@@ -1,39 +1,39 @@
 import type { Deps } from '../deps.ts';
-import { mentionOf } from './people.ts';
+import { slackUserFor } from './people.ts';
 import { isTeam } from './reviewers.ts';
 
 type MentionDeps = Pick<Deps, 'config' | 'store' | 'github' | 'slack' | 'log' | 'now'>;
 
-/** How people and teams appear in one message: mentions where mapped, `@login` (or `@org/team`) where not. */
+/** Who people and teams are in Slack, for one message (the Slack layer words them). */
 export interface Mentions {
-  of(loginOrTeam: string): string;
+  /** The Slack users a login maps to, or a team's mapped members; none when unmapped. */
+  usersOf(loginOrTeam: string): string[];
   /** The logins that could not be mentioned: they get the `/tugboat link` hint. */
   unmapped: string[];
 }
 
 export async function resolveMentions(deps: MentionDeps, logins: Iterable<string>): Promise<Mentions> {
-  const texts = new Map<string, string>();
+  const users = new Map<string, string[]>();
   const unmapped: string[] = [];
   for (const login of new Set(logins)) {
     if (isTeam(login)) {
-      texts.set(login, await teamMention(deps, login));
+      users.set(login, await teamMembersInSlack(deps, login));
       continue;
     }
-    const mention = await mentionOf(deps, login);
-    texts.set(login, mention.text);
-    if (!mention.mapped) unmapped.push(login);
+    const user = await slackUserFor(deps, login);
+    users.set(login, user ? [user] : []);
+    if (!user) unmapped.push(login);
   }
-  return { of: (login) => texts.get(login) ?? `@${login}`, unmapped };
+  return { usersOf: (login) => users.get(login) ?? [], unmapped };
 }
 
-/** A team's mapped members, or `@org/team` when none maps (or GitHub will not say who is in it). */
-async function teamMention(deps: MentionDeps, team: string): Promise<string> {
+/** A team's members that map to Slack users; none when none maps (or GitHub will not say who is in it). */
+async function teamMembersInSlack(deps: MentionDeps, team: string): Promise<string[]> {
   const [org, slug] = team.split('/');
   const members = await deps.github.teamMembers(org, slug).catch((error) => {
     deps.log.debug({ err: error, team }, 'could not list the members of a team');
     return [];
   });
-  const mentions = await Promise.all(members.map((member) => mentionOf(deps, member)));
-  const mapped = mentions.filter((m) => m.mapped).map((m) => m.text);
-  return mapped.length > 0 ? mapped.join(' ') : `@${team}`;
+  const users = await Promise.all(members.map((member) => slackUserFor(deps, member)));
+  return users.filter((user): user is string => user !== undefined);
 }

@@ -4,8 +4,6 @@ import type { Queryable } from '../store/index.ts';
 
 type LookupDeps = Pick<Deps, 'config' | 'store' | 'github' | 'slack' | 'log' | 'now'>;
 
-const SLACK_USER = /^[UW][A-Z0-9]+$/;
-
 /** How a link between a GitHub login and a Slack user was proven (see README "Linking GitHub and Slack"). */
 export type LinkProof = 'email' | 'code' | 'admin';
 
@@ -48,9 +46,7 @@ async function slackUserByGitHubEmail(deps: Pick<Deps, 'github' | 'slack' | 'log
   try {
     const email = await deps.github.publicEmail(login);
     if (!email) return undefined;
-    const found = await deps.slack.call('users.lookupByEmail', 'users.lookupByEmail', () => deps.slack.client.users.lookupByEmail({ email }));
-    const id = found.user?.id;
-    return id && SLACK_USER.test(id) ? id : undefined;
+    return await deps.slack.userIdByEmail(email);
   } catch (error) {
     deps.log.debug({ err: error, login }, 'no Slack user found by GitHub email');
     return undefined;
@@ -70,10 +66,4 @@ export async function linkPerson(deps: Pick<Deps, 'store' | 'now'>, login: strin
     [login.toLowerCase(), slackUser, proof, deps.now()],
   );
   return row?.previous && row.previous !== slackUser ? row.previous : undefined;
-}
-
-/** How a GitHub login appears in Slack: a mention when mapped, else `@login` (never a broken mention). */
-export async function mentionOf(deps: LookupDeps, login: string): Promise<{ text: string; mapped: boolean }> {
-  const user = await slackUserFor(deps, login);
-  return user ? { text: `<@${user}>`, mapped: true } : { text: `@${login}`, mapped: false };
 }

@@ -109,6 +109,8 @@ export class SlackGaveUp extends Error {
  * The WebClient is built with `rejectRateLimitedCalls`, because its own 429 handling pauses every
  * call of the client, so one busy channel would stall all others.
  */
+const SLACK_USER = /^[UW][A-Z0-9]+$/;
+
 export class SlackPoster {
   readonly #queues = new Map<string, Promise<unknown>>();
   readonly #lastCallAt = new Map<string, number>();
@@ -344,6 +346,13 @@ export class SlackPoster {
     } finally {
       this.#looking = false;
     }
+  }
+
+  /** The Slack user with this email (`users.lookupByEmail`, needs the users:read.email scope); throws `users_not_found` when none has it. */
+  async userIdByEmail(email: string): Promise<string | undefined> {
+    const found = await this.call('users.lookupByEmail', 'users.lookupByEmail', () => this.client.users.lookupByEmail({ email }));
+    const id = found.user?.id;
+    return id && SLACK_USER.test(id) ? id : undefined;
   }
 
   /** Queues `fn` behind earlier calls into `channel`, spaced and retried on 429. */

@@ -87,13 +87,13 @@ async function replyWith(deps: ThreadDeps, pr: TrackedPullRequest, root: { ts: s
   const reply = await deps.store.transaction(async (tx) => {
     if (!(await takeNotes(tx, pending))) return 'taken';
     const hints = await claimMarks(tx, pr, mentions.unmapped.map((login) => HINT + login), deps.now());
-    const message = reviewReply(notes, hints.map((mark) => mark.slice(HINT.length)), mentions.of);
+    const message = reviewReply(notes, hints.map((mark) => mark.slice(HINT.length)), mentions.usersOf);
     return message && deps.slack.writePost(tx, { channel: current.channel, thread_ts: root.ts, ...message, unfurl_links: false });
   });
   if (reply === 'taken') return false;
   // The ping first: the root's edit shares the channel's one-a-second queue and can wait.
   if (reply) await deps.slack.delivered(reply);
-  const updated = reviewRoot(current, reviewers, mentions.of);
+  const updated = reviewRoot(current, reviewers, mentions.usersOf);
   if (updated.text !== root.text) await updateRoot(deps, current.channel, root.ts, updated);
   return true;
 }
@@ -102,7 +102,7 @@ async function postRoot(deps: ThreadDeps, pr: TrackedPullRequest): Promise<{ ts:
   if (!(await claimRoot(deps.store, pr, deps.now(), ROOT_CLAIM_TTL_MS))) return undefined;
   const reviewers = await listReviewers(deps.store, pr);
   const mentions = await resolveMentions(deps, [pr.author, ...reviewers.map((r) => r.reviewer)]);
-  const message = reviewRoot(pr, reviewers, mentions.of);
+  const message = reviewRoot(pr, reviewers, mentions.usersOf);
   const posted = await deps.slack.post({ channel: pr.channel, ...message, unfurl_links: false }, { pullRequest: { repo: pr.repo, number: pr.number } });
   await setThreadTs(deps.store, pr, posted.ts!);
   return { ts: posted.ts!, text: message.text };

@@ -104,8 +104,8 @@ const openedOf = (h: string, recent: number) =>
 const streamOf = (h: string) => ({ incidentId: 5, checkId: h, name: h, minute: NOW, failures: 3, lastAt: NOW, lastError: h, messageTs: null, rendered: 0 }) as never;
 const transitionOf = (h: string) => ({ kind: 'recovered', checkId: h, service: h, environment: h, check: h, since: NOW, at: LATER, lastError: h }) as never;
 const prOf = (h: string) => ({ repo: REPO, number: 12, service: h, channel: OWN_CHANNEL, threadTs: null, title: h, url: h, author: h, state: 'open', additions: 1, deletions: 2, draft: false, headSha: h }) as never;
-/** A login's mention as resolveMentions gives it: a Slack mention when mapped, `@login` when not. */
-const mentionOf = (login: string) => (login === 'mapped' ? `<@${BOB}>` : `@${login}`);
+/** A login's Slack users as resolveMentions gives them: one when mapped, none when not. */
+const mentionOf = (login: string) => (login === 'mapped' ? [BOB] : []);
 const notesOf = (h: string) =>
   [
     { kind: 'requested', by: h, reviewers: [h, 'mapped'] },

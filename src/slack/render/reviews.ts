@@ -5,8 +5,8 @@ import type { Reviewer, ReviewerState } from '../../reviews/reviewers.ts';
 import { code, mention as userMention, plain, strong, type SlackMessage } from './format.ts';
 import { escapeText, link } from './untrusted.ts';
 
-/** A login's (or team's) mention text, resolved before rendering. */
-export type MentionOf = (login: string) => string;
+/** The Slack users a login (or a team) maps to, resolved before rendering; none when unmapped. */
+export type MentionOf = (login: string) => string[];
 
 const STATE: Record<PullRequestState, string> = {
   draft: ':construction: Draft',
@@ -25,14 +25,15 @@ const REVIEWER_STATE: Record<Exclude<ReviewerState, 'removed'>, string> = {
 /** Who acted, named without pinging them. */
 const actor = (login: string) => strong(login);
 
-/** A MentionOf's answer with only its Slack user mentions left as mentions; the rest (`@login`, `@org/team`) is text. */
-const onlyUserMentions =
-  (mention: MentionOf): MentionOf =>
-  (login) =>
-    mention(login)
-      .split(' ')
-      .map((word) => userMention(/^<@([UW][A-Z0-9]+)>$/.exec(word)?.[1] ?? word))
-      .join(' ');
+/** A login's (or team's) Slack users as mentions; unmapped, `@login` (or `@org/team`) as text. */
+const mentionsWith =
+  (usersOf: MentionOf) =>
+  (login: string): string => {
+    const users = usersOf(login);
+    return users.length > 0 ? users.map(userMention).join(' ') : escapeText(`@${login}`);
+  };
+
+type Mention = ReturnType<typeof mentionsWith>;
 
 function listed(items: string[]): string {
   return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
@@ -40,7 +41,7 @@ function listed(items: string[]): string {
 
 /** The one message per pull request in the review channel, updated in place. */
 export function reviewRoot(pr: TrackedPullRequest, reviewers: Reviewer[], given: MentionOf): SlackMessage {
-  const mention = onlyUserMentions(given);
+  const mention = mentionsWith(given);
   const headline = `:mag: *${link(pr.url, pr.title)}* #${pr.number} · ${escapeText(pr.service)}`;
   const facts = `by ${mention(pr.author)} · +${pr.additions} / −${pr.deletions} · ${STATE[pr.state]}`;
   const shown = reviewers.filter((r): r is Reviewer & { state: Exclude<ReviewerState, 'removed'> } => r.state !== 'removed');
@@ -52,7 +53,7 @@ export function reviewRoot(pr: TrackedPullRequest, reviewers: Reviewer[], given:
   return { text: [headline, facts, people].join('\n'), blocks };
 }
 
-function noteLine(note: Exclude<ThreadNote, { kind: 'refresh' }>, mention: MentionOf): string {
+function noteLine(note: Exclude<ThreadNote, { kind: 'refresh' }>, mention: Mention): string {
   const pinged = (logins: string[]) => listed(logins.map(mention));
   switch (note.kind) {
     case 'requested':
@@ -78,7 +79,7 @@ function noteLine(note: Exclude<ThreadNote, { kind: 'refresh' }>, mention: Menti
   }
 }
 
-function reviewLine(note: Extract<ThreadNote, { kind: 'review' }>, mention: MentionOf): string {
+function reviewLine(note: Extract<ThreadNote, { kind: 'review' }>, mention: Mention): string {
   const to = note.author ? `, ${mention(note.author)}` : '';
   switch (note.verdict) {
     case 'approved':
@@ -95,7 +96,7 @@ const linkHint = (login: string) =>
 
 /** Everything a burst of events says, as one reply; undefined when there is nothing to say. */
 export function reviewReply(notes: ThreadNote[], unlinked: string[], given: MentionOf): SlackMessage | undefined {
-  const mention = onlyUserMentions(given);
+  const mention = mentionsWith(given);
   const lines = [...notes.flatMap((note) => (note.kind === 'refresh' ? [] : [noteLine(note, mention)])), ...unlinked.map(linkHint)];
   return lines.length > 0 ? plain(lines.join('\n')) : undefined;
 }
