@@ -37,6 +37,15 @@ export async function linkedSlackUser(db: Queryable, login: string): Promise<str
   return linked?.slack_user;
 }
 
+/** Every GitHub login that maps to this Slack user: `people:` in the config, then `/tugboat link` for logins the config leaves out. */
+export async function githubLoginsOf(deps: Pick<Deps, 'config' | 'store'>, slackUser: string): Promise<string[]> {
+  const people = Object.entries(deps.config().people).map(([login, user]) => [login.toLowerCase(), user] as const);
+  const configured = people.filter(([, user]) => user === slackUser).map(([login]) => login);
+  const linked = await deps.store.query<{ github_login: string }>('select github_login from people_links where slack_user = $1', [slackUser]);
+  const linkedOnly = linked.map((row) => row.github_login).filter((login) => !people.some(([configuredLogin]) => configuredLogin === login));
+  return [...configured, ...linkedOnly];
+}
+
 /** Whether the GitHub login's public email is the Slack user's email: the two accounts belong to one person. */
 export async function provenByEmail(deps: Pick<Deps, 'github' | 'slack' | 'log'>, login: string, slackUser: string): Promise<boolean> {
   return (await slackUserByGitHubEmail(deps, login)) === slackUser;

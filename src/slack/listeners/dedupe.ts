@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { Deps } from '../../deps.ts';
+import { firstDeliveryOf } from '../events.ts';
 
 /**
  * Slack retries an event it thinks we missed (same `event_id`, `X-Slack-Retry-Num`). The first
@@ -9,11 +10,7 @@ export function registerEventDedupe(app: App, deps: Pick<Deps, 'log' | 'store'>)
   app.use(async ({ body, next }) => {
     const eventId = (body as { event_id?: unknown }).event_id;
     if (typeof eventId === 'string') {
-      const inserted = await deps.store.query(
-        'insert into slack_events (event_id) values ($1) on conflict do nothing returning event_id',
-        [eventId],
-      );
-      if (inserted.length === 0) {
+      if (!(await firstDeliveryOf(deps.store, eventId))) {
         deps.log.info({ eventId }, 'ignoring a retried Slack event');
         return;
       }
