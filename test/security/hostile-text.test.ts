@@ -284,7 +284,8 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
 };
 
 /** Exports that are not renderers: action ids and the like are not functions; these are. */
-const NOT_RENDERERS: Record<string, string[]> = { nudges: ['snoozeChoiceOf'] };
+/** Exports that build parts, not text: `button` (labels come from tugboat's code) and `shortSha` (callers wrap it in code or a link). */
+const NOT_RENDERERS: Record<string, string[]> = { nudges: ['snoozeChoiceOf'], format: ['button', 'shortSha'] };
 const MODULES: Record<string, object> = { locks, deploys, incidents, reviews, nudges, outbox, format };
 
 interface TextPart {

@@ -7,7 +7,7 @@ import type { QueuedDeploy } from '../../deploys/queue.ts';
 import type { RollbackTarget } from '../../deploys/releases.ts';
 import { scopeLabel, type Lock } from '../../locks/index.ts';
 import type { CheckState } from '../../smoke/index.ts';
-import { channelLink, code, mention, plain, refLabel, relative, slackTime, strong, type SlackMessage } from './format.ts';
+import { button, channelLink, code, mention, plain, refLabel, relative, shortSha, slackTime, strong, type SlackMessage } from './format.ts';
 import { codeBlock, escapeText, link, LIMITS } from './untrusted.ts';
 
 export const DEPLOY_ROLLBACK_ACTION = 'deploy_rollback';
@@ -27,7 +27,6 @@ export interface CommitLinks {
   commitUrl(repo: string, sha: string): string;
 }
 
-const short = (sha: string) => sha.slice(0, 7);
 const STATUS: Record<Deploy['status'], { emoji: string; verb: string }> = {
   pending: { emoji: ':hourglass_flowing_sand:', verb: 'is about to deploy' },
   running: { emoji: ':rocket:', verb: 'is deploying' },
@@ -42,10 +41,6 @@ const STOPPED: Partial<Record<NonNullable<Deploy['stopReason']>, { emoji: string
 };
 const statusOf = (deploy: Deploy) => (deploy.stopReason && STOPPED[deploy.stopReason]) || STATUS[deploy.status];
 
-function button(actionId: string, text: string, value: string, style?: 'primary' | 'danger') {
-  return { type: 'button' as const, action_id: actionId, text: { type: 'plain_text' as const, text }, value, ...(style ? { style } : {}) };
-}
-
 export function rollbackButton(deployId: number) {
   return button(DEPLOY_ROLLBACK_ACTION, 'Roll back', String(deployId), 'danger');
 }
@@ -53,7 +48,7 @@ export function rollbackButton(deployId: number) {
 /** The one message per deploy in the environment's channel, updated in place as it moves. */
 export function deployAnnouncement(deploy: Deploy, context: { repo?: string; links: CommitLinks; logUrl?: string; now: Date }): SlackMessage {
   const { emoji, verb } = statusOf(deploy);
-  const commit = context.repo ? link(context.links.commitUrl(context.repo, deploy.sha), short(deploy.sha)) : code(short(deploy.sha));
+  const commit = context.repo ? link(context.links.commitUrl(context.repo, deploy.sha), shortSha(deploy.sha)) : code(shortSha(deploy.sha));
   const what = deploy.rollbackOf ? `a rollback of ${strong(deploy.service)} (undoing #${deploy.rollbackOf})` : strong(deploy.service);
   const headline = `${emoji} ${mention(deploy.requestedBy)} ${verb} ${what} ${commit} (${refLabel(deploy.ref)}) to ${strong(deploy.environment)}`;
   const facts = [`#${deploy.id}`, `started ${slackTime(deploy.startedAt ?? deploy.createdAt)}`];
@@ -172,7 +167,7 @@ function smokeFailureResponse(deploy: Deploy, response: SmokeFailureResponse): s
   switch (response.kind) {
     case 'rolled-back':
       return [
-        `:leftwards_arrow_with_hook: Rolled back automatically (rollback #${response.rollback.id} to ${code(short(response.rollback.sha))}), as \`on_smoke_failure: rollback\` asks for ${strong(deploy.environment)}.`,
+        `:leftwards_arrow_with_hook: Rolled back automatically (rollback #${response.rollback.id} to ${code(shortSha(response.rollback.sha))}), as \`on_smoke_failure: rollback\` asks for ${strong(deploy.environment)}.`,
         response.locked
           ? `:lock: ${strong(deploy.environment)} is locked by ${mention(deploy.requestedBy)} until someone runs ${code(`/unlock ${deploy.environment}`)}.`
           : `${strong(deploy.environment)} was already locked, so it was not locked again.`,
@@ -209,7 +204,7 @@ export function blockerSentence(blocker: Blocker, request: { service: string; en
     }
     case 'in-flight': {
       const d = blocker.deploy;
-      return `${mention(d.requestedBy)} is already deploying ${strong(d.service)} ${code(short(d.sha))} to ${strong(d.environment)} (#${d.id}, started ${relative(d.startedAt ?? d.createdAt, now)}).`;
+      return `${mention(d.requestedBy)} is already deploying ${strong(d.service)} ${code(shortSha(d.sha))} to ${strong(d.environment)} (#${d.id}, started ${relative(d.startedAt ?? d.createdAt, now)}).`;
     }
     case 'invalid-ref':
       return invalidRef(blocker.ref, blocker.problem);
@@ -223,7 +218,7 @@ export function blockerSentence(blocker: Blocker, request: { service: string; en
       return `CI is not green: ${name} ${state}${more}. Fix it or wait for it; an admin can override with \`--force\`.`;
     }
     case 'bad-sha':
-      return `${code(short(blocker.bad.sha))} was rolled back from (#${blocker.bad.deployId}) ${relative(blocker.bad.markedAt, now)}. Deploy it again only if you are sure.`;
+      return `${code(shortSha(blocker.bad.sha))} was rolled back from (#${blocker.bad.deployId}) ${relative(blocker.bad.markedAt, now)}. Deploy it again only if you are sure.`;
   }
 }
 
@@ -265,7 +260,7 @@ const PASS_REASON: Record<PassReason, string> = {
 
 /** `--plan`: each check and its result, and a Deploy button that checks again when clicked. */
 export function deployPlan(checked: PreflightResult, links: CommitLinks, repo: string, now: Date): SlackMessage {
-  const commit = checked.commit ? link(links.commitUrl(repo, checked.commit.sha), short(checked.commit.sha)) : 'an unknown commit';
+  const commit = checked.commit ? link(links.commitUrl(repo, checked.commit.sha), shortSha(checked.commit.sha)) : 'an unknown commit';
   const lines = checked.checks.map((c) => {
     const mark = c.passed ? ':white_check_mark:' : ':x:';
     const why = c.passed ? (c.reason ? ` (${PASS_REASON[c.reason]})` : '') : `: ${blockerSentence(c.blocker, checked.request, now)}`;
@@ -291,7 +286,7 @@ export function deployStarted(deploy: Deploy): SlackMessage {
 /** In the environment's channel when a push's auto-deploy did not start: every reason. */
 export function autoDeployRefusal(push: { branch: string; pusher: string }, checked: PreflightResult, now: Date): SlackMessage {
   const { service, environment, ref } = checked.request;
-  const what = `${strong(service)} ${code(short(ref))} (pushed to ${code(push.branch)} by ${escapeText(push.pusher)}) to ${strong(environment)}`;
+  const what = `${strong(service)} ${code(shortSha(ref))} (pushed to ${code(push.branch)} by ${escapeText(push.pusher)}) to ${strong(environment)}`;
   return plain(`:pause_button: Auto-deploy of ${what} did not start:\n${refusalReasons(checked, now).join('\n')}`);
 }
 
@@ -350,7 +345,7 @@ function rollbackRefusal(target: Exclude<RollbackTarget, { ok: true }>, request:
     case 'outside-policy':
       return plain(
         target.why === 'too-old'
-          ? `#${target.target.id} (${code(short(target.target.sha))}) is older than the rollback policy allows (${formatDuration(request.maxAge)}). Deploy that ref with \`/deploy\` if you really mean it.`
+          ? `#${target.target.id} (${code(shortSha(target.target.sha))}) is older than the rollback policy allows (${formatDuration(request.maxAge)}). Deploy that ref with \`/deploy\` if you really mean it.`
           : `#${target.target.id} is more than ${request.maxReleases} releases back, beyond the rollback policy. Deploy that ref with \`/deploy\` if you really mean it.`,
       );
   }
@@ -374,7 +369,7 @@ export function deployHistory(service: string, environment: string | undefined, 
   if (deploys.length === 0) return plain(`No deploys of ${where} yet.`);
   const lines = deploys.map((d) => {
     const marks = [d.rollbackOf ? `rollback of #${d.rollbackOf}` : '', d.forced ? 'forced' : '', d.smokeStatus === 'failed' ? 'smoke failed' : ''].filter(Boolean);
-    return `• #${d.id} ${code(short(d.sha))} (${refLabel(d.ref)}) to ${escapeText(d.environment)} by ${mention(d.requestedBy)} ${relative(d.createdAt, now)}: ${outcomeOf(d)}${marks.length ? ` (${marks.join(', ')})` : ''}`;
+    return `• #${d.id} ${code(shortSha(d.sha))} (${refLabel(d.ref)}) to ${escapeText(d.environment)} by ${mention(d.requestedBy)} ${relative(d.createdAt, now)}: ${outcomeOf(d)}${marks.length ? ` (${marks.join(', ')})` : ''}`;
   });
   return plain(`*Recent deploys of ${where}*\n${lines.join('\n')}`);
 }
@@ -391,7 +386,7 @@ export function deployStatus(
   const lines = sections.flatMap(({ service, environments }) => [
     strong(service),
     ...environments.map((e) => {
-      const current = e.current ? `${code(short(e.current.sha))} (#${e.current.id}, ${relative(e.current.finishedAt ?? e.current.createdAt, now)})` : 'nothing deployed by tugboat yet';
+      const current = e.current ? `${code(shortSha(e.current.sha))} (#${e.current.id}, ${relative(e.current.finishedAt ?? e.current.createdAt, now)})` : 'nothing deployed by tugboat yet';
       const extra = [
         inFlightNote(e.inFlight),
         e.lock ? `:lock: ${escapeText(scopeLabel(e.lock.scope))} locked by ${mention(e.lock.holder)}` : '',
@@ -410,7 +405,7 @@ export function deployStatus(
   return plain(lines.join('\n'));
 }
 
-const inFlightNote = (deploy: Deploy | undefined) => (deploy ? `:rocket: deploying ${code(short(deploy.sha))} (#${deploy.id}) for ${mention(deploy.requestedBy)}` : '');
+const inFlightNote = (deploy: Deploy | undefined) => (deploy ? `:rocket: deploying ${code(shortSha(deploy.sha))} (#${deploy.id}) for ${mention(deploy.requestedBy)}` : '');
 const queueNote = (queued: QueuedDeploy[]) => (queued.length ? `queue: ${queued.map((q) => `${mention(q.requestedBy)} (${code(q.ref)})`).join(', ')}` : '');
 
 /** A command that needed GitHub while tugboat's API allowance is used up: nothing was done. */

@@ -23,8 +23,16 @@ export const code = (text: string) => codeText(text);
 /** A name from outside (a service, an environment, a check), in bold. */
 export const strong = (name: string) => `*${escapeText(name)}*`;
 
+/** A commit SHA shortened like Git does. */
+export const shortSha = (sha: string) => sha.slice(0, 7);
+
 /** A deploy's ref as typed, but a full SHA (a rollback, a deploy by SHA) shortened like Git does. */
-export const refLabel = (ref: string) => code(/^[0-9a-f]{40}$/.test(ref) ? ref.slice(0, 7) : ref);
+export const refLabel = (ref: string) => code(/^[0-9a-f]{40}$/.test(ref) ? shortSha(ref) : ref);
+
+/** A Block Kit button whose click reaches the listener of `actionId` with `value`. */
+export function button(actionId: string, text: string, value: string, style?: 'primary' | 'danger') {
+  return { type: 'button' as const, action_id: actionId, text: { type: 'plain_text' as const, text }, value, ...(style ? { style } : {}) };
+}
 
 /** A time each reader sees in their own time zone, with a UTC fallback for clients that cannot. */
 export function slackTime(date: Date): string {

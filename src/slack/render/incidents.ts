@@ -8,7 +8,7 @@ import { durations, postMortemDraft, timeline } from '../../incidents/timeline.t
 import type { StreamEntry } from '../../incidents/stream.ts';
 import type { CheckTransition, MonitoringTransition } from '../../smoke/index.ts';
 import { postDeployCheckLines, type CommitLinks } from './deploys.ts';
-import { channelLink, code, mention, plain, refLabel, slackTime, strong, type SlackMessage } from './format.ts';
+import { button, channelLink, code, mention, plain, refLabel, shortSha, slackTime, strong, type SlackMessage } from './format.ts';
 import { escapeText, fenced, link, LIMITS, plainTextOf, sectionsOf } from './untrusted.ts';
 
 export const INCIDENT_ACKNOWLEDGE_ACTION = 'incident_acknowledge';
@@ -23,14 +23,9 @@ export interface IncidentRollbackValue {
   before?: number;
 }
 
-const short = (sha: string) => sha.slice(0, 7);
 const took = (from: Date, to: Date) => formatDuration(Math.max(1000, to.getTime() - from.getTime()));
 const where = (incident: Pick<Incident, 'service' | 'environment'>) => `${strong(incident.service)} in ${strong(incident.environment)}`;
 const lastError = (check: { lastError?: string | null }) => (check.lastError ? escapeText(check.lastError, LIMITS.sentence) : 'no error recorded');
-
-function button(actionId: string, text: string, value: string, style?: 'primary' | 'danger') {
-  return { type: 'button' as const, action_id: actionId, text: { type: 'plain_text' as const, text }, value, ...(style ? { style } : {}) };
-}
 
 const rollbackValue = (value: IncidentRollbackValue) => JSON.stringify(value);
 
@@ -52,7 +47,7 @@ export function incidentTopic(incident: Incident, checks: IncidentCheck[], names
 }
 
 function deployLine(deploy: Deploy, links: CommitLinks, repo: string): string {
-  const commit = link(links.commitUrl(repo, deploy.sha), short(deploy.sha));
+  const commit = link(links.commitUrl(repo, deploy.sha), shortSha(deploy.sha));
   const kind = deploy.rollbackOf ? `rollback #${deploy.id}` : `#${deploy.id}`;
   return `${kind} ${commit} (${refLabel(deploy.ref)}) by ${mention(deploy.requestedBy)}, ${slackTime(deploy.createdAt)}, ${deploy.status}`;
 }
@@ -152,7 +147,7 @@ export function alreadyAcknowledged(incident: Incident | undefined): SlackMessag
 
 export function rollbackStarted(incident: Incident, rollback: Deploy): SlackMessage {
   return plain(
-    `:leftwards_arrow_with_hook: ${mention(rollback.requestedBy)} is rolling ${escapeText(incident.service)} back to ${code(short(rollback.sha))} (rollback #${rollback.id}); follow it in ${channelLink(rollback.channel)}. The failing checks run again as soon as it finishes.`,
+    `:leftwards_arrow_with_hook: ${mention(rollback.requestedBy)} is rolling ${escapeText(incident.service)} back to ${code(shortSha(rollback.sha))} (rollback #${rollback.id}); follow it in ${channelLink(rollback.channel)}. The failing checks run again as soon as it finishes.`,
   );
 }
 

@@ -1,7 +1,7 @@
 import type { Lock, ReleasedLock } from '../../locks/index.ts';
 import { scopeLabel } from '../../locks/index.ts';
 import { formatDuration } from '../../config/index.ts';
-import { code, mention, plain, relative, slackTime, strong, type SlackMessage } from './format.ts';
+import { button, code, mention, plain, relative, slackTime, strong, type SlackMessage } from './format.ts';
 import { escapeText, LIMITS } from './untrusted.ts';
 
 export const LOCK_EXTEND_ACTION = 'lock_extend';
@@ -67,14 +67,8 @@ export function lockReminder(lock: Lock, now: Date): SlackMessage {
       {
         type: 'actions',
         elements: [
-          {
-            type: 'button',
-            action_id: LOCK_EXTEND_ACTION,
-            style: 'primary',
-            text: { type: 'plain_text', text: `Extend ${formatDuration(lock.durationSeconds * 1000)}` },
-            value,
-          },
-          { type: 'button', action_id: LOCK_RELEASE_ACTION, text: { type: 'plain_text', text: 'Release' }, value },
+          button(LOCK_EXTEND_ACTION, `Extend ${formatDuration(lock.durationSeconds * 1000)}`, value, 'primary'),
+          button(LOCK_RELEASE_ACTION, 'Release', value),
         ],
       },
     ],

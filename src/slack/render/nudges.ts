@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../config/index.ts';
 import { SNOOZE_CHOICES, type NudgeTarget, type SnoozeChoice } from '../../reviews/nudges.ts';
 import type { Wait } from '../../reviews/waiting.ts';
-import { code, mention, plain, slackTime, type SlackMessage } from './format.ts';
+import { button, code, mention, plain, slackTime, type SlackMessage } from './format.ts';
 import { escapeText, link } from './untrusted.ts';
 
 const SNOOZE_ACTION_PREFIX = 'review_snooze:';
@@ -43,12 +43,7 @@ export function nudgeMessage(wait: Wait, slackUser: string | undefined, now: Dat
       { type: 'section', text: { type: 'mrkdwn', text } },
       {
         type: 'actions',
-        elements: SNOOZE_CHOICES.map((choice) => ({
-          type: 'button' as const,
-          action_id: `${SNOOZE_ACTION_PREFIX}${choice}`,
-          text: { type: 'plain_text' as const, text: SNOOZE_LABELS[choice] },
-          value,
-        })),
+        elements: SNOOZE_CHOICES.map((choice) => button(`${SNOOZE_ACTION_PREFIX}${choice}`, SNOOZE_LABELS[choice], value)),
       },
     ],
   };
