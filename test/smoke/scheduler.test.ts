@@ -4,14 +4,13 @@ import { claimTick } from '../../src/smoke/claims.ts';
 import {
   createSmokeRunner,
   recordResults,
-  sendHeartbeat,
-  smokePruneJob,
   startSmokeScheduler,
   type SmokeResult,
   type SmokeRunner,
   type SmokeRunnerDeps,
   type Transition,
 } from '../../src/smoke/index.ts';
+import { sendHeartbeat, smokePruneJob } from '../../src/jobs/smoke.ts';
 import { storeBackends, type TestDatabase } from '../helpers/stores.ts';
 import { closedPort, LogCapture, smokeConfig, TestClock, testLogger, useTestServer } from './helpers.ts';
 

@@ -1,7 +1,6 @@
 import type { Deps } from '../deps.ts';
-import type { Job } from '../jobs/scheduler.ts';
-import { getCheck, runCheck, type RunCheckOptions } from './check.ts';
-import { pruneResults } from './results.ts';
+import { getCheck, pruneResults, runCheck, type RunCheckOptions } from '../smoke/index.ts';
+import type { Job } from './scheduler.ts';
 
 const HEARTBEAT_TIMEOUT_MS = 10_000;
 
