@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -18,6 +18,11 @@ export async function startServer(handler: RequestHandler, port = 0): Promise<Ru
   // Clients keep connections alive; a client busy elsewhere for longer than Node's 5 s default would
   // reuse a socket the fake had just closed (ECONNRESET). Closing the fake ends every connection anyway.
   server.keepAliveTimeout = 5 * 60_000;
+  return { server, origin: await listenOnLoopback(server, port) };
+}
+
+/** Starts `server` on 127.0.0.1 (port 0: any free one) and answers its origin, e.g. `http://127.0.0.1:54321`. */
+export async function listenOnLoopback(server: NetServer, port = 0): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {
@@ -25,10 +30,10 @@ export async function startServer(handler: RequestHandler, port = 0): Promise<Ru
       resolve();
     });
   });
-  const { port: boundPort } = server.address() as AddressInfo;
-  return { server, origin: `http://127.0.0.1:${boundPort}` };
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** Stops `server` and ends its kept-alive connections. */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
     server.close((error) => (error ? reject(error) : resolve()));

@@ -1,6 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closeServer, listenOnLoopback } from '../../src/fakes/http.ts';
 import { signWebhookBody } from '../../src/deploys/executors/webhook.ts';
 import { RUN_NAME_CONVENTION } from '../../src/deploys/executors/github.ts';
 import { SECRETS, startHarness, FIXTURE_CONFIG, type Harness } from '../helpers/harness.ts';
@@ -20,8 +20,7 @@ async function receiver() {
       res.writeHead(202).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/deploy`, received, close: () => server.close() };
+  return { url: `${await listenOnLoopback(server)}/deploy`, received, close: () => closeServer(server) };
 }
 
 describe('deploy outcomes from outside', () => {
@@ -73,7 +72,7 @@ describe('deploy outcomes from outside', () => {
       expect(announcement.text).toContain(':white_check_mark: <@U0ALICE> deployed *api*');
       expect(JSON.stringify(announcement.blocks)).toContain('https://ci.example.com/runs/5');
     } finally {
-      ci.close();
+      await ci.close();
     }
   });
 });

@@ -1,6 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closeServer, listenOnLoopback } from '../../src/fakes/http.ts';
 import { FIXTURE_CONFIG, startHarness, type Harness } from '../helpers/harness.ts';
 import { channelMessages, command, githubDeployments, reportDeploymentStatus, seedRepo, sha, threadOf } from '../helpers/deploys.ts';
 import { storeBackends } from '../helpers/stores.ts';
@@ -9,8 +9,7 @@ import { storeBackends } from '../helpers/stores.ts';
 async function service() {
   const state = { healthy: true };
   const server = http.createServer((_req, res) => res.writeHead(state.healthy ? 200 : 503).end(state.healthy ? 'ok' : 'down'));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { state, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/healthz`, close: () => server.close() };
+  return { state, url: `${await listenOnLoopback(server)}/healthz`, close: () => closeServer(server) };
 }
 
 const withSmoke = (url: string) =>
@@ -24,7 +23,7 @@ describe('after a successful deploy', () => {
   let api: Awaited<ReturnType<typeof service>>;
   afterEach(async () => {
     await h?.stop();
-    api?.close();
+    await api?.close();
   });
 
   it('runs the environment’s smoke checks once, posts the result in the thread, and offers a rollback on failure', async () => {

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createNodeMiddleware, Webhooks, type EmitterWebhookEvent } from '@octokit/webhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GitHubSender } from '../../src/fakes/github-sender.ts';
+import { closeServer, listenOnLoopback } from '../../src/fakes/http.ts';
 import { webhookExample } from '../../src/fakes/webhook-examples.ts';
 
 const SECRET = 'github-webhook-secret';
@@ -19,15 +19,10 @@ beforeAll(async () => {
   const quiet = { debug() {}, info() {}, warn() {}, error() {} };
   const middleware = createNodeMiddleware(webhooks, { path: '/github/webhooks', log: quiet });
   server = createServer((req, res) => void middleware(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  github = new GitHubSender({ appUrl: `http://127.0.0.1:${port}/github/webhooks`, secret: SECRET });
+  github = new GitHubSender({ appUrl: `${await listenOnLoopback(server)}/github/webhooks`, secret: SECRET });
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => closeServer(server));
 
 beforeEach(() => {
   received = [];

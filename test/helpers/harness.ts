@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { createTugboat, type Tugboat, type TugboatOptions } from '../../src/app.ts';
 import { parseConfig, type Config } from '../../src/config/index.ts';
 import { FakeGitHubApi } from '../../src/fakes/github-api.ts';
@@ -9,6 +8,8 @@ import { SlackSender } from '../../src/fakes/slack-client.ts';
 import { createLogger } from '../../src/log.ts';
 import type { ReviewWebhookOptions } from '../../src/github/handlers/reviews.ts';
 import type { PosterOptions } from '../../src/slack/poster.ts';
+import { TestClock } from './clock.ts';
+import { LogCapture } from './logs.ts';
 import type { StoreBackend, TestDatabase } from './stores.ts';
 
 export const SECRETS = {
@@ -20,27 +21,6 @@ export const SECRETS = {
 };
 
 export const FIXTURE_CONFIG = readFileSync(new URL('../fixtures/tugboat.yml', import.meta.url), 'utf8');
-
-/** A settable clock: tests move time instead of waiting for it. */
-export class TestClock {
-  constructor(public current = new Date('2026-11-20T15:00:00Z')) {}
-  now = () => new Date(this.current);
-  advance(ms: number) {
-    this.current = new Date(this.current.getTime() + ms);
-  }
-}
-
-/** Log lines as parsed JSON, for asserting what was (and was not) logged. */
-export class LogCapture extends Writable {
-  readonly raw: string[] = [];
-  override _write(chunk: Buffer, _encoding: string, done: () => void) {
-    this.raw.push(...chunk.toString().split('\n').filter(Boolean));
-    done();
-  }
-  get lines(): Array<Record<string, unknown>> {
-    return this.raw.map((line) => JSON.parse(line));
-  }
-}
 
 /** The channels a workspace running this config would already have. */
 function configuredChannels(config: Config): Set<string> {

@@ -1,4 +1,5 @@
-import { startHarness, type Harness, type TestClock } from './harness.ts';
+import type { TestClock } from './clock.ts';
+import { startHarness, type Harness } from './harness.ts';
 import type { StoreBackend, TestDatabase } from './stores.ts';
 
 export const REVIEW_CHANNEL = 'C0REVIEWS';

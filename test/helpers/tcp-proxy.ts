@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { listenOnLoopback } from '../../src/fakes/http.ts';
 
 /**
  * A TCP proxy on loopback in front of a server (PostgreSQL, for the outage tests): `cut()` drops
@@ -19,8 +20,7 @@ export class TcpProxy {
   static async start(target: { host: string; port: number }): Promise<TcpProxy> {
     let proxy!: TcpProxy;
     const server = net.createServer((client) => proxy.#accept(client, target));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new TcpProxy(server, (server.address() as net.AddressInfo).port);
+    proxy = new TcpProxy(server, Number(new URL(await listenOnLoopback(server)).port));
     return proxy;
   }
 

@@ -1,5 +1,6 @@
 import type { SlackChannel } from '../../src/fakes/slack-api.ts';
-import { startHarness, TestClock, type Harness } from '../helpers/harness.ts';
+import { TestClock } from '../helpers/clock.ts';
+import { startHarness, type Harness } from '../helpers/harness.ts';
 import type { StoreBackend, TestDatabase } from '../helpers/stores.ts';
 import { seedRepo } from '../helpers/deploys.ts';
 import type { PosterOptions } from '../../src/slack/poster.ts';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Harness } from '../helpers/harness.ts';
 import { channelMessages, command, sha, threadOf } from '../helpers/deploys.ts';
 import { storeBackends } from '../helpers/stores.ts';
-import { closedPort } from '../smoke/helpers.ts';
+import { freePort } from '../../src/fakes/http.ts';
 import { check, incidentChannels, incidentConfig, runChecks, startIncidentHarness, startVersionedService, waitUntil, type VersionedService } from './helpers.ts';
 
 const HOUR = 60 * 60_000;
@@ -262,7 +262,7 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
   });
 
   it('does not count failures while its canary fails too, and says once that monitoring is impaired', async () => {
-    const unreachable = await closedPort();
+    const unreachable = await freePort();
     await start(health, { canary: `http://127.0.0.1:${unreachable}/` });
     service.down = true;
     await runChecks(h, 5);

@@ -1,12 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestClock, type Harness } from '../helpers/harness.ts';
+import { WallClock } from '../helpers/clock.ts';
+import type { Harness } from '../helpers/harness.ts';
 import { postgresBackend, type TestDatabase } from '../helpers/stores.ts';
 import { check, incidentConfig, startIncidentHarness, startVersionedService, waitUntil, type VersionedService } from './helpers.ts';
-
-/** The scheduler keeps real time here: ticks come from node-cron. */
-class WallClock extends TestClock {
-  override now = () => new Date();
-}
 
 describe.skipIf(!postgresBackend)('incidents on two replicas of one PostgreSQL', () => {
   let replicas: Harness[] = [];

@@ -1,27 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { parseConfig } from '../../src/config/index.ts';
 import { FakeGitHubApi } from '../../src/fakes/github-api.ts';
-import { freePort } from '../../src/fakes/http.ts';
+import { closeServer, freePort, listenOnLoopback } from '../../src/fakes/http.ts';
 import { FakeSlackApi } from '../../src/fakes/slack-api.ts';
 import { SlackSender } from '../../src/fakes/slack-client.ts';
 import { openStore } from '../../src/store/index.ts';
 import { RUN_NAME_CONVENTION } from '../../src/deploys/executors/github.ts';
 import { signWebhookBody } from '../../src/deploys/executors/webhook.ts';
-import { FIXTURE_CONFIG, SECRETS, startHarness, TestClock, type Harness } from '../helpers/harness.ts';
+import { TestClock, WallClock } from '../helpers/clock.ts';
+import { FIXTURE_CONFIG, SECRETS, startHarness, type Harness } from '../helpers/harness.ts';
 import { channelMessages, command, githubDeployments, seedRepo, sha, threadOf } from '../helpers/deploys.ts';
 import { postgresBackend, storeBackends, type StoreBackend, type TestDatabase } from '../helpers/stores.ts';
-
-/** Replicas coordinate through leases on the wall clock. */
-class WallClock extends TestClock {
-  override now = () => new Date();
-}
 
 const withApiDeploy = (deploy: string) => FIXTURE_CONFIG.replace('deploy: { via: github-deployment }', `deploy: ${deploy}`);
 
@@ -209,9 +204,8 @@ for (const backend of storeBackends) {
           res.writeHead(JSON.parse(body).action === 'cancel' ? 200 : 202).end();
         });
       });
-      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      const url = `${await listenOnLoopback(receiver)}/deploy`;
       try {
-        const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/deploy`;
         h = await startHarness({ backend, configYaml: withApiDeploy(`{ via: webhook, url: "${url}" }`), publicUrl: 'self' });
         seedRepo(h, 'acme/api', ['v1']);
         await command(h, 'U0ALICE', '/deploy api to staging', 'C0STAGING');
@@ -225,7 +219,7 @@ for (const backend of storeBackends) {
         expect(threadText(h, 'C0STAGING')).toContain('Stopped on the other side: the receiver at 127.0.0.1');
         expect(await row(h, 1)).toMatchObject({ status: 'failed', stop_reason: 'cancelled' });
       } finally {
-        receiver.close();
+        await closeServer(receiver);
       }
     });
 

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sweepNudges } from '../../src/jobs/reviews.ts';
 import { Recipients } from '../../src/reviews/recipients.ts';
 import { reconcilePullRequests, type RepairedPullRequest } from '../../src/reviews/reconcile.ts';
-import { startHarness, TestClock, type Harness } from '../helpers/harness.ts';
+import { TestClock } from '../helpers/clock.ts';
+import { startHarness, type Harness } from '../helpers/harness.ts';
 import { storeBackends } from '../helpers/stores.ts';
 import { REVIEWS_CONFIG, addReviewPeople, headSha, threadReplies, trackPull, type TrackedPull } from './tracked.ts';
 

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { reviews } from '../../commands/tugboat-reviews.ts';
 import { linkPerson } from '../../src/reviews/people.ts';
-import { startHarness, TestClock, type Harness } from '../helpers/harness.ts';
+import { TestClock } from '../helpers/clock.ts';
+import { startHarness, type Harness } from '../helpers/harness.ts';
 import { storeBackends } from '../helpers/stores.ts';
 import { REVIEWS_CONFIG, trackPull } from './tracked.ts';
 

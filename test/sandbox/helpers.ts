@@ -1,20 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/main.ts';
-
-/** Log lines of the sandbox's tugboat, kept for a failing test's message. */
-export class Logs extends Writable {
-  readonly lines: string[] = [];
-  override _write(chunk: Buffer, _encoding: string, done: () => void) {
-    this.lines.push(...chunk.toString().split('\n').filter(Boolean));
-    done();
-  }
-}
+import { LogCapture } from '../helpers/logs.ts';
 
 export interface TestSandbox extends Sandbox {
-  logs: Logs;
+  /** Log lines of the sandbox's tugboat, kept for a failing test's message. */
+  logs: LogCapture;
   get(path: string): Promise<{ status: number; body: any; contentType: string }>;
   post(path: string, body: unknown): Promise<{ status: number; body: any }>;
 }
@@ -22,7 +14,7 @@ export interface TestSandbox extends Sandbox {
 /** The sandbox on free loopback ports with a data folder of its own, as `npm start` runs it but quicker. */
 export async function bootSandbox(options: SandboxOptions = {}): Promise<TestSandbox & { dispose(): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tugboat-sandbox-'));
-  const logs = new Logs();
+  const logs = new LogCapture();
   const sandbox = await startSandbox({ port: 0, tugboatPort: 0, dataDir: path.join(dir, 'db'), rolloutMs: 0, history: false, logLevel: 'warn', logDestination: logs,
     // Slack's one message per second per channel would make every test wait seconds per message.
     poster: { minIntervalMs: 0 },

@@ -164,7 +164,7 @@ describe.skipIf(!hasChromium)(title, () => {
       // What the page and tugboat showed when it failed, for the failure's message.
       const where = path.join(tmpdir(), `tugboat-tour-failure-${Date.now()}.png`);
       await page?.screenshot({ path: where, fullPage: true }).catch(() => undefined);
-      const logs = sandbox.logs.lines.slice(-30).join('\n');
+      const logs = sandbox.logs.raw.slice(-30).join('\n');
       throw new Error(`${error instanceof Error ? error.message : String(error)}\n\nscreenshot: ${where}\ntugboat's last log lines:\n${logs || '(none)'}`, { cause: error });
     }
   }, 120_000);

@@ -10,7 +10,9 @@ import { freePort } from '../../src/fakes/http.ts';
 import { githubWebhookHeaders, slackSignedHeaders } from '../../src/fakes/signing.ts';
 import { createIntakeBudget, type IntakeLimits } from '../../src/http/intake.ts';
 import { startTugboat, type RunningTugboat } from '../../src/main.ts';
-import { FIXTURE_CONFIG, LogCapture, SECRETS, startHarness, TestClock, type Harness } from '../helpers/harness.ts';
+import { TestClock } from '../helpers/clock.ts';
+import { FIXTURE_CONFIG, SECRETS, startHarness, type Harness } from '../helpers/harness.ts';
+import { LogCapture } from '../helpers/logs.ts';
 import { postgresBackend, storeBackends } from '../helpers/stores.ts';
 
 const [pglite] = storeBackends;

@@ -1,8 +1,7 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SmokeCheck } from '../../src/config/index.ts';
+import { freePort } from '../../src/fakes/http.ts';
 import { runCheck } from '../../src/smoke/index.ts';
 import { startTestServer, type Route, type TestServer } from './helpers.ts';
 
@@ -137,10 +136,7 @@ describe('runCheck', () => {
   });
 
   it('reports a refused connection', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await freePort();
     const result = await run(check({ url: `http://127.0.0.1:${port}/healthz` }));
     expect(result).toMatchObject({ ok: false, error: 'connection refused (ECONNREFUSED)' });
     expect(result).not.toHaveProperty('status');

@@ -1,11 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
+import { closeServer, listenOnLoopback } from '../../src/fakes/http.ts';
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfig, type Config } from '../../src/config/index.ts';
-import { createLogger, type Logger } from '../../src/log.ts';
 
 export interface Seen {
   method: string;
@@ -52,9 +50,8 @@ export async function startTestServer(): Promise<TestServer> {
       else res.writeHead(404).end('no such route');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const state: TestServer = {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    origin: await listenOnLoopback(server),
     seen: [],
     routes: new Map(),
     maxInFlight: 0,
@@ -68,10 +65,7 @@ export async function startTestServer(): Promise<TestServer> {
       state.seen.length = 0;
       state.maxInFlight = 0;
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => closeServer(server),
   };
   return state;
 }
@@ -89,37 +83,6 @@ export function useTestServer(): { readonly server: TestServer; readonly agent: 
     await shared.server.close();
   });
   return shared;
-}
-
-/** A port nothing listens on: connections to it are refused. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A settable clock, starting on a whole hour so that ticks of whole seconds and minutes start with it. */
-export class TestClock {
-  constructor(public current = new Date('2026-11-20T15:00:00Z')) {}
-  now = () => new Date(this.current);
-  advance(ms: number): Date {
-    this.current = new Date(this.current.getTime() + ms);
-    return this.now();
-  }
-}
-
-export class LogCapture extends Writable {
-  readonly lines: Array<Record<string, unknown>> = [];
-  override _write(chunk: Buffer, _encoding: string, done: () => void) {
-    this.lines.push(...chunk.toString().split('\n').filter(Boolean).map((line) => JSON.parse(line)));
-    done();
-  }
-}
-
-export function testLogger(capture = new LogCapture()): Logger {
-  return createLogger({ level: 'info', destination: capture });
 }
 
 /** A valid config whose service `api` deploys to staging, with these smoke checks and incidents settings. */

@@ -4,7 +4,9 @@ import type { Config } from '../../src/config/index.ts';
 import { createSmokeRunner, evaluateCheck, settleMonitoring, type SmokeResult, type SmokeRunner, type Transition } from '../../src/smoke/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { postgresBackend, type TestDatabase } from '../helpers/stores.ts';
-import { smokeConfig, startTestServer, TestClock, testLogger, type TestServer } from './helpers.ts';
+import { TestClock } from '../helpers/clock.ts';
+import { testLogger } from '../helpers/logs.ts';
+import { smokeConfig, startTestServer, type TestServer } from './helpers.ts';
 
 const EVERY = 10_000;
 

@@ -12,7 +12,10 @@ import {
 } from '../../src/smoke/index.ts';
 import { sendHeartbeat, smokePruneJob } from '../../src/jobs/smoke.ts';
 import { storeBackends, type TestDatabase } from '../helpers/stores.ts';
-import { closedPort, LogCapture, smokeConfig, TestClock, testLogger, useTestServer } from './helpers.ts';
+import { TestClock } from '../helpers/clock.ts';
+import { LogCapture, testLogger } from '../helpers/logs.ts';
+import { freePort } from '../../src/fakes/http.ts';
+import { smokeConfig, useTestServer } from './helpers.ts';
 
 const SECOND = 1_000;
 const DAY = 86_400_000;
@@ -262,7 +265,7 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
   });
 
   it('marks failures inconclusive when no check could reach its server, on two hosts or more', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const config = smokeConfig(
       [
         { name: 'one', url: `http://127.0.0.1:${port}/` },
@@ -281,7 +284,7 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
   });
 
   it('counts a refused connection when the one host checked is down', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const pass = await runner(smokeConfig([{ name: 'one', url: `http://127.0.0.1:${port}/` }], { failures_before_alert: 1 })).runDueChecks(
       clock.now(),
     );

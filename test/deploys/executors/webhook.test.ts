@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from '../../../src/fakes/http.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CALLBACK_PATH, verifyCallback } from '../../../src/deploys/callback.ts';
 import { signWebhookBody, webhookExecutor } from '../../../src/deploys/executors/webhook.ts';
@@ -21,10 +21,7 @@ type Handler = (request: Received, response: ServerResponse) => void;
 const servers: Server[] = [];
 
 afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  for (const server of servers.splice(0)) await closeServer(server);
 });
 
 /** A receiver on 127.0.0.1 that checks the signature independently of signWebhookBody. */
@@ -49,9 +46,8 @@ async function receiver(handler: Handler): Promise<{ url: string; host: string; 
     });
   });
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hooks/deploy?token=abc`, host: `127.0.0.1:${port}`, received };
+  const origin = await listenOnLoopback(server);
+  return { url: `${origin}/hooks/deploy?token=abc`, host: new URL(origin).host, received };
 }
 
 /** Answers 202 to a correctly signed request, 401 otherwise. */
@@ -147,8 +143,7 @@ describe('webhook executor', () => {
 
   it('fails clearly when nothing listens on the port', async () => {
     const { url, host } = await receiver(acceptSigned);
-    const server = servers.pop()!;
-    await new Promise((resolve) => server.close(resolve));
+    await closeServer(servers.pop()!);
 
     const outcome = await webhookExecutor({ url, secret: SECRET, callbackUrl: CALLBACK_URL }).start(JOB, context());
 
