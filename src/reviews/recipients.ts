@@ -1,4 +1,3 @@
-import { IANAZone } from 'luxon';
 import type { Deps } from '../deps.ts';
 import { slackUserFor } from './people.ts';
 
@@ -15,8 +14,7 @@ export interface Recipient {
 /** A Slack user's time zone from `users.info`, or undefined when Slack does not say (or cannot be asked). */
 export async function slackTimeZone(deps: Pick<Deps, 'slack' | 'log'>, slackUser: string): Promise<string | undefined> {
   try {
-    const { user } = await deps.slack.call('users.info', 'users.info', () => deps.slack.client.users.info({ user: slackUser }));
-    return user?.tz && IANAZone.isValidZone(user.tz) ? user.tz : undefined;
+    return await deps.slack.timeZoneOf(slackUser);
   } catch (error) {
     deps.log.debug({ err: error, slackUser }, 'no time zone from Slack for a user');
     return undefined;

@@ -9,6 +9,7 @@ import {
   type WebClient,
 } from '@slack/web-api';
 import type { KnownBlock } from '@slack/types';
+import { IANAZone } from 'luxon';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -353,6 +354,12 @@ export class SlackPoster {
     const found = await this.call('users.lookupByEmail', 'users.lookupByEmail', () => this.client.users.lookupByEmail({ email }));
     const id = found.user?.id;
     return id && SLACK_USER.test(id) ? id : undefined;
+  }
+
+  /** The time zone Slack has for a user (`users.info`), when it is one tugboat can use. */
+  async timeZoneOf(user: string): Promise<string | undefined> {
+    const found = await this.call('users.info', 'users.info', () => this.client.users.info({ user }));
+    return found.user?.tz && IANAZone.isValidZone(found.user.tz) ? found.user.tz : undefined;
   }
 
   /** Queues `fn` behind earlier calls into `channel`, spaced and retried on 429. */
