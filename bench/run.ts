@@ -46,7 +46,7 @@ ${REVIEW_PEOPLE_YAML}
  * Runs a server in a process of its own, as in production, so the load generator and the
  * Slack fake in this process do not share its event loop. Resolves once `readyPath` answers.
  */
-async function startProcess(script: string, env: Record<string, string>, readyPath: string, requireOk = true) {
+async function startProcess(script: string, env: Record<string, string | undefined>, readyPath: string, requireOk = true) {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' },
@@ -54,7 +54,8 @@ async function startProcess(script: string, env: Record<string, string>, readyPa
   });
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
+  // PGlite's first start (initdb, migrations) takes a while on a busy machine.
+  for (let i = 0; i < 600; i++) {
     const ok = await fetch(url + readyPath).then((r) => r.ok || !requireOk, () => false);
     if (ok) return { url, child };
     await new Promise((r) => setTimeout(r, 100));
@@ -210,10 +211,11 @@ function pullRequestOf25KB(): string {
 
 /**
  * Signed 25 KB `pull_request` deliveries, each with a new delivery id, from 50 connections:
- * tugboat (stored durably in its inbox before 202, handled from there) against Probot with an
- * empty handler (stores nothing), alternating, each side's best run.
+ * tugboat on each store (stored durably in its inbox before 202, handled from there) against
+ * Probot with an empty handler (stores nothing), alternating, each side's best run. After each
+ * tugboat run, the time until its inbox is empty again: every delivery handled.
  */
-async function benchWebhookIngest(appUrl: string, probotUrl: string) {
+async function benchWebhookIngest(apps: Array<{ store: string; url: string }>, probotUrl: string) {
   const body = pullRequestOf25KB();
   const headers = {
     'content-type': 'application/json',
@@ -221,10 +223,10 @@ async function benchWebhookIngest(appUrl: string, probotUrl: string) {
     'x-hub-signature-256': githubSignature(SECRETS.webhookSecret, body),
     'user-agent': 'GitHub-Hookshot/bench',
   };
-  const options = (url: string): autocannon.Options => ({
+  const options = (url: string, duration = 5): autocannon.Options => ({
     url,
     connections: INGEST_CONNECTIONS,
-    duration: 5,
+    duration,
     method: 'POST',
     body,
     headers,
@@ -234,25 +236,31 @@ async function benchWebhookIngest(appUrl: string, probotUrl: string) {
       },
     ],
   });
-  const appWebhooks = `${appUrl}/github/webhooks`;
-  await run({ ...options(probotUrl), duration: 2 });
-  await run({ ...options(appWebhooks), duration: 2 });
-  await inboxDrained(appUrl);
+  const webhooksOf = (app: { url: string }) => `${app.url}/github/webhooks`;
+  await run(options(probotUrl, 2));
+  for (const app of apps) {
+    await run(options(webhooksOf(app), 2));
+    await inboxDrained(app.url);
+  }
   // Alternate and keep each side's best run: this 2-core machine also runs PostgreSQL and the load generator.
   const probot: number[] = [];
-  const tugboat: number[] = [];
-  const drainSeconds: number[] = [];
-  let non2xx = 0;
+  const tugboat = apps.map((app) => ({ store: app.store, rates: [] as number[], non2xx: 0, drainSeconds: [] as number[] }));
   for (let i = 0; i < 2; i++) {
     probot.push((await run(options(probotUrl))).requests.average);
-    const result = await run(options(appWebhooks));
-    tugboat.push(result.requests.average);
-    non2xx += result.non2xx;
-    const endedAt = performance.now();
-    await inboxDrained(appUrl);
-    drainSeconds.push((performance.now() - endedAt) / 1000);
+    for (const [j, app] of apps.entries()) {
+      const result = await run(options(webhooksOf(app)));
+      tugboat[j].rates.push(result.requests.average);
+      tugboat[j].non2xx += result.non2xx;
+      const endedAt = performance.now();
+      await inboxDrained(app.url);
+      tugboat[j].drainSeconds.push((performance.now() - endedAt) / 1000);
+    }
   }
-  return { bytes: Buffer.byteLength(body), probot: Math.max(...probot), tugboat: Math.max(...tugboat), non2xx, drainSeconds: Math.max(...drainSeconds) };
+  return {
+    bytes: Buffer.byteLength(body),
+    probot: Math.max(...probot),
+    tugboat: tugboat.map((t) => ({ store: t.store, rate: Math.max(...t.rates), non2xx: t.non2xx, drainSeconds: Math.max(...t.drainSeconds) })),
+  };
 }
 
 /** Waits until the app's inbox is empty (its `/metrics`), so that the next run starts from the same state. */
@@ -264,7 +272,25 @@ async function inboxDrained(appUrl: string): Promise<void> {
   }
 }
 
+/** The sections to run: `npm run bench -- ingest deploys` runs those two; no names, all of them. */
+const SECTIONS = ['ingest', 'ack', 'deploys', 'reviews', 'smoke', 'budget', 'intake'] as const;
+type Section = (typeof SECTIONS)[number];
+const chosen = process.argv.slice(2);
+const unknownSection = chosen.find((name) => !SECTIONS.includes(name as Section));
+if (unknownSection) throw new Error(`no bench section "${unknownSection}"; there are: ${SECTIONS.join(', ')}`);
+const wanted = (section: Section) => chosen.length === 0 || chosen.includes(section);
+
 async function main() {
+  if (['ingest', 'ack', 'deploys', 'reviews'].some((s) => wanted(s as Section))) await benchAppSections();
+  // After the app and the fakes have stopped: this process's CPU time is one of its figures.
+  if (wanted('smoke')) for (const line of smokeReport(await benchSmoke({ databaseUrl: DATABASE_URL }))) console.log(line);
+  if (wanted('budget')) for (const line of githubBudgetReport(await benchGitHubBudget())) console.log(line);
+  // Last, alone on the machine: its tugboat is the only one running, and its RSS is the figure.
+  if (wanted('intake')) for (const line of intakeReport(await benchIntake({ databaseUrl: DATABASE_URL }))) console.log(line);
+}
+
+/** The sections that share one tugboat process on PostgreSQL, with the Slack and GitHub fakes. */
+async function benchAppSections() {
   await withSchema(DATABASE_URL, async (databaseUrl) => {
     const slackApi = await FakeSlackApi.start({ token: SECRETS.botToken });
     const githubApi = await FakeGitHubApi.start();
@@ -273,40 +299,48 @@ async function main() {
     await writeFile(path.join(dir, 'tugboat.yml'), CONFIG);
     const sink = await responseSink();
     try {
-      const app = await startProcess(
-        'src/main.ts',
-        {
-          DATABASE_URL: databaseUrl,
-          TUGBOAT_CONFIG: path.join(dir, 'tugboat.yml'),
-          SLACK_BOT_TOKEN: SECRETS.botToken,
-          SLACK_SIGNING_SECRET: SECRETS.signingSecret,
-          SLACK_API_URL: slackApi.url,
-          GITHUB_API_URL: githubApi.url,
-          GITHUB_TOKEN: 'ghp_bench',
-          GITHUB_WEBHOOK_SECRET: SECRETS.webhookSecret,
-        },
-        '/readyz',
-      );
-      const probot = await startProcess('bench/probot-webhook-server.ts', { GITHUB_WEBHOOK_SECRET: SECRETS.webhookSecret }, '/', false);
-      const ingest = await benchWebhookIngest(app.url, `${probot.url}/github/webhooks`);
-      const ratio = ingest.tugboat / ingest.probot;
-      console.log(`\nGitHub webhook ingest (signed pull_request.opened, ${ingest.bytes} bytes, ${INGEST_CONNECTIONS} connections, best of two 5 s runs each)`);
-      console.log(`  Probot, empty handler, stores nothing: ${Math.round(ingest.probot)} deliveries/s`);
-      console.log(`  tugboat (verify, store in the inbox, 202; handled from the inbox): ${Math.round(ingest.tugboat)} deliveries/s   non-2xx ${ingest.non2xx}`);
-      console.log(`  inbox empty again at most ${ingest.drainSeconds.toFixed(1)} s after a run ended (every delivery handled)`);
-      console.log(`  tugboat/Probot ${ratio.toFixed(2)} (goal at least 0.50 -> ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
+      const appEnv = {
+        DATABASE_URL: databaseUrl,
+        TUGBOAT_CONFIG: path.join(dir, 'tugboat.yml'),
+        SLACK_BOT_TOKEN: SECRETS.botToken,
+        SLACK_SIGNING_SECRET: SECRETS.signingSecret,
+        SLACK_API_URL: slackApi.url,
+        GITHUB_API_URL: githubApi.url,
+        GITHUB_TOKEN: 'ghp_bench',
+        GITHUB_WEBHOOK_SECRET: SECRETS.webhookSecret,
+      };
+      const app = await startProcess('src/main.ts', appEnv, '/readyz');
+      if (wanted('ingest')) {
+        const probot = await startProcess('bench/probot-webhook-server.ts', { GITHUB_WEBHOOK_SECRET: SECRETS.webhookSecret }, '/', false);
+        // The same app on the embedded store, its data folder on disk.
+        const pglite = await startProcess('src/main.ts', { ...appEnv, DATABASE_URL: undefined, TUGBOAT_DATA_DIR: path.join(dir, 'data') }, '/readyz');
+        const ingest = await benchWebhookIngest([{ store: 'PostgreSQL', url: app.url }, { store: 'PGlite', url: pglite.url }], `${probot.url}/github/webhooks`);
+        await Promise.all([stop(probot.child), stop(pglite.child)]);
+        console.log(`\nGitHub webhook ingest (signed pull_request.opened, ${ingest.bytes} bytes, ${INGEST_CONNECTIONS} connections, best of two 5 s runs each)`);
+        console.log(`  Probot, empty handler, stores nothing: ${Math.round(ingest.probot)} deliveries/s`);
+        for (const { store, rate, non2xx, drainSeconds } of ingest.tugboat) {
+          const ratio = rate / ingest.probot;
+          console.log(`  tugboat on ${store} (verify, store in the inbox, 202; handled from the inbox): ${Math.round(rate)} deliveries/s   non-2xx ${non2xx}`);
+          console.log(`    inbox empty again at most ${drainSeconds.toFixed(1)} s after a run ended (every delivery handled)`);
+          console.log(`    tugboat/Probot ${ratio.toFixed(2)} (goal at least 0.50 -> ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
+        }
+      }
 
-      const ack = await benchSlashCommandAck(app.url, sink.url);
-      console.log(`\n/lock + /locks acknowledgement (bursts of 50 simultaneous signed requests, real PostgreSQL, app in its own process; ${ack.samples} measured)`);
-      console.log(`  p50 ${ack.p50} ms   p99 ${ack.p99} ms`);
-      console.log(`  goal: p99 under 100 ms -> ${ack.p99 < 100 ? 'met' : 'NOT met'}`);
+      if (wanted('ack')) {
+        const ack = await benchSlashCommandAck(app.url, sink.url);
+        console.log(`\n/lock + /locks acknowledgement (bursts of 50 simultaneous signed requests, real PostgreSQL, app in its own process; ${ack.samples} measured)`);
+        console.log(`  p50 ${ack.p50} ms   p99 ${ack.p99} ms`);
+        console.log(`  goal: p99 under 100 ms -> ${ack.p99 < 100 ? 'met' : 'NOT met'}`);
+      }
 
-      const deploys = await benchDeploys(app.url, sink.url, slackApi, githubApi);
-      console.log(`\n/deploy (rounds of ${PARALLEL_DEPLOYS} simultaneous deploys of different services, GitHub fake answering at once; ${deploys.samples} measured)`);
-      console.log(`  acknowledged: p50 ${deploys.ackP50} ms   p99 ${deploys.ackP99} ms   (goal: p99 under 100 ms -> ${deploys.ackP99 < 100 ? 'met' : 'NOT met'})`);
-      console.log(`  /deploy to GitHub deployment created: p50 ${deploys.createdP50} ms   p99 ${deploys.createdP99} ms`);
+      if (wanted('deploys')) {
+        const deploys = await benchDeploys(app.url, sink.url, slackApi, githubApi);
+        console.log(`\n/deploy (rounds of ${PARALLEL_DEPLOYS} simultaneous deploys of different services, GitHub fake answering at once; ${deploys.samples} measured)`);
+        console.log(`  acknowledged: p50 ${deploys.ackP50} ms   p99 ${deploys.ackP99} ms   (goal: p99 under 100 ms -> ${deploys.ackP99 < 100 ? 'met' : 'NOT met'})`);
+        console.log(`  /deploy to GitHub deployment created: p50 ${deploys.createdP50} ms   p99 ${deploys.createdP99} ms`);
+      }
 
-      for (const line of reviewReport(await benchReviews({ appUrl: app.url, webhookSecret: SECRETS.webhookSecret, slackApi, githubApi }))) console.log(line);
+      if (wanted('reviews')) for (const line of reviewReport(await benchReviews({ appUrl: app.url, webhookSecret: SECRETS.webhookSecret, slackApi, githubApi }))) console.log(line);
     } finally {
       await Promise.all(children.filter((c) => c.exitCode === null).map(stop));
       await slackApi.close();
@@ -314,11 +348,6 @@ async function main() {
       sink.close();
     }
   });
-  // After the app and the fakes have stopped: this process's CPU time is one of its figures.
-  for (const line of smokeReport(await benchSmoke({ databaseUrl: DATABASE_URL }))) console.log(line);
-  for (const line of githubBudgetReport(await benchGitHubBudget())) console.log(line);
-  // Last, alone on the machine: its tugboat is the only one running, and its RSS is the figure.
-  for (const line of intakeReport(await benchIntake({ databaseUrl: DATABASE_URL }))) console.log(line);
 }
 
 await main();

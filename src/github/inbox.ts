@@ -33,6 +33,11 @@ class MalformedDelivery extends Error {}
  * waits in the inbox. Every replica also polls for deliveries due: waiting, to be retried, or
  * claimed by a replica whose lease lapsed (it died). Each attempt runs `handle` and records
  * its outcome: done, retried later with backoff, or failed for good.
+ *
+ * Intake comes first: a delivery that arrives while others are being stored (a burst) is
+ * left in the inbox rather than handled at once, and while deliveries keep arriving the inbox
+ * is claimed from once per poll only. Under load, handling lags behind intake, which keeps
+ * the path that answers GitHub short; it catches up as soon as the burst is over.
  */
 export class WebhookInbox {
   readonly #stores: Batcher<IncomingDelivery, boolean>;
@@ -57,7 +62,7 @@ export class WebhookInbox {
   /** True when the delivery is now to be handled; false for a redelivery that is ignored. */
   async accept(delivery: ReceivedDelivery): Promise<boolean> {
     // A handler slot is held while the delivery is stored, and freed if it turns out a redelivery.
-    const claimed = !this.#stopped && this.#running < this.#options.concurrency;
+    const claimed = this.#hasFreeHandler() && !this.#stores.busy;
     if (claimed) this.#running++;
     let stored = false;
     try {
@@ -72,8 +77,8 @@ export class WebhookInbox {
 
   /** Starts polling for deliveries due again: retries, and those of replicas that died. */
   start(): void {
-    this.#poll ??= setInterval(() => this.#kick(), this.#options.pollMs).unref();
-    this.#kick();
+    this.#poll ??= setInterval(() => this.#claimNow(), this.#options.pollMs).unref();
+    this.#claimNow();
   }
 
   /** Claims nothing more; deliveries still being handled finish, or their leases lapse. */
@@ -82,7 +87,17 @@ export class WebhookInbox {
     clearInterval(this.#poll);
   }
 
+  #hasFreeHandler(): boolean {
+    return !this.#stopped && this.#running < this.#options.concurrency;
+  }
+
+  /** Deliveries wait in the inbox: claim them now, unless intake is busy (then the next poll does). */
   #kick(): void {
+    this.#wanted = true;
+    if (!this.#stores.busy) this.#claimSoon();
+  }
+
+  #claimNow(): void {
     this.#wanted = true;
     this.#claimSoon();
   }
@@ -95,7 +110,7 @@ export class WebhookInbox {
     if (this.#claiming) return;
     this.#claiming = true;
     try {
-      while (this.#wanted && !this.#stopped && this.#running < this.#options.concurrency) {
+      while (this.#wanted && this.#hasFreeHandler()) {
         this.#wanted = false;
         const room = this.#options.concurrency - this.#running;
         const claimed = await claimDueDeliveries(this.deps.store, room, this.#options.leaseMs);
@@ -103,6 +118,7 @@ export class WebhookInbox {
         for (const delivery of claimed) this.#run(delivery);
         // A full claim may have left more behind.
         if (claimed.length === room) this.#wanted = true;
+        if (this.#stores.busy) break;
       }
     } catch (error) {
       this.deps.log.error({ err: error }, 'could not claim webhook deliveries; the next poll tries again');
@@ -116,7 +132,7 @@ export class WebhookInbox {
     const work = this.#attempt(delivery).finally(() => {
       this.#running--;
       // Claim more only if some are known to wait (all slots were busy when they came).
-      if (this.#wanted) this.#claimSoon();
+      if (this.#wanted) this.#kick();
     });
     void this.deps.inFlight.track(work);
   }

@@ -16,6 +16,11 @@ export class Batcher<Item, Result> {
     private readonly maxWriting = 1,
   ) {}
 
+  /** A batch is being written or items wait for one. */
+  get busy(): boolean {
+    return this.#writing > 0 || this.#pending.length > 0;
+  }
+
   add(item: Item): Promise<Result> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ item, resolve, reject });
