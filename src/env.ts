@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DurationError, parseDuration } from './config/duration.ts';
 
-// The environment variables tugboat reads (DESIGN.md, "Environment variables"). Secrets are never
+// The environment variables tugboat reads (README, "Environment variables"). Secrets are never
 // echoed back: messages name the variable and what is wrong with it, not its value.
 
 /**

@@ -29,7 +29,7 @@ export interface RunningTugboat {
 }
 
 /**
- * Starts tugboat from environment variables (DESIGN.md, "Environment variables"): the one start
+ * Starts tugboat from environment variables (README, "Environment variables"): the one start
  * path, whether the variables come from the process or from the sandbox, which points them at
  * local fakes of Slack and GitHub. Throws EnvError or ConfigError when it cannot start.
  */

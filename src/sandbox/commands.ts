@@ -1,4 +1,4 @@
-/** The slash commands of the contract (DESIGN.md, "Slash commands"), as the page's composer suggests them. */
+/** The slash commands tugboat answers (commands/index.ts, README), as the page's composer suggests them. */
 export const SLASH_COMMANDS = [
   { command: '/deploy', usage: '/deploy <service> [<ref>] [to <env>] [--plan] [--force]', description: 'Deploy a branch, tag or SHA of a service' },
   { command: '/rollback', usage: '/rollback <service> [<env>] [to <ref-or-#id>]', description: 'Deploy the release before the current one' },
