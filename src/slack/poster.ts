@@ -42,7 +42,10 @@ export interface PosterOptions {
   pollMs: number;
   /** A row never tried this long after it was written is sent by any replica (its writer sends its own at once). */
   orphanedAfterMs: number;
-  /** How long a replica keeps a channel's sending to itself without renewing (longer than one Slack call can take). */
+  /**
+   * How long a channel's sending stays with a replica that stopped renewing it (it died): renewed
+   * every third of it while the replica sends, a Slack call that hangs included.
+   */
   leaseMs: number;
   /** The first retry's wait after a 5xx or a timeout; it doubles up to `maxRetryDelayMs`. */
   retryBaseMs: number;
@@ -54,7 +57,7 @@ export const DEFAULT_POSTER_OPTIONS: PosterOptions = {
   maxRateLimitRetries: 5,
   pollMs: 1000,
   orphanedAfterMs: 10_000,
-  leaseMs: 120_000,
+  leaseMs: 15_000,
   retryBaseMs: 1000,
   maxRetryDelayMs: 60_000,
 };
@@ -239,26 +242,47 @@ export class SlackPoster {
       this.#wakeIn(channel, BUSY_CHANNEL_RETRY_MS);
       return;
     }
-    let claimedAt = Date.now();
+    const lease = this.#keepLease(channel);
     try {
       for (;;) {
-        if (this.#stopped) return;
+        if (this.#stopped || lease.lost) return;
         const next = await oldestUnsent(store, channel);
         if (!next) return;
         if (next.dueInMs > 0) {
           this.#wakeIn(channel, next.dueInMs);
           return;
         }
-        if (Date.now() - claimedAt > this.options.leaseMs / 4) {
-          await claimChannel(store, channel, this.#holder, this.options.leaseMs);
-          claimedAt = Date.now();
-        }
         const row = await startSending(store, next.id);
         if (row) await this.#send(row);
       }
     } finally {
-      await releaseChannel(store, channel, this.#holder);
+      lease.stop();
+      if (!lease.lost) await releaseChannel(store, channel, this.#holder);
     }
+  }
+
+  /**
+   * Renews the channel's lease every third of it while this process sends, however long a call
+   * takes, so that the lease only lapses when the process has died. `lost` once another replica
+   * has taken the channel (this one could not renew in time): sending stops after the current row.
+   */
+  #keepLease(channel: string): { readonly lost: boolean; stop(): void } {
+    let lost = false;
+    const renew = async () => {
+      try {
+        lost ||= !(await claimChannel(this.deps.store, channel, this.#holder, this.options.leaseMs));
+      } catch (error) {
+        this.deps.log.warn({ err: error, channel }, 'could not renew the lease on sending to a channel; trying again');
+      }
+    };
+    const timer = setInterval(() => void renew(), this.options.leaseMs / 3);
+    timer.unref();
+    return {
+      get lost() {
+        return lost;
+      },
+      stop: () => clearInterval(timer),
+    };
   }
 
   async #send(row: OutboxRow): Promise<void> {

@@ -1,13 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweepNudges } from '../../src/jobs/reviews.ts';
-import { Recipients } from '../../src/reviews/recipients.ts';
-import { trackPullRequest } from '../../src/reviews/pull-requests.ts';
+import { Recipients, trackPullRequest } from '../../src/reviews/index.ts';
 import { enqueue } from '../../src/slack/outbox.ts';
 import type { PosterOptions } from '../../src/slack/poster.ts';
 import { TestClock } from '../helpers/clock.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { pullRequestPayload, replies, REVIEW_CHANNEL, REVIEWS_TEST_CONFIG } from '../helpers/reviews.ts';
-import { storeBackends, type TestDatabase } from '../helpers/stores.ts';
+import { postgresBackend, storeBackends, type TestDatabase } from '../helpers/stores.ts';
 import { addReviewPeople, REVIEWS_CONFIG, threadReplies, trackPull } from '../reviews/tracked.ts';
 
 /** Retries and looks around in tenths of a second rather than production's seconds. */
@@ -183,6 +182,34 @@ for (const backend of storeBackends) {
     });
   });
 }
+
+describe.skipIf(!postgresBackend)('the Slack outbox across two replicas', () => {
+  let replicas: Harness[] = [];
+  let db: TestDatabase | undefined;
+  afterEach(async () => {
+    await Promise.all(replicas.map((replica) => replica.stop()));
+    replicas = [];
+    await db?.close();
+  });
+
+  it('keeps a channel while a Slack call hangs for longer than the lease: the other replica does not send the message again', async () => {
+    db = await postgresBackend!.open();
+    const poster = { ...FAST, leaseMs: 600 };
+    const a = await startHarness({ backend: postgresBackend!, db, poster });
+    const b = await startHarness({ backend: postgresBackend!, db: { ...db, store: await db.openAnother() }, poster });
+    replicas = [a, b];
+    for (const replica of replicas) replica.slackApi.startOutage({ method: 'chat.postMessage', hang: true });
+    await send(a, 'U0ALICE', '/lock staging', 'C0STAGING');
+    await waitUntil('Slack leaves the post hanging', () => a.slackApi.failed.length === 1);
+    // Three leases go by while the call hangs, and the other replica looks for channels to send every 50 ms.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    for (const replica of replicas) replica.slackApi.endOutage();
+    await waitUntil('the lock is announced', () => texts(a, 'C0STAGING').length + texts(b, 'C0STAGING').length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect([...texts(a, 'C0STAGING'), ...texts(b, 'C0STAGING')]).toEqual([expect.stringContaining('locked *staging*')]);
+    expect(b.slackApi.failed).toEqual([]);
+  }, 30_000);
+});
 
 function pullSnapshot(number: number, at: Date) {
   return {
