@@ -1,8 +1,4 @@
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Queryable, Row, Store } from './store.ts';
 
 /**
@@ -36,7 +32,6 @@ const OPTIONS: PGliteOptions = {
 
 /** Embedded PostgreSQL in this process, which owns the data folder. */
 export async function openPglite(dataDir?: string): Promise<Store> {
-  if (dataDir !== undefined && isNewFolder(dataDir)) await initdbInChildProcess(dataDir);
   const db = await PGlite.create(dataDir, OPTIONS);
 
   return {
@@ -56,23 +51,4 @@ export async function openPglite(dataDir?: string): Promise<Store> {
       ),
     close: () => db.close(),
   };
-}
-
-/** A folder on disk (not `memory://`) that holds no database yet. */
-function isNewFolder(dataDir: string): boolean {
-  return !dataDir.includes('://') && !existsSync(path.join(dataDir, 'PG_VERSION'));
-}
-
-/**
- * Creates the database in a new folder from a short-lived process: PGlite keeps what initdb used
- * (about 500 MB) for as long as its process lives, and a child's memory goes back to the system
- * when it exits. The folder is then opened here like any existing one.
- */
-async function initdbInChildProcess(dataDir: string): Promise<void> {
-  const script = [
-    `const { PGlite } = await import(${JSON.stringify(import.meta.resolve('@electric-sql/pglite'))});`,
-    `const db = await PGlite.create(${JSON.stringify(dataDir)}, ${JSON.stringify(OPTIONS)});`,
-    'await db.close();',
-  ].join('\n');
-  await promisify(execFile)(process.execPath, ['--input-type=module', '--eval', script]);
 }
