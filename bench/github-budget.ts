@@ -11,7 +11,7 @@
 import { fileURLToPath } from 'node:url';
 import { createTugboat } from '../src/app.ts';
 import { parseConfig } from '../src/config/index.ts';
-import { enqueue } from '../src/deploys/queue.ts';
+import { enqueue } from '../src/deploys/index.ts';
 import { FakeGitHubApi } from '../src/fakes/github-api.ts';
 import { FakeSlackApi } from '../src/fakes/slack-api.ts';
 import { acquireLock, releaseLock } from '../src/locks/index.ts';

@@ -24,9 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { parseConfig } from '../src/config/index.ts';
 import { createLogger } from '../src/log.ts';
-import { tickOf } from '../src/smoke/claims.ts';
-import { createLimit } from '../src/smoke/limit.ts';
-import { configuredChecks, startSmokeScheduler, type SmokeResult } from '../src/smoke/index.ts';
+import { configuredChecks, createLimit, type SmokeResult, startSmokeScheduler, tickOf } from '../src/smoke/index.ts';
 import { migrate, openStore } from '../src/store/index.ts';
 import { withSchema } from './schema.ts';
 

@@ -1,4 +1,4 @@
-import { inFlightDeploy } from '../src/deploys/deploys.ts';
+import { inFlightDeploy } from '../src/deploys/index.ts';
 import { mayCancelDeploy } from '../src/permissions.ts';
 import { cancelNotAllowed, cancelOutcome, nothingToCancel } from '../src/slack/render/deploys.ts';
 import { code, plain, type SlackMessage } from '../src/slack/render/format.ts';

@@ -1,5 +1,5 @@
 import { environmentsOf, resolveEnvironment, resolveService, type Config } from '../src/config/index.ts';
-import { refProblem } from '../src/deploys/refs.ts';
+import { refProblem } from '../src/deploys/index.ts';
 import { code } from '../src/slack/render/format.ts';
 import { invalidRef } from '../src/slack/render/deploys.ts';
 

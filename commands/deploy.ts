@@ -1,4 +1,4 @@
-import { forceRefused } from '../src/deploys/preflight.ts';
+import { forceRefused } from '../src/deploys/index.ts';
 import { code, plain } from '../src/slack/render/format.ts';
 import { deployPlan, deployRefusal, deployStarted, forceNotAllowed } from '../src/slack/render/deploys.ts';
 import { cancelDeploy } from './deploy-cancel.ts';

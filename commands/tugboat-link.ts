@@ -1,7 +1,6 @@
 import type { Deps } from '../src/deps.ts';
 import { mayLinkSomeoneElse } from '../src/permissions.ts';
-import { configuredSlackUser } from '../src/reviews/people.ts';
-import { claimLogin, confirmLink, LINK_CODE_TTL_MS, tellSlackUser, type ClaimOutcome } from '../src/reviews/link-claims.ts';
+import { claimLogin, type ClaimOutcome, configuredSlackUser, confirmLink, LINK_CODE_TTL_MS, tellSlackUser } from '../src/reviews/index.ts';
 import {
   linkAdminsOnly,
   linkAlreadyYours,

@@ -1,6 +1,5 @@
 import type { Deps } from '../src/deps.ts';
-import { githubLoginsOf } from '../src/reviews/people.ts';
-import { waitsOn } from '../src/reviews/waiting.ts';
+import { githubLoginsOf, waitsOn } from '../src/reviews/index.ts';
 import { noGitHubLogin, waitsOnYou } from '../src/slack/render/nudges.ts';
 import type { Invocation, Reply } from './types.ts';
 

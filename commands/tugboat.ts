@@ -1,6 +1,5 @@
 import { environmentsOf, removedFromConfig } from '../src/config/index.ts';
-import { allInFlight, currentReleases, recentDeploys } from '../src/deploys/deploys.ts';
-import { allWaiting } from '../src/deploys/queue.ts';
+import { allInFlight, allWaiting, currentReleases, recentDeploys } from '../src/deploys/index.ts';
 import { listLocks, scopeCovers } from '../src/locks/index.ts';
 import { checkId, latestCheckStates } from '../src/smoke/index.ts';
 import { code, plain } from '../src/slack/render/format.ts';

@@ -1,4 +1,4 @@
-import type { Deployer } from '../src/deploys/deployer.ts';
+import type { Deployer } from '../src/deploys/index.ts';
 import type { Deps } from '../src/deps.ts';
 import type { CommitLinks } from '../src/slack/render/deploys.ts';
 import type { SlackMessage } from '../src/slack/render/format.ts';

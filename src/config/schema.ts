@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { DurationError, parseDuration } from './duration.ts';
 import { describeValue, listWithOr, suggest } from './wording.ts';
 import { cronForInterval } from '../jobs/cron-interval.ts';
-import { DEPLOY_VARIABLES } from '../deploys/executors/command.ts';
-import { refProblem } from '../deploys/refs.ts';
+import { DEPLOY_VARIABLES, refProblem } from '../deploys/index.ts';
 import { isSecretVariable } from '../secrets.ts';
 
 // The shape of tugboat.yml. Keys keep the file's snake_case names; durations become milliseconds.

@@ -1,4 +1,4 @@
-import { resetAlertState } from '../smoke/alert-rule.ts';
+import { resetAlertState } from '../smoke/index.ts';
 import type { Queryable, Store } from '../store/index.ts';
 
 export interface Incident {

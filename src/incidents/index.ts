@@ -2,5 +2,7 @@ export type { AcknowledgeResult, FailingCheck, Incident, IncidentCheck, Incident
 export type { IncidentNotifier, IncidentRollback, OpenedIncident, ResolvedIncident, ResponderDeps } from './responder.ts';
 export { claimUnannounced, getIncident, incidentChecks, incidentEvents, incidentInChannel, openIncident, openIncidents } from './incidents.ts';
 export { IncidentResponder, LOGS_BEFORE_FIRST_FAILURE_MS } from './responder.ts';
-export { postMortemDraft, timeline } from './timeline.ts';
+export { durations, postMortemDraft, timeline } from './timeline.ts';
 export { postDeployChecks } from './post-deploy.ts';
+export type { StreamEntry } from './stream.ts';
+export { claimPosting, claimRendering, entriesBehind, releasePosting, setStreamMessage } from './stream.ts';

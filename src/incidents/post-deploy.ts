@@ -1,4 +1,4 @@
-import type { PostDeployChecks } from '../deploys/deployer.ts';
+import type { PostDeployChecks } from '../deploys/index.ts';
 import type { SmokeMonitor } from '../smoke/index.ts';
 import type { IncidentResponder } from './responder.ts';
 

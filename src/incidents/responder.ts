@@ -1,7 +1,5 @@
 import type { Config } from '../config/index.ts';
-import type { Deployer, PostDeployOutcome, RollbackAttempt } from '../deploys/deployer.ts';
-import { deploysBetween, recentDeploys, type Deploy } from '../deploys/deploys.ts';
-import { logLink } from '../deploys/log-link.ts';
+import { type Deploy, type Deployer, deploysBetween, logLink, type PostDeployOutcome, recentDeploys, type RollbackAttempt } from '../deploys/index.ts';
 import type { Logger } from '../log.ts';
 import { mayResolveIncident } from '../permissions.ts';
 import type { CheckTransition, MonitoringTransition, SmokeResult, Transition } from '../smoke/index.ts';

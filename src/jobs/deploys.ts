@@ -1,4 +1,4 @@
-import type { Deployer } from '../deploys/deployer.ts';
+import type { Deployer } from '../deploys/index.ts';
 import type { Job } from './scheduler.ts';
 
 /** Recovers deploys whose process died, and starts queued deploys whose way has cleared (a lock released or expired). */

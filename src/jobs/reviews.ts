@@ -1,7 +1,5 @@
 import type { Deps } from '../deps.ts';
-import { claimNudge, dueNudges } from '../reviews/nudges.ts';
-import { Recipients } from '../reviews/recipients.ts';
-import { reconcilePullRequests, type OnRepaired } from '../reviews/reconcile.ts';
+import { claimNudge, dueNudges, type OnRepaired, Recipients, reconcilePullRequests } from '../reviews/index.ts';
 import { nudgeMessage } from '../slack/render/nudges.ts';
 import { cronForInterval } from './cron-interval.ts';
 import type { Job } from './scheduler.ts';

@@ -1,9 +1,5 @@
 import type { Config } from '../config/index.ts';
-import type { Deploy } from '../deploys/deploys.ts';
-import type { DeployNotifier, DeployReply } from '../deploys/deployer.ts';
-import { deployLogLink } from '../deploys/log-link.ts';
-import type { PreflightResult } from '../deploys/preflight.ts';
-import type { QueuedDeploy } from '../deploys/queue.ts';
+import { type Deploy, deployLogLink, type DeployNotifier, type DeployReply, type PreflightResult, type QueuedDeploy } from '../deploys/index.ts';
 import type { Logger } from '../log.ts';
 import type { SlackPoster } from './poster.ts';
 import type { SlackMessage } from './render/format.ts';

@@ -1,19 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/index.ts';
-import type { PostDeployOutcome } from '../deploys/deployer.ts';
-import type { Deploy } from '../deploys/deploys.ts';
-import { logLink } from '../deploys/log-link.ts';
-import {
-  claimUnannounced,
-  getIncident,
-  incidentChecks,
-  openIncidents,
-  type Incident,
-  type IncidentNotifier,
-  type OpenedIncident,
-  type ResolvedIncident,
-} from '../incidents/index.ts';
-import { claimPosting, claimRendering, entriesBehind, releasePosting, type StreamEntry } from '../incidents/stream.ts';
+import { type Deploy, logLink, type PostDeployOutcome } from '../deploys/index.ts';
+import { claimPosting, claimRendering, claimUnannounced, entriesBehind, getIncident, type Incident, incidentChecks, type IncidentNotifier, type OpenedIncident, openIncidents, releasePosting, type ResolvedIncident, type StreamEntry } from '../incidents/index.ts';
 import type { Logger } from '../log.ts';
 import type { CheckTransition, MonitoringTransition } from '../smoke/index.ts';
 import type { Store } from '../store/index.ts';

@@ -1,6 +1,6 @@
-import { setMessageTs } from '../deploys/deploys.ts';
-import { setStreamMessage } from '../incidents/stream.ts';
-import { setThreadTs, type PullRequestKey } from '../reviews/pull-requests.ts';
+import { setMessageTs } from '../deploys/index.ts';
+import { setStreamMessage } from '../incidents/index.ts';
+import { type PullRequestKey, setThreadTs } from '../reviews/index.ts';
 import type { Queryable } from '../store/index.ts';
 
 /** The owner row that learns a message's ts once Slack has it, even when the process that asked has died. */

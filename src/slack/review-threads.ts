@@ -1,8 +1,5 @@
 import type { Deps } from '../deps.ts';
-import { resolveMentions } from '../reviews/mentions.ts';
-import { addNotes, claimMarks, foldNotes, pendingNotes, pingedIn, takeNotes, threadsWithNotesBefore, type PendingNote, type ThreadNote } from '../reviews/notes.ts';
-import { claimRoot, getPullRequest, setThreadTs, type PullRequestKey, type TrackedPullRequest } from '../reviews/pull-requests.ts';
-import { listReviewers } from '../reviews/reviewers.ts';
+import { addNotes, claimMarks, claimRoot, foldNotes, getPullRequest, listReviewers, type PendingNote, pendingNotes, pingedIn, type PullRequestKey, resolveMentions, setThreadTs, takeNotes, type ThreadNote, threadsWithNotesBefore, type TrackedPullRequest } from '../reviews/index.ts';
 import { reviewReply, reviewRoot } from './render/reviews.ts';
 import type { SlackMessage } from './render/format.ts';
 

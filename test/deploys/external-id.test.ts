@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { attachExternalId, createDeploy, finishDeploy, markRunning, type Deploy } from '../../src/deploys/deploys.ts';
+import { attachExternalId, createDeploy, type Deploy, finishDeploy, markRunning } from '../../src/deploys/index.ts';
 import { storeBackends, type TestDatabase } from '../helpers/stores.ts';
 
 // A workflow deploy's run is recorded by whichever sees it first: the executor's lookup after

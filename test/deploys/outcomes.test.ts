@@ -1,8 +1,7 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeServer, listenOnLoopback } from '../../src/fakes/http.ts';
-import { signWebhookBody } from '../../src/deploys/executors/webhook.ts';
-import { RUN_NAME_CONVENTION } from '../../src/deploys/executors/github.ts';
+import { RUN_NAME_CONVENTION, signWebhookBody } from '../../src/deploys/index.ts';
 import { SECRETS, startHarness, FIXTURE_CONFIG, type Harness } from '../helpers/harness.ts';
 import { channelMessages, command, reportWorkflowRun, seedRepo, sha } from '../helpers/deploys.ts';
 import { postgresBackend, storeBackends } from '../helpers/stores.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/index.ts';
 import type { GitHub } from '../../src/github/client.ts';
-import { failureKinds, preflight, refusedAtRecord, type DeployRequest } from '../../src/deploys/preflight.ts';
+import { type DeployRequest, failureKinds, preflight, refusedAtRecord } from '../../src/deploys/index.ts';
 import type { Queryable } from '../../src/store/index.ts';
 
 const NOW = new Date('2026-03-02T15:00:00Z');

@@ -11,8 +11,7 @@ import { closeServer, freePort, listenOnLoopback } from '../../src/fakes/http.ts
 import { FakeSlackApi } from '../../src/fakes/slack-api.ts';
 import { SlackSender } from '../../src/fakes/slack-client.ts';
 import { openStore } from '../../src/store/index.ts';
-import { RUN_NAME_CONVENTION } from '../../src/deploys/executors/github.ts';
-import { signWebhookBody } from '../../src/deploys/executors/webhook.ts';
+import { RUN_NAME_CONVENTION, signWebhookBody } from '../../src/deploys/index.ts';
 import { TestClock, WallClock } from '../helpers/clock.ts';
 import { FIXTURE_CONFIG, SECRETS, startHarness, type Harness } from '../helpers/harness.ts';
 import { channelMessages, command, githubDeployments, seedRepo, sha, threadOf } from '../helpers/deploys.ts';

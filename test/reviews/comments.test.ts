@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readyForReviewLogins, saysResolved } from '../../src/reviews/comments.ts';
+import { readyForReviewLogins, saysResolved } from '../../src/reviews/index.ts';
 import type { Harness } from '../helpers/harness.ts';
 import { commentPayload, deliver, pullRequestPayload, REPO, replies, reviewPayload, roots, startReviewHarness } from '../helpers/reviews.ts';
 import { storeBackends } from '../helpers/stores.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldNotes, type ThreadNote } from '../../src/reviews/notes.ts';
+import { foldNotes, type ThreadNote } from '../../src/reviews/index.ts';
 
 describe('folding a burst of thread notes', () => {
   it('merges review requests by the same person where the first one was, and drops refreshes', () => {

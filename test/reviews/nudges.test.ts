@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cronForInterval } from '../../src/jobs/cron-interval.ts';
 import { sweepNudges } from '../../src/jobs/reviews.ts';
-import { isBusinessTime, nextBusinessDayStart } from '../../src/reviews/business-hours.ts';
-import { Recipients } from '../../src/reviews/recipients.ts';
+import { isBusinessTime, nextBusinessDayStart, Recipients } from '../../src/reviews/index.ts';
 import type { SlackMessage } from '../../src/fakes/slack-api.ts';
 import { TestClock } from '../helpers/clock.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';

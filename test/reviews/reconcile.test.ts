@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweepNudges } from '../../src/jobs/reviews.ts';
-import { Recipients } from '../../src/reviews/recipients.ts';
-import { reconcilePullRequests, type RepairedPullRequest } from '../../src/reviews/reconcile.ts';
+import { Recipients, reconcilePullRequests, type RepairedPullRequest } from '../../src/reviews/index.ts';
 import { TestClock } from '../helpers/clock.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { storeBackends } from '../helpers/stores.ts';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { reviews } from '../../commands/tugboat-reviews.ts';
-import { linkPerson } from '../../src/reviews/people.ts';
+import { linkPerson } from '../../src/reviews/index.ts';
 import { TestClock } from '../helpers/clock.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { storeBackends } from '../helpers/stores.ts';

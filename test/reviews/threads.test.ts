@@ -1,7 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { reviewRequested } from '../../src/reviews/events.ts';
-import { addNotes } from '../../src/reviews/notes.ts';
-import { claimRoot, keyOf, trackPullRequest } from '../../src/reviews/pull-requests.ts';
+import { addNotes, claimRoot, keyOf, reviewRequested, trackPullRequest } from '../../src/reviews/index.ts';
 import { flushOrphanedNotes } from '../../src/slack/review-threads.ts';
 import type { Harness } from '../helpers/harness.ts';
 import { deliver, pullRequestPayload, replies, reviewPayload, REVIEW_CHANNEL, roots, startReviewHarness } from '../helpers/reviews.ts';

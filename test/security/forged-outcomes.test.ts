@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RUN_NAME_CONVENTION } from '../../src/deploys/executors/github.ts';
+import { RUN_NAME_CONVENTION } from '../../src/deploys/index.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { command, githubDeployments, reportDeploymentStatus, reportWorkflowRun, seedRepo, sha } from '../helpers/deploys.ts';
 import { storeBackends } from '../helpers/stores.ts';

@@ -8,7 +8,7 @@ import * as outbox from '../../src/slack/render/outbox.ts';
 import * as reviews from '../../src/slack/render/reviews.ts';
 import { fitToSlack, SLACK_LIMITS } from '../../src/slack/render/untrusted.ts';
 import { commitLinks } from '../../src/slack/deploy-notifier.ts';
-import { logLink } from '../../src/deploys/log-link.ts';
+import { logLink } from '../../src/deploys/index.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { command, seedRepo } from '../helpers/deploys.ts';
 import { deliver, pullRequestPayload, REVIEW_CHANNEL, startReviewHarness } from '../helpers/reviews.ts';

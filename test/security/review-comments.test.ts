@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseLockArgs } from '../../commands/lock.ts';
 import { parseDuration } from '../../src/config/index.ts';
-import { linkCodeIn, MAX_LOGINS_PER_COMMENT, readyForReviewLogins, saysResolved } from '../../src/reviews/comments.ts';
+import { linkCodeIn, MAX_LOGINS_PER_COMMENT, readyForReviewLogins, saysResolved } from '../../src/reviews/index.ts';
 import type { Harness } from '../helpers/harness.ts';
 import { commentPayload, deliver, pullRequestPayload, REPO, replies, roots, startReviewHarness } from '../helpers/reviews.ts';
 import { storeBackends } from '../helpers/stores.ts';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { impairmentOf, streakOf, transitionKind } from '../../src/smoke/alert-rule.ts';
-import type { SmokeCheckResult } from '../../src/smoke/index.ts';
+import { impairmentOf, type SmokeCheckResult, streakOf, transitionKind } from '../../src/smoke/index.ts';
 
 const pass = { ok: true };
 const fail = (error: string) => ({ ok: false, error });

@@ -1,15 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/index.ts';
-import { claimTick } from '../../src/smoke/claims.ts';
-import {
-  createSmokeRunner,
-  recordResults,
-  startSmokeScheduler,
-  type SmokeResult,
-  type SmokeRunner,
-  type SmokeRunnerDeps,
-  type Transition,
-} from '../../src/smoke/index.ts';
+import { claimTick, createSmokeRunner, recordResults, type SmokeResult, type SmokeRunner, type SmokeRunnerDeps, startSmokeScheduler, type Transition } from '../../src/smoke/index.ts';
 import { sendHeartbeat, smokePruneJob } from '../../src/jobs/smoke.ts';
 import { storeBackends, type TestDatabase } from '../helpers/stores.ts';
 import { TestClock } from '../helpers/clock.ts';

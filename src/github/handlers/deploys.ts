@@ -1,8 +1,6 @@
 import type { EmitterWebhookEvent, Webhooks } from '@octokit/webhooks';
 import type { Config } from '../../config/index.ts';
-import { attachExternalId, findByExternalId, getDeploy, type Deploy } from '../../deploys/deploys.ts';
-import { CLOCK_SKEW_MS, deployIdInRunTitle, dispatchedOnItsOwnRef } from '../../deploys/executors/github.ts';
-import type { Deployer } from '../../deploys/deployer.ts';
+import { attachExternalId, CLOCK_SKEW_MS, type Deploy, type Deployer, deployIdInRunTitle, dispatchedOnItsOwnRef, findByExternalId, getDeploy } from '../../deploys/index.ts';
 import type { Deps } from '../../deps.ts';
 import { autoDeployRefusal } from '../../slack/render/deploys.ts';
 import { escapeText, link, LIMITS, safeUrl } from '../../slack/render/untrusted.ts';

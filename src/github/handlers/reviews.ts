@@ -1,35 +1,7 @@
 import type { Webhooks } from '@octokit/webhooks';
 import type { Deps } from '../../deps.ts';
 import { mayPingFromComment } from '../../permissions.ts';
-import { linkCodeIn, readyForReviewLogins, saysResolved } from '../../reviews/comments.ts';
-import {
-  askedForReviewInComment,
-  closed,
-  convertedToDraft,
-  markedReady,
-  openedForReview,
-  pushed,
-  reopened,
-  reviewRequested,
-  reviewRequestRemoved,
-  reviewSubmitted,
-  saidResolved,
-} from '../../reviews/events.ts';
-import { redeemCode, tellSlackUser, type RedeemOutcome } from '../../reviews/link-claims.ts';
-import { claimMarks, type ThreadNote } from '../../reviews/notes.ts';
-import {
-  firstSightOfUntrackedRepo,
-  getPullRequest,
-  keyOf,
-  refreshPullRequest,
-  repoHasService,
-  reviewHomeOf,
-  trackPullRequest,
-  type PullRequestKey,
-  type PullRequestSnapshot,
-  type TrackedPullRequest,
-} from '../../reviews/pull-requests.ts';
-import type { Verdict } from '../../reviews/reviewers.ts';
+import { askedForReviewInComment, claimMarks, closed, convertedToDraft, firstSightOfUntrackedRepo, getPullRequest, keyOf, linkCodeIn, markedReady, openedForReview, type PullRequestKey, type PullRequestSnapshot, pushed, readyForReviewLogins, redeemCode, type RedeemOutcome, refreshPullRequest, reopened, repoHasService, reviewHomeOf, reviewRequested, reviewRequestRemoved, reviewSubmitted, saidResolved, saysResolved, tellSlackUser, type ThreadNote, type TrackedPullRequest, trackPullRequest, type Verdict } from '../../reviews/index.ts';
 import { linkCodeExpired, linkCodeFromWrongLogin, linkedByCode, linkMovedAway } from '../../slack/render/reviews.ts';
 import { ReviewThreads } from '../../slack/review-threads.ts';
 

@@ -2,11 +2,8 @@ import { acknowledge } from './acknowledge.ts';
 import { ephemeral } from './respond.ts';
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { refRefusal } from '../../../commands/deploy-target.ts';
-import { getDeploy } from '../../deploys/deploys.ts';
-import { enqueue } from '../../deploys/queue.ts';
-import type { Deployer } from '../../deploys/deployer.ts';
+import { type Deployer, enqueue, forceRefused, getDeploy, permissionCheck } from '../../deploys/index.ts';
 import type { Deps } from '../../deps.ts';
-import { forceRefused, permissionCheck } from '../../deploys/preflight.ts';
 import { plain } from '../render/format.ts';
 import {
   DEPLOY_CONFIRM_ACTION,

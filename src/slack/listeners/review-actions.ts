@@ -2,9 +2,7 @@ import { acknowledge } from './acknowledge.ts';
 import { ephemeral } from './respond.ts';
 import type { App, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { Deps } from '../../deps.ts';
-import { snoozeEnd, snoozeNudge, type NudgeTarget } from '../../reviews/nudges.ts';
-import { slackUserFor } from '../../reviews/people.ts';
-import { slackTimeZone } from '../../reviews/recipients.ts';
+import { type NudgeTarget, slackTimeZone, slackUserFor, snoozeEnd, snoozeNudge } from '../../reviews/index.ts';
 import { SNOOZE_ACTION, nothingToSnooze, notYourNudge, snoozeChoiceOf, snoozeConfirmation, snoozedNudge } from '../render/nudges.ts';
 
 type SnoozeDeps = Pick<Deps, 'config' | 'github' | 'log' | 'now' | 'slack' | 'store'>;

@@ -1,10 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../config/index.ts';
-import type { DeployStop, PostDeployOutcome, RollbackAttempt, SmokeFailureResponse } from '../../deploys/deployer.ts';
-import type { Deploy } from '../../deploys/deploys.ts';
-import { failedChecks, type Blocker, type CheckName, type PassReason, type PreflightResult } from '../../deploys/preflight.ts';
-import type { QueuedDeploy } from '../../deploys/queue.ts';
-import type { RollbackTarget } from '../../deploys/releases.ts';
+import { type Blocker, type CheckName, type Deploy, type DeployStop, failedChecks, type PassReason, type PostDeployOutcome, type PreflightResult, type QueuedDeploy, type RollbackAttempt, type RollbackTarget, type SmokeFailureResponse } from '../../deploys/index.ts';
 import { scopeLabel, type Lock } from '../../locks/index.ts';
 import type { CheckState } from '../../smoke/index.ts';
 import { button, channelLink, code, mention, plain, refLabel, relative, shortSha, slackTime, strong, type SlackMessage } from './format.ts';

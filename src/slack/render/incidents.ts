@@ -1,11 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../config/index.ts';
-import type { PostDeployOutcome } from '../../deploys/deployer.ts';
-import type { Deploy } from '../../deploys/deploys.ts';
-import type { Incident, IncidentCheck, IncidentEvent } from '../../incidents/incidents.ts';
-import { LOGS_BEFORE_FIRST_FAILURE_MS, type FailingCheck, type OpenedIncident, type ResolvedIncident } from '../../incidents/index.ts';
-import { durations, postMortemDraft, timeline } from '../../incidents/timeline.ts';
-import type { StreamEntry } from '../../incidents/stream.ts';
+import type { Deploy, PostDeployOutcome } from '../../deploys/index.ts';
+import { durations, type FailingCheck, type Incident, type IncidentCheck, type IncidentEvent, LOGS_BEFORE_FIRST_FAILURE_MS, type OpenedIncident, postMortemDraft, type ResolvedIncident, type StreamEntry, timeline } from '../../incidents/index.ts';
 import type { CheckTransition, MonitoringTransition } from '../../smoke/index.ts';
 import { postDeployCheckLines, type CommitLinks } from './deploys.ts';
 import { button, channelLink, code, mention, plain, refLabel, shortSha, slackTime, strong, type SlackMessage } from './format.ts';

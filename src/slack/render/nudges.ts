@@ -1,7 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../config/index.ts';
-import { SNOOZE_CHOICES, type NudgeTarget, type SnoozeChoice } from '../../reviews/nudges.ts';
-import type { Wait } from '../../reviews/waiting.ts';
+import { type NudgeTarget, SNOOZE_CHOICES, type SnoozeChoice, type Wait } from '../../reviews/index.ts';
 import { button, code, mention, plain, slackTime, type SlackMessage } from './format.ts';
 import { escapeText, link } from './untrusted.ts';
 

@@ -1,7 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import type { ThreadNote } from '../../reviews/notes.ts';
-import type { PullRequestState, TrackedPullRequest } from '../../reviews/pull-requests.ts';
-import type { Reviewer, ReviewerState } from '../../reviews/reviewers.ts';
+import type { PullRequestState, Reviewer, ReviewerState, ThreadNote, TrackedPullRequest } from '../../reviews/index.ts';
 import { code, mention as userMention, plain, strong, type SlackMessage } from './format.ts';
 import { escapeText, link } from './untrusted.ts';
 

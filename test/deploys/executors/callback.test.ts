@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CALLBACK_PATH, verifyCallback } from '../../../src/deploys/callback.ts';
-import { signWebhookBody } from '../../../src/deploys/executors/webhook.ts';
+import { CALLBACK_PATH, signWebhookBody, verifyCallback } from '../../../src/deploys/index.ts';
 
 const SECRET = 'whsec-test-123';
 const NOW = 1_750_000_000;

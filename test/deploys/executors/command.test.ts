@@ -3,8 +3,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commandExecutor, OUTPUT_TAIL_CHARS, OutputTail } from '../../../src/deploys/executors/command.ts';
-import type { ExecutorContext } from '../../../src/deploys/executors/types.ts';
+import { commandExecutor, type ExecutorContext, OUTPUT_TAIL_CHARS, OutputTail } from '../../../src/deploys/index.ts';
 import { JOB } from './job.ts';
 
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { deployIdInRunTitle, githubDeploymentExecutor, RUN_NAME_CONVENTION, workflowExecutor } from '../../../src/deploys/executors/github.ts';
+import { deployIdInRunTitle, githubDeploymentExecutor, RUN_NAME_CONVENTION, workflowExecutor } from '../../../src/deploys/index.ts';
 import { FakeGitHubApi } from '../../../src/fakes/github-api.ts';
 import { GitHub } from '../../../src/github/client.ts';
 import { JOB } from './job.ts';

@@ -1,4 +1,4 @@
-import type { DeployJob } from '../../../src/deploys/executors/types.ts';
+import type { DeployJob } from '../../../src/deploys/index.ts';
 
 /** The deploy an executor is asked to run in these tests. */
 export const JOB: DeployJob = {

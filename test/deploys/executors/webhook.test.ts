@@ -2,9 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { closeServer, listenOnLoopback } from '../../../src/fakes/http.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CALLBACK_PATH, verifyCallback } from '../../../src/deploys/callback.ts';
-import { signWebhookBody, webhookExecutor } from '../../../src/deploys/executors/webhook.ts';
-import type { ExecutorContext } from '../../../src/deploys/executors/types.ts';
+import { CALLBACK_PATH, type ExecutorContext, signWebhookBody, verifyCallback, webhookExecutor } from '../../../src/deploys/index.ts';
 import { JOB } from './job.ts';
 
 const SECRET = 'whsec-test-123';
