@@ -131,6 +131,9 @@ const envSchema = z.object({
 
 type Variables = z.output<typeof envSchema>;
 
+/** Every variable `readEnv` reads; NODE_ENV, read by src/main.ts to choose the start mode, is not among them. */
+export const VARIABLE_NAMES: readonly string[] = Object.keys(envSchema.shape);
+
 export function readEnv(vars: EnvironmentVariables = process.env): Env {
   const given = withoutEmptyValues(vars);
   const parsed = envSchema.safeParse(given);
