@@ -21,6 +21,7 @@ import { withSchema } from './schema.ts';
 import { benchIntake, intakeReport } from './intake.ts';
 import { benchSmoke, smokeReport } from './smoke.ts';
 import { benchGitHubBudget, githubBudgetReport } from './github-budget.ts';
+import { benchFootprint, footprintReport } from './footprint.ts';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRETS = { botToken: 'xoxb-bench', signingSecret: 'bench-signing-secret', webhookSecret: 'bench-webhook-secret' };
@@ -273,7 +274,7 @@ async function inboxDrained(appUrl: string): Promise<void> {
 }
 
 /** The sections to run: `npm run bench -- ingest deploys` runs those two; no names, all of them. */
-const SECTIONS = ['ingest', 'ack', 'deploys', 'reviews', 'smoke', 'budget', 'intake'] as const;
+const SECTIONS = ['ingest', 'ack', 'deploys', 'reviews', 'smoke', 'budget', 'intake', 'footprint'] as const;
 type Section = (typeof SECTIONS)[number];
 const chosen = process.argv.slice(2);
 const unknownSection = chosen.find((name) => !SECTIONS.includes(name as Section));
@@ -287,6 +288,7 @@ async function main() {
   if (wanted('budget')) for (const line of githubBudgetReport(await benchGitHubBudget())) console.log(line);
   // Last, alone on the machine: its tugboat is the only one running, and its RSS is the figure.
   if (wanted('intake')) for (const line of intakeReport(await benchIntake({ databaseUrl: DATABASE_URL }))) console.log(line);
+  if (wanted('footprint')) for (const line of footprintReport(await benchFootprint({ databaseUrl: DATABASE_URL }))) console.log(line);
 }
 
 /** The sections that share one tugboat process on PostgreSQL, with the Slack and GitHub fakes. */
