@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { killAfterAccepted, killMidDeploy, sigtermMidDeploy } from './lines/crashes.ts';
 import { githubOutage } from './lines/github-outage.ts';
+import { neverReports } from './lines/never-reports.ts';
 import { postgresRestarts } from './lines/postgres-restarts.ts';
 import { slackOutage } from './lines/slack-outage.ts';
 import { failed, formatTable, type ChaosLine } from './table.ts';
@@ -29,17 +31,23 @@ export async function runChaos(log: (line: string) => void = () => undefined): P
   const lines: ChaosLine[] = [];
   let keep = false;
   try {
-    const phase = async (name: string, ...runs: Array<Promise<ChaosLine>>) => {
-      const done = await Promise.all(runs);
-      lines.push(...done);
-      log(`${name} done (${Math.round((Date.now() - started) / 1000)} s)`);
-    };
-    await phase(
-      'PostgreSQL restarts, Slack and GitHub outages',
-      postgresRestarts(world),
-      slackOutage(world),
-      githubOutage(world),
-    );
+    const since = () => `${Math.round((Date.now() - started) / 1000)} s`;
+    const outages = Promise.all([postgresRestarts(world), slackOutage(world), githubOutage(world)]);
+    // Replicas are killed and restarted only once PostgreSQL, Slack and GitHub are back (their
+    // effects may still be settling): a process started while the database is down exits by design
+    // (README.md, "Operations"), and Kubernetes would start it again.
+    await Promise.race([world.calm(), outages]);
+    log(`PostgreSQL restarts, Slack and GitHub outages over (${since()})`);
+    const crashes = Promise.all([
+      killAfterAccepted(world),
+      killMidDeploy(world),
+      sigtermMidDeploy(world),
+      neverReports(world),
+    ]);
+    lines.push(...(await outages));
+    log(`their actions settled (${since()})`);
+    lines.push(...(await crashes));
+    log(`kills, SIGTERM and a deployment that never reports settled (${since()})`);
   } finally {
     const report: ChaosReport = {
       lines,

@@ -119,6 +119,9 @@ export class World {
   readonly unexpectedExits: UnexpectedExit[] = [];
   readonly replicas: [Replica, Replica];
   #next = 0;
+  #disruption: Promise<unknown> = Promise.resolve();
+  #faults = 0;
+  #calm: Array<() => void> = [];
   #db: pg.Pool;
 
   private constructor(
@@ -188,6 +191,33 @@ export class World {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error('no replica has been up for a minute');
+  }
+
+  /** Declares a fault under way; call the function returned once it has ended. */
+  fault(): () => void {
+    this.#faults += 1;
+    return () => {
+      this.#faults -= 1;
+      if (this.#faults === 0) for (const resolve of this.#calm.splice(0)) resolve();
+    };
+  }
+
+  /** Resolves once no declared fault is under way (their effects may still be settling). */
+  calm(): Promise<void> {
+    return this.#faults === 0 ? Promise.resolve() : new Promise((resolve) => this.#calm.push(resolve));
+  }
+
+  /**
+   * Runs a disruption of a replica (a kill, a SIGTERM) once every earlier one is over and both
+   * replicas are up, so the suite always has a replica serving, as a rolling update would.
+   */
+  exclusively<T>(disrupt: () => Promise<T>): Promise<T> {
+    const turn = this.#disruption.then(async () => {
+      while (!this.replicas.every((replica) => replica.up)) await new Promise((resolve) => setTimeout(resolve, 100));
+      return disrupt();
+    });
+    this.#disruption = turn.catch(() => undefined);
+    return turn;
   }
 
   slack(replica: Replica): SlackSender {

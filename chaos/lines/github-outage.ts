@@ -17,6 +17,7 @@ const commentId = (number: number) => 900_000 + number;
  * Slack, one review request and one reaction on GitHub.
  */
 export async function githubOutage(world: World): Promise<ChaosLine> {
+  const over = world.fault();
   const { githubApi } = world;
   for (const number of PULL_REQUESTS) {
     githubApi.addPullRequest('acme/api', {
@@ -49,6 +50,7 @@ export async function githubOutage(world: World): Promise<ChaosLine> {
   );
   await sleep(OUTAGE_MS - (Date.now() - outageStarted));
   githubApi.endOutage();
+  over();
   const injected = githubApi.calls.slice(callsBefore).filter((call) => call.status === 502).length;
 
   const succeeded = (route: string, matches: (params: Record<string, string>) => boolean) =>

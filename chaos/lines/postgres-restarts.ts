@@ -17,6 +17,7 @@ const PULL_REQUESTS = Array.from({ length: 16 }, (_, i) => 101 + i);
  * request's thread and ping posted once, each smoke check run recorded once.
  */
 export async function postgresRestarts(world: World): Promise<ChaosLine> {
+  const over = world.fault();
   const from = Date.now();
   let restarting = true;
   const locks = Promise.all(
@@ -48,6 +49,7 @@ export async function postgresRestarts(world: World): Promise<ChaosLine> {
     await world.postgres.restart(i % 2 === 0 ? 'fast' : 'immediate', DOWN_MS);
   }
   restarting = false;
+  over();
   await Promise.all([locks, reviews]);
   const until = Date.now();
 
@@ -71,13 +73,9 @@ export async function postgresRestarts(world: World): Promise<ChaosLine> {
 
   const smoke = await smokeRuns(world, from, until);
   for (const [tick, times] of smoke.recorded) tally.see(`smoke tick ${new Date(tick).toISOString()}`, times);
-  return tally.line(
-    'PostgreSQL restarted (pg_ctl stop -m fast/immediate, 2 s down, start) under commands, webhooks, smoke checks',
-    RESTARTS,
-    [
-      `smoke check: ${smoke.recorded.size} runs recorded, ${smoke.ticksWithoutRun} ticks skipped while the database was down (by design: the next tick runs)`,
-    ],
-  );
+  return tally.line('PostgreSQL restarted, under commands, webhooks, checks', RESTARTS, [
+    `smoke check: ${smoke.recorded.size} runs recorded, ${smoke.ticksWithoutRun} ticks skipped while the database was down (by design: the next tick runs)`,
+  ]);
 }
 
 /**

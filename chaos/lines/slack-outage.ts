@@ -15,6 +15,7 @@ const PULL_REQUESTS = Array.from({ length: 10 }, (_, i) => 201 + i);
  * posted once, after Slack recovered.
  */
 export async function slackOutage(world: World): Promise<ChaosLine> {
+  const over = world.fault();
   const failedBefore = world.slackApi.failed.length;
   const halves = [SLACK_LOCK_ENVS.slice(0, 3), SLACK_LOCK_ENVS.slice(3)];
   const prHalves = [PULL_REQUESTS.slice(0, 5), PULL_REQUESTS.slice(5)];
@@ -40,6 +41,7 @@ export async function slackOutage(world: World): Promise<ChaosLine> {
   await sleep(HANGING_MS);
   const injected = world.slackApi.failed.length - failedBefore;
   world.slackApi.endOutage();
+  over();
   await Promise.all([failing, hanging]);
 
   const count = () => {
@@ -55,7 +57,7 @@ export async function slackOutage(world: World): Promise<ChaosLine> {
   const recovered = Date.now();
   await waitUntil(() => count().line('', 0).lost === 0, 120_000);
   const tally = count();
-  return tally.line('Slack 500 for 20 s, then hanging for 60 s', injected, [
+  return tally.line('Slack 500 for 20 s, then hanging 60 s', injected, [
     `Slack calls answered 500 or left hanging: ${injected}; everything out ${Math.round((Date.now() - recovered) / 1000)} s after Slack recovered (outbox retries back off up to 60 s)`,
   ]);
 }
