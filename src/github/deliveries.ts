@@ -80,6 +80,19 @@ export async function claimDueDeliveries(db: Queryable, limit: number, leaseMs: 
 }
 
 /**
+ * Extends the leases of deliveries still being handled, in one statement; a claim that no
+ * longer holds its row (its lease lapsed and another replica claimed it) is left alone.
+ */
+export async function renewLeases(db: Queryable, deliveries: ClaimedDelivery[], leaseMs: number): Promise<void> {
+  await db.query(
+    `update github_deliveries d set lease_until = now() + $4 * interval '1 millisecond'
+       from unnest($1::text[], $2::text[], $3::integer[]) as t (hook_id, delivery_id, attempts)
+      where d.hook_id = t.hook_id and d.delivery_id = t.delivery_id and d.status = 'processing' and d.attempts = t.attempts`,
+    [deliveries.map((d) => d.hookId), deliveries.map((d) => d.id), deliveries.map((d) => d.attempts), leaseMs],
+  );
+}
+
+/**
  * Records outcomes in one statement, each only if its claim still holds (a replica whose
  * lease lapsed and was reclaimed records nothing). A done delivery's body is dropped: a
  * redelivery of it is ignored, so it is never read again.

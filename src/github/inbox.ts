@@ -3,11 +3,13 @@ import type { Metrics } from '../metrics.ts';
 import type { InFlight } from '../in-flight.ts';
 import { Batcher } from '../store/batcher.ts';
 import type { Queryable } from '../store/index.ts';
-import { claimDueDeliveries, recordOutcomes, storeDeliveries, type ClaimedDelivery, type IncomingDelivery, type Outcome, type ReceivedDelivery } from './deliveries.ts';
+import { claimDueDeliveries, recordOutcomes, renewLeases, storeDeliveries, type ClaimedDelivery, type IncomingDelivery, type Outcome, type ReceivedDelivery } from './deliveries.ts';
 
 export interface InboxOptions {
   /** How long a claim lasts: a delivery whose replica died is handled again this long after it was claimed. */
   leaseMs: number;
+  /** How often the leases of deliveries still being handled are renewed: well within `leaseMs`. */
+  renewMs: number;
   /** How often each replica looks for deliveries due again (retries, lapsed leases). */
   pollMs: number;
   /** Handlers run at once on this replica. */
@@ -18,7 +20,7 @@ export interface InboxOptions {
   retryBaseMs: number;
 }
 
-export const DEFAULT_INBOX_OPTIONS: InboxOptions = { leaseMs: 60_000, pollMs: 1_000, concurrency: 32, maxAttempts: 5, retryBaseMs: 10_000 };
+export const DEFAULT_INBOX_OPTIONS: InboxOptions = { leaseMs: 60_000, renewMs: 20_000, pollMs: 1_000, concurrency: 32, maxAttempts: 5, retryBaseMs: 10_000 };
 
 /** Batches of deliveries stored at the same time (see Batcher): one batch's commit overlaps the next one's transfer. */
 const STORES_AT_ONCE = 4;
@@ -44,6 +46,9 @@ export class WebhookInbox {
   readonly #outcomes: Batcher<Outcome, void>;
   readonly #options: InboxOptions;
   #running = 0;
+  /** Deliveries being handled here, whose leases `#renewal` extends until their outcome is recorded. */
+  readonly #handling = new Set<ClaimedDelivery>();
+  #renewal: NodeJS.Timeout | undefined;
   #claiming = false;
   #wanted = false;
   #stopped = false;
@@ -127,14 +132,30 @@ export class WebhookInbox {
     }
   }
 
-  /** Runs an attempt in a handler slot already counted in `#running`. */
+  /** Runs an attempt in a handler slot already counted in `#running`; its lease is renewed until it ends. */
   #run(delivery: ClaimedDelivery): void {
+    this.#handling.add(delivery);
+    this.#renewal ??= setInterval(() => this.#renewLeases(), this.#options.renewMs).unref();
     const work = this.#attempt(delivery).finally(() => {
+      this.#handling.delete(delivery);
+      if (this.#handling.size === 0) {
+        clearInterval(this.#renewal);
+        this.#renewal = undefined;
+      }
       this.#running--;
       // Claim more only if some are known to wait (all slots were busy when they came).
       if (this.#wanted) this.#kick();
     });
     void this.deps.inFlight.track(work);
+  }
+
+  /** A handler that runs longer than a lease keeps its delivery: no other replica claims it meanwhile. */
+  #renewLeases(): void {
+    const deliveries = [...this.#handling];
+    const renewed = renewLeases(this.deps.store, deliveries, this.#options.leaseMs).catch((error) =>
+      this.deps.log.warn({ err: error, deliveries: deliveries.length }, 'could not renew the leases of webhook deliveries being handled; the next renewal tries again'),
+    );
+    void this.deps.inFlight.track(renewed);
   }
 
   async #attempt(delivery: ClaimedDelivery): Promise<void> {

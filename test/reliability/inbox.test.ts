@@ -141,6 +141,27 @@ for (const backend of storeBackends) {
       expect(handled).toEqual(['d-lapsed', 'd-leased']);
     });
 
+    it('keeps a delivery whose handler runs longer than its lease: renewed, it is not claimed again meanwhile', async () => {
+      h = await startHarness({ backend, inbox: { leaseMs: 300, renewMs: 100, pollMs: 20 } });
+      h.tugboat.startJobs();
+      const handling = gate();
+      const attempts: string[] = [];
+      h.tugboat.webhooks.on('pull_request', async ({ id }) => {
+        attempts.push(id);
+        await handling.opened;
+      });
+
+      expect((await h.github.deliver('pull_request', webhookExample('pull_request', 'opened'), { deliveryId: 'd-long' })).status).toBe(202);
+      // Five leases' time, with the poll looking for lapsed leases every 20 ms.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(await rowOf(h, 'd-long')).toMatchObject({ status: 'processing', attempts: 1 });
+      handling.open();
+
+      await waitUntil('the delivery is done', async () => (await rowOf(h, 'd-long')).status === 'done');
+      expect(attempts).toEqual(['d-long']);
+      expect(await rowOf(h, 'd-long')).toMatchObject({ attempts: 1, error: null });
+    });
+
     it('shows the inbox depth and the age of its oldest delivery in /metrics', async () => {
       h = await startHarness({ backend });
       const handling = gate();
