@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../config/index.ts';
 import { FakeGitHubApi } from '../fakes/github-api.ts';
+import { closeServer, listenOnLoopback } from '../fakes/http.ts';
 import { GitHubSender } from '../fakes/github-sender.ts';
 import { FakeSlackApi } from '../fakes/slack-api.ts';
 import { SlackSender } from '../fakes/slack-client.ts';
@@ -128,7 +127,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ],
       (error) => tugboat?.log.error({ err: error }, 'sandbox request failed'),
     );
-    const port = await listen(server, options.port ?? DEFAULT_PAGE_PORT);
+    const port = Number(new URL(await listenOnLoopback(server, options.port ?? DEFAULT_PAGE_PORT)).port);
     cleanup.push(() => closeServer(server));
     const url = `http://127.0.0.1:${port}`;
     demo.setOrigin(url);
@@ -210,23 +209,6 @@ function withoutCredentials(vars: EnvironmentVariables): EnvironmentVariables {
   const copy = { ...vars };
   for (const name of ['DATABASE_URL', 'GITHUB_APP_ID', 'GITHUB_PRIVATE_KEY', 'GITHUB_INSTALLATION_ID', 'TUGBOAT_PUBLIC_URL']) delete copy[name];
   return copy;
-}
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }
 
 /** `npm start` without Slack credentials, or `npm start -- --sandbox`. */
