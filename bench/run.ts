@@ -8,14 +8,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FakeSlackApi } from '../src/fakes/slack-api.ts';
 import { FakeGitHubApi } from '../src/fakes/github-api.ts';
 import { githubSignature, githubWebhookHeaders, slackSignature } from '../src/fakes/signing.ts';
 import { webhookExample } from '../src/fakes/webhook-examples.ts';
-import { freePort } from '../src/fakes/http.ts';
+import { closeServer, freePort, listenOnLoopback } from '../src/fakes/http.ts';
 import { benchReviews, reviewChannel, reviewReport, REVIEW_CHANNELS, REVIEW_PEOPLE_YAML } from './reviews.ts';
 import { withSchema } from './schema.ts';
 import { benchIntake, intakeReport } from './intake.ts';
@@ -68,16 +67,12 @@ async function startProcess(script: string, env: Record<string, string | undefin
 const children: ChildProcess[] = [];
 
 /** Where the app's ephemeral answers go during the ack benchmark: Slack's response_url accepts 5 uses, this accepts all. */
-function responseSink(): Promise<{ url: string; close(): void }> {
+async function responseSink(): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => res.end('ok'));
   });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/response`, close: () => server.close() }),
-    ),
-  );
+  return { url: `${await listenOnLoopback(server)}/response`, close: () => closeServer(server) };
 }
 
 const stop = (child: ChildProcess) => new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'));
@@ -347,7 +342,7 @@ async function benchAppSections() {
       await Promise.all(children.filter((c) => c.exitCode === null).map(stop));
       await slackApi.close();
       await githubApi.close();
-      sink.close();
+      await sink.close();
     }
   });
 }

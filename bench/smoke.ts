@@ -15,7 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../src/fakes/http.ts';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -80,7 +80,7 @@ interface Served {
 
 // --- the loopback server, in a process of its own ---
 
-function serve(): void {
+async function serve(): Promise<void> {
   let served: Served[] = [];
   const server = http.createServer((req, res) => {
     const arrived = now();
@@ -98,7 +98,7 @@ function serve(): void {
       res.end('{"status":"ok"}');
     }, SERVICE_MS);
   });
-  server.listen(0, '127.0.0.1', () => console.log(`listening ${(server.address() as AddressInfo).port}`));
+  console.log(`listening ${new URL(await listenOnLoopback(server)).port}`);
 }
 
 async function startServer(): Promise<{ origin: string; served(): Promise<Served[]>; stop(): Promise<void> }> {
@@ -322,7 +322,7 @@ export function smokeReport({ windowMs, tugboat, bare }: Awaited<ReturnType<type
 }
 
 const invoked = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invoked && process.argv.includes('--serve')) serve();
+if (invoked && process.argv.includes('--serve')) await serve();
 else if (invoked) {
   const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   for (const line of smokeReport(await benchSmoke({ databaseUrl }))) console.log(line);

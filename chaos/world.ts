@@ -1,12 +1,12 @@
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { parseConfig, type Config } from '../src/config/index.ts';
 import { FakeGitHubApi } from '../src/fakes/github-api.ts';
 import { GitHubSender } from '../src/fakes/github-sender.ts';
+import { closeServer, listenOnLoopback } from '../src/fakes/http.ts';
 import { FakeSlackApi } from '../src/fakes/slack-api.ts';
 import { SlackSender } from '../src/fakes/slack-client.ts';
 import { ScratchPostgres } from './postgres.ts';
@@ -107,8 +107,7 @@ async function smokeTarget(): Promise<{ server: Server; url: string; hits: numbe
     hits.push(Date.now());
     res.writeHead(200).end('ok');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/ping`, hits };
+  return { server, url: `${await listenOnLoopback(server)}/ping`, hits };
 }
 
 /**
@@ -265,7 +264,7 @@ export class World {
     await this.#db.end().catch(() => undefined);
     await this.slackApi.close();
     await this.githubApi.close();
-    await new Promise((resolve) => this.smoke.server.close(resolve));
+    await closeServer(this.smoke.server);
     await this.postgres.remove();
     if (!keepDir) await rm(this.dir, { recursive: true, force: true });
   }

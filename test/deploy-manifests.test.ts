@@ -1,13 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { parseConfig } from '../src/config/index.ts';
 import { parseDuration } from '../src/config/duration.ts';
 import { readEnv, VARIABLE_NAMES } from '../src/env.ts';
-import { closeServer } from '../src/fakes/http.ts';
+import { closeServer, listenOnLoopback } from '../src/fakes/http.ts';
 import { createHttpServer } from '../src/http/server.ts';
 import { createLogger } from '../src/log.ts';
 import { createMetrics } from '../src/metrics.ts';
@@ -164,8 +163,7 @@ describe('the probes', () => {
       { slack: refuse, github: refuse, deployCallback: refuse, ready: async () => true },
       { log: createLogger({ level: 'silent' }), metrics },
     );
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    url = await listenOnLoopback(server);
   });
   afterAll(() => closeServer(server));
 
