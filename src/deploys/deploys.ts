@@ -120,6 +120,29 @@ export async function createDeploy(db: Queryable, deploy: NewDeploy): Promise<Cr
   return running ? { ok: false, inFlight: running } : createDeploy(db, deploy);
 }
 
+/**
+ * Claims the auto-deploy of `service` to `environment` for a push delivery: false when that
+ * delivery already started it, or another handling of it is starting it right now.
+ */
+export async function claimAutoDeployStart(db: Queryable, start: { deliveryId: string; service: string; environment: string }, claimMs: number): Promise<boolean> {
+  const claimed = await db.query(
+    `insert into auto_deploy_starts (delivery_id, service, environment, claimed_until)
+     values ($1, $2, $3, now() + $4 * interval '1 millisecond')
+     on conflict (delivery_id, service, environment) do update set claimed_until = excluded.claimed_until
+       where auto_deploy_starts.deploy_id is null and auto_deploy_starts.claimed_until < now()
+     returning delivery_id`,
+    [start.deliveryId, start.service, start.environment, claimMs],
+  );
+  return claimed.length > 0;
+}
+
+/** The claimed auto-deploy started as `deployId`, for good; or (no id) it did not start, and a later handling may try again. */
+export async function settleAutoDeployStart(db: Queryable, start: { deliveryId: string; service: string; environment: string }, deployId?: number): Promise<void> {
+  const key = [start.deliveryId, start.service, start.environment];
+  if (deployId === undefined) await db.query('delete from auto_deploy_starts where delivery_id = $1 and service = $2 and environment = $3', key);
+  else await db.query('update auto_deploy_starts set deploy_id = $4 where delivery_id = $1 and service = $2 and environment = $3', [...key, deployId]);
+}
+
 export async function inFlightDeploy(db: Queryable, service: string, environment: string): Promise<Deploy | undefined> {
   const rows = await db.query<DeployRow>(`select * from deploys where service = $1 and environment = $2 and ${IN_FLIGHT}`, [service, environment]);
   return rows.map(toDeploy)[0];

@@ -1,6 +1,18 @@
 import type { EmitterWebhookEvent, Webhooks } from '@octokit/webhooks';
 import type { Config } from '../../config/index.ts';
-import { attachExternalId, CLOCK_SKEW_MS, type Deploy, type Deployer, deployIdInRunTitle, dispatchedOnItsOwnRef, findByExternalId, getDeploy } from '../../deploys/index.ts';
+import {
+  attachExternalId,
+  claimAutoDeployStart,
+  CLOCK_SKEW_MS,
+  type Deploy,
+  type DeployAttempt,
+  type Deployer,
+  deployIdInRunTitle,
+  dispatchedOnItsOwnRef,
+  findByExternalId,
+  getDeploy,
+  settleAutoDeployStart,
+} from '../../deploys/index.ts';
 import type { Deps } from '../../deps.ts';
 import { autoDeployRefusal } from '../../slack/render/deploys.ts';
 import { escapeText, link, LIMITS, safeUrl } from '../../slack/render/untrusted.ts';
@@ -55,7 +67,7 @@ export function registerDeployWebhooks(webhooks: Webhooks, deps: Deps & { deploy
     }
   });
 
-  webhooks.on('push', async ({ payload }) => {
+  webhooks.on('push', async ({ id, payload }) => {
     if (payload.deleted || !payload.ref.startsWith('refs/heads/')) return;
     const branch = payload.ref.slice('refs/heads/'.length);
     const config = deps.config();
@@ -64,11 +76,36 @@ export function registerDeployWebhooks(webhooks: Webhooks, deps: Deps & { deploy
     for (const [service, settings] of servicesOfRepo(config, payload.repository.full_name)) {
       if (settings.auto_deploy?.branch !== branch) continue;
       const environment = settings.auto_deploy.environment;
-      const attempt = await deps.deployer.deploy({ service, environment, ref: payload.after, requestedBy, force: false, confirmBadSha: false });
-      if (attempt.ok) continue;
+      const attempt = await startOnce(deps, { deliveryId: id, service, environment }, () =>
+        deps.deployer.deploy({ service, environment, ref: payload.after, requestedBy, force: false, confirmBadSha: false }),
+      );
+      if (!attempt || attempt.ok) continue;
       await deps.slack.postToEach([config.environments[environment].channel], autoDeployRefusal({ branch, pusher }, attempt.preflight, deps.now()));
     }
   });
+}
+
+/** How long a claimed auto-deploy start may take before another handling of the delivery takes it over. */
+const AUTO_DEPLOY_CLAIM_MS = 5 * 60_000;
+
+/**
+ * Runs `deploy` unless this delivery already started it (the delivery handled again after a
+ * failure part-way, or after its lease lapsed): undefined then. A start that did not happen is
+ * forgotten, so that a later handling (a retry, Redeliver) tries it again.
+ */
+async function startOnce(
+  deps: Pick<Deps, 'store'>,
+  start: { deliveryId: string; service: string; environment: string },
+  deploy: () => Promise<DeployAttempt>,
+): Promise<DeployAttempt | undefined> {
+  if (!(await claimAutoDeployStart(deps.store, start, AUTO_DEPLOY_CLAIM_MS))) return undefined;
+  let attempt: DeployAttempt | undefined;
+  try {
+    attempt = await deploy();
+    return attempt;
+  } finally {
+    await settleAutoDeployStart(deps.store, start, attempt?.ok ? attempt.deploy.id : undefined);
+  }
 }
 
 /**
