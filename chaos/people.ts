@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { Replica } from './replicas.ts';
 import type { World } from './world.ts';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** What the person saw: the command's answers (its HTTP answer and response_url posts), or nothing. */
+/** What a person saw of a command or a click: its answer, and the response_url it came to. */
 export interface Answered {
   text: string;
   responseUrl: string;
@@ -12,24 +13,18 @@ export interface Answered {
 const NOTHING_DONE = /cannot reach its database/;
 
 /**
- * A person running a slash command the way people do: on whichever replica the load balancer
- * picks, and again when tugboat says nothing was done, or says nothing within 15 s while `seen`
- * (what the person looks for in the channel) does not hold either.
+ * A person acting the way people do: on whichever replica the load balancer picks, and again when
+ * tugboat says nothing was done, or says nothing within 15 s while `seen` (what the person looks
+ * for in the channel) does not hold either. The answer is the response_url post, else the HTTP one.
  */
-export async function runCommand(
+async function untilAnswered(
   world: World,
-  userId: string,
-  line: string,
-  channelId: string,
-  seen: () => boolean = () => false,
+  what: string,
+  send: (replica: Replica) => Promise<{ status: number; body: string; responseUrl: string }>,
+  seen: () => boolean,
 ): Promise<Answered> {
-  const [command, ...rest] = line.split(' ');
   for (let attempt = 0; attempt < 30; attempt++) {
-    const replica = await world.live();
-    const sent = await world
-      .slack(replica)
-      .slashCommand({ command, text: rest.join(' '), userId, channelId })
-      .catch(() => undefined);
+    const sent = await send(await world.live()).catch(() => undefined);
     if (sent?.status !== 200) {
       await sleep(1000);
       continue;
@@ -43,7 +38,23 @@ export async function runCommand(
     }
     return { text: answered, responseUrl: sent.responseUrl };
   }
-  throw new Error(`${line}: no answer after 30 tries`);
+  throw new Error(`${what}: no answer after 30 tries`);
+}
+
+export function runCommand(
+  world: World,
+  userId: string,
+  line: string,
+  channelId: string,
+  seen: () => boolean = () => false,
+): Promise<Answered> {
+  const [command, ...rest] = line.split(' ');
+  return untilAnswered(
+    world,
+    line,
+    (replica) => world.slack(replica).slashCommand({ command, text: rest.join(' '), userId, channelId }),
+    seen,
+  );
 }
 
 /** The `value` of a button in the answer a response_url received. */
@@ -53,37 +64,20 @@ export function buttonValue(world: World, responseUrl: string, actionId: string)
   return blocks.flatMap((block) => block.elements ?? []).find((element) => element.action_id === actionId)?.value;
 }
 
-/** A click on a button of an answer, tried again like a command. */
-export async function click(
+/** A click on a button of an answer. */
+export function click(
   world: World,
   userId: string,
   channelId: string,
   actionId: string,
   value: string,
-): Promise<string> {
-  for (let attempt = 0; attempt < 30; attempt++) {
-    const replica = await world.live();
-    const sent = await world
-      .slack(replica)
-      .blockAction({ userId, channelId, actionId, value })
-      .catch(() => undefined);
-    if (sent?.status !== 200) {
-      await sleep(1000);
-      continue;
-    }
-    const answered = await world.slackApi
-      .waitForResponse((r) => sent.responseUrl.endsWith(r.id), 15_000)
-      .then(
-        (r) => String(r.body.text ?? ''),
-        () => '',
-      );
-    if (answered.trim() === '' || NOTHING_DONE.test(answered)) {
-      await sleep(1000);
-      continue;
-    }
-    return answered;
-  }
-  throw new Error(`${actionId}: no answer after 30 tries`);
+): Promise<Answered> {
+  return untilAnswered(
+    world,
+    actionId,
+    (replica) => world.slack(replica).blockAction({ userId, channelId, actionId, value }),
+    () => false,
+  );
 }
 
 /**
