@@ -78,7 +78,7 @@ export interface ResponderDeps {
 
 /** How far before an incident's first failure its log link starts (the first message says so). */
 export const LOGS_BEFORE_FIRST_FAILURE_MS = 15 * 60_000;
-const RECENT_DEPLOYS_MS = 2 * 60 * 60_000;
+export const RECENT_DEPLOYS_MS = 2 * 60 * 60_000;
 const STILL_FAILING_AFTER_MS = 30 * 60_000;
 const CHANNEL_RETRY_MS = 60_000;
 const ARCHIVE_AFTER_MS = 14 * 24 * 60 * 60_000;

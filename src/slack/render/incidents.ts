@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../config/index.ts';
 import type { Deploy, PostDeployOutcome } from '../../deploys/index.ts';
-import { durations, type FailingCheck, type Incident, type IncidentCheck, type IncidentEvent, LOGS_BEFORE_FIRST_FAILURE_MS, type OpenedIncident, postMortemDraft, type ResolvedIncident, type StreamEntry, timeline } from '../../incidents/index.ts';
+import { durations, type FailingCheck, type Incident, type IncidentCheck, type IncidentEvent, LOGS_BEFORE_FIRST_FAILURE_MS, type OpenedIncident, RECENT_DEPLOYS_MS, postMortemDraft, type ResolvedIncident, type StreamEntry, timeline } from '../../incidents/index.ts';
 import type { CheckTransition, MonitoringTransition } from '../../smoke/index.ts';
 import { postDeployCheckLines, type CommitLinks } from './deploys.ts';
 import { button, channelLink, code, mention, plain, refLabel, shortSha, slackTime, strong, type SlackMessage } from './format.ts';
@@ -50,6 +50,8 @@ function deployLine(deploy: Deploy, links: CommitLinks, repo: string): string {
 
 /** The incident channel's first message: everything a responder needs to start. */
 /** The newest deploys listed, each with its own Roll back button, so the message stays well within Slack's 50 blocks. */
+/** The window the responder lists deploys from (src/incidents/responder.ts), in the words of the message. */
+const RECENT_DEPLOYS_HOURS = RECENT_DEPLOYS_MS / 3_600_000;
 const MAX_DEPLOYS_SHOWN = 10;
 
 export function incidentOpened(opened: OpenedIncident, context: { links: CommitLinks; repo: string }): SlackMessage {
@@ -75,9 +77,9 @@ export function incidentOpened(opened: OpenedIncident, context: { links: CommitL
     { type: 'divider' },
   ];
   if (opened.recentDeploys.length === 0) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'No deploys of this service in the two hours before the first failure.' }] });
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `No deploys of this service in the ${RECENT_DEPLOYS_HOURS} hours before the first failure.` }] });
   } else {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: '*Deploys in the two hours before the first failure*' } });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Deploys in the ${RECENT_DEPLOYS_HOURS} hours before the first failure*` } });
     for (const deploy of opened.recentDeploys.slice(0, MAX_DEPLOYS_SHOWN)) {
       blocks.push({
         type: 'section',
