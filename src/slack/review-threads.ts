@@ -96,11 +96,18 @@ async function replyWith(deps: ThreadDeps, pr: TrackedPullRequest, root: { ts: s
 }
 
 async function postRoot(deps: ThreadDeps, pr: TrackedPullRequest): Promise<{ ts: string; text: string } | undefined> {
-  if (!(await claimRoot(deps.store, pr, deps.now(), ROOT_CLAIM_TTL_MS))) return undefined;
   const reviewers = await listReviewers(deps.store, pr);
   const mentions = await resolveMentions(deps, [pr.author, ...reviewers.map((r) => r.reviewer)]);
   const message = reviewRoot(pr, reviewers, mentions.usersOf);
-  const posted = await deps.slack.post({ channel: pr.channel, ...message, unfurl_links: false }, { pullRequest: { repo: pr.repo, number: pr.number } });
+  // The claim and the post are one transaction: a process that dies after claiming the root has
+  // written it to the outbox, which any replica sends and records as the thread's root.
+  const queued = await deps.store.transaction(async (tx) =>
+    (await claimRoot(tx, pr, deps.now(), ROOT_CLAIM_TTL_MS))
+      ? deps.slack.writePost(tx, { channel: pr.channel, ...message, unfurl_links: false }, { pullRequest: { repo: pr.repo, number: pr.number } })
+      : undefined,
+  );
+  if (!queued) return undefined;
+  const posted = await deps.slack.delivered(queued);
   await setThreadTs(deps.store, pr, posted.ts!);
   return { ts: posted.ts!, text: message.text };
 }
