@@ -339,7 +339,7 @@ async function benchAppSections() {
 
       if (wanted('reviews')) for (const line of reviewReport(await benchReviews({ appUrl: app.url, webhookSecret: SECRETS.webhookSecret, slackApi, githubApi }))) console.log(line);
     } finally {
-      await Promise.all(children.filter((c) => c.exitCode === null).map(stop));
+      await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map(stop));
       await slackApi.close();
       await githubApi.close();
       await sink.close();
