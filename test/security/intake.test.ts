@@ -204,7 +204,7 @@ for (const backend of storeBackends) {
     let h: Harness;
     afterEach(() => h?.stop());
 
-    it('forgets Slack events and GitHub deliveries older than seven days, keeping newer ones', async () => {
+    it('forgets Slack events, GitHub deliveries and the auto-deploys they started older than seven days, keeping newer ones', async () => {
       const clock = new TestClock();
       h = await startHarness({ backend, clock });
       const daysAgo = (days: number) => new Date(clock.now().getTime() - days * 24 * 3600_000);
@@ -214,11 +214,16 @@ for (const backend of storeBackends) {
           id.replace('E', 'D'),
           daysAgo(days),
         ]);
+        await h.db.store.query(
+          `insert into auto_deploy_starts (delivery_id, service, environment, deploy_id, claimed_until) values ($1, 'api', 'staging', null, $2)`,
+          [id.replace('E', 'D'), daysAgo(days)],
+        );
       }
       await h.tugboat.jobs.find((job) => job.name === 'delivery-prune')!.run();
       expect(await h.db.store.query('select event_id from slack_events')).toEqual([{ event_id: 'E-new' }]);
       expect(await h.db.store.query('select delivery_id from github_deliveries')).toEqual([{ delivery_id: 'D-new' }]);
-      expect(h.logs.lines.find((line) => line.msg === 'pruned old delivery records')).toMatchObject({ slackEvents: 1, githubDeliveries: 1 });
+      expect(await h.db.store.query('select delivery_id from auto_deploy_starts')).toEqual([{ delivery_id: 'D-new' }]);
+      expect(h.logs.lines.find((line) => line.msg === 'pruned old delivery records')).toMatchObject({ slackEvents: 1, githubDeliveries: 1, autoDeployStarts: 1 });
     });
   });
 }
