@@ -1,5 +1,5 @@
 import type { Queryable, Store } from '../store/index.ts';
-import { audit, expireLapsed, serializeLockChanges, toLock, toReleased, type Lock, type LockRow, type ReleasedLock } from './rows.ts';
+import { audit, lockTransaction, serializeLockChanges, toLock, toReleased, type Lock, type LockRow, type ReleasedLock } from './rows.ts';
 import { scopeColumns, sameScope, type LockScope } from './scope.ts';
 
 export type { Lock, ReleasedLock } from './rows.ts';
@@ -30,9 +30,7 @@ export async function acquireLock(
   request: { scope: LockScope; holder: string; reason: string; channel: string; durationSeconds: number; now: Date },
 ): Promise<AcquireResult> {
   const { environment, service } = scopeColumns(request.scope);
-  return store.transaction(async (tx) => {
-    await serializeLockChanges(tx);
-    await expireLapsed(tx, request.now);
+  return lockTransaction(store, request.now, async (tx) => {
     const [blocking] = await tx.query<LockRow>(
       `select * from locks where ${OVERLAPPING} order by environment nulls first, service nulls first limit 1`,
       [environment, service, request.now],
@@ -67,9 +65,7 @@ export async function releaseLock(
   request: { scope: LockScope; actor: string; force: boolean; channel: string; now: Date },
 ): Promise<ReleaseResult> {
   const { environment, service } = scopeColumns(request.scope);
-  return store.transaction(async (tx) => {
-    await serializeLockChanges(tx);
-    await expireLapsed(tx, request.now);
+  return lockTransaction(store, request.now, async (tx) => {
     const [live] = await tx.query<LockRow>(
       `select * from locks where released_at is null
          and environment is not distinct from $1 and service is not distinct from $2`,

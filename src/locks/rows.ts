@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/index.ts';
+import type { Queryable, Store } from '../store/index.ts';
 import { scopeFromColumns, type LockScope } from './scope.ts';
 
 export interface Lock {
@@ -60,6 +60,15 @@ export async function audit(
     event.at,
     JSON.stringify(event.detail ?? {}),
   ]);
+}
+
+/** Runs `work` in a transaction queued behind every other lock change, once lapsed locks are marked expired. */
+export function lockTransaction<T>(store: Store, now: Date, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  return store.transaction(async (tx) => {
+    await serializeLockChanges(tx);
+    await expireLapsed(tx, now);
+    return work(tx);
+  });
 }
 
 /** Marks lapsed locks released (kind `expired`); the expiry sweep announces them later. */

@@ -1,5 +1,5 @@
 import type { Store } from '../store/index.ts';
-import { expireLapsed, serializeLockChanges, toLock, toReleased, type Lock, type LockRow, type ReleasedLock } from './rows.ts';
+import { lockTransaction, toLock, toReleased, type Lock, type LockRow, type ReleasedLock } from './rows.ts';
 
 /** A reminder goes to the holder this long before expiry, for locks long enough to need one. */
 export const REMINDER_LEAD_SECONDS = 10 * 60;
@@ -10,9 +10,7 @@ export const REMINDER_LEAD_SECONDS = 10 * 60;
  * one caller across replicas, which then announces it.
  */
 export async function claimExpiredLocks(store: Store, now: Date): Promise<ReleasedLock[]> {
-  return store.transaction(async (tx) => {
-    await serializeLockChanges(tx);
-    await expireLapsed(tx, now);
+  return lockTransaction(store, now, async (tx) => {
     const rows = await tx.query<LockRow>(
       `update locks set expiry_announced_at = $1
         where release_kind = 'expired' and expiry_announced_at is null returning *`,

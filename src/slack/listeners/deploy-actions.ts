@@ -1,6 +1,6 @@
 import { acknowledge } from './acknowledge.ts';
 import { ephemeral } from './respond.ts';
-import type { App, BlockButtonAction } from '@slack/bolt';
+import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
 import { refRefusal } from '../../../commands/deploy-target.ts';
 import { type Deployer, enqueue, forceRefused, getDeploy, permissionCheck } from '../../deploys/index.ts';
 import type { Deps } from '../../deps.ts';
@@ -40,12 +40,8 @@ export function registerDeployActions(app: App, deps: Pick<Deps, 'config' | 'now
 
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: DEPLOY_QUEUE_ACTION }, async ({ ack, body, action, respond }) => {
     await acknowledge(ack);
-    const value = JSON.parse(action.value ?? '{}') as DeployButtonValue;
-    const badRef = refRefusal(value.ref);
-    if (badRef) {
-      await ephemeral(respond, plain(badRef));
-      return;
-    }
+    const value = await deployButtonValue(action.value, respond);
+    if (!value) return;
     const permission = permissionCheck(deps.config(), { requestedBy: body.user.id, environment: value.environment });
     if (!permission.passed) {
       await ephemeral(respond, plain(blockerSentence(permission.blocker, value, deps.now())));
@@ -58,12 +54,8 @@ export function registerDeployActions(app: App, deps: Pick<Deps, 'config' | 'now
 
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: DEPLOY_CONFIRM_ACTION }, async ({ ack, body, action, respond }) => {
     await acknowledge(ack);
-    const value = JSON.parse(action.value ?? '{}') as DeployButtonValue;
-    const badRef = refRefusal(value.ref);
-    if (badRef) {
-      await ephemeral(respond, plain(badRef));
-      return;
-    }
+    const value = await deployButtonValue(action.value, respond);
+    if (!value) return;
     if (forceRefused(deps.config(), { force: value.force, requestedBy: body.user.id })) {
       await ephemeral(respond, forceNotAllowed());
       return;
@@ -82,4 +74,13 @@ export function registerDeployActions(app: App, deps: Pick<Deps, 'config' | 'now
     }
     await respond({ response_type: 'ephemeral', replace_original: true, text: deployStarted(attempt.deploy).text });
   });
+}
+
+/** The deploy a Queue me or Deploy button carries; undefined once the clicker is told its ref is refused. */
+async function deployButtonValue(buttonValue: string | undefined, respond: RespondFn): Promise<DeployButtonValue | undefined> {
+  const value = JSON.parse(buttonValue ?? '{}') as DeployButtonValue;
+  const badRef = refRefusal(value.ref);
+  if (!badRef) return value;
+  await ephemeral(respond, plain(badRef));
+  return undefined;
 }
