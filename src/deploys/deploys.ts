@@ -1,4 +1,4 @@
-import type { Queryable, Store } from '../store/index.ts';
+import { dateOrNull, type ColumnsOf, type Queryable, type Store } from '../store/index.ts';
 
 export type DeployStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'unknown';
 
@@ -34,31 +34,8 @@ export interface Deploy {
   stopReason: StopReason | null;
 }
 
-interface DeployRow {
-  id: number;
-  service: string;
-  environment: string;
-  ref: string;
-  sha: string;
-  requested_by: string;
-  channel: string;
-  message_ts: string | null;
-  status: DeployStatus;
-  executor: string;
-  external_id: string | null;
-  rollback_of: number | null;
-  forced: boolean;
-  detail: string | null;
-  log_url: string | null;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-  smoke_status: 'passed' | 'failed' | null;
-  deadline_at: Date | null;
-  stop_reason: StopReason | null;
-}
-
-const date = (value: Date | null) => (value === null ? null : new Date(value));
+/** A `deploys` row as queries return it (its `lease_expires_at` column is read on its own, by `leaseState`). */
+type DeployRow = ColumnsOf<Deploy>;
 
 export const toDeploy = (row: DeployRow): Deploy => ({
   id: row.id,
@@ -77,25 +54,18 @@ export const toDeploy = (row: DeployRow): Deploy => ({
   detail: row.detail,
   logUrl: row.log_url,
   createdAt: new Date(row.created_at),
-  startedAt: date(row.started_at),
-  finishedAt: date(row.finished_at),
+  startedAt: dateOrNull(row.started_at),
+  finishedAt: dateOrNull(row.finished_at),
   smokeStatus: row.smoke_status,
-  deadlineAt: date(row.deadline_at),
+  deadlineAt: dateOrNull(row.deadline_at),
   stopReason: row.stop_reason,
 });
 
 const IN_FLIGHT = `status in ('pending', 'running')`;
 
-export interface NewDeploy {
-  service: string;
-  environment: string;
-  ref: string;
-  sha: string;
-  requestedBy: string;
-  channel: string;
-  executor: string;
+/** What recording a deploy takes: the fields its requester sets, and when. */
+export interface NewDeploy extends Pick<Deploy, 'service' | 'environment' | 'ref' | 'sha' | 'requestedBy' | 'channel' | 'executor' | 'forced'> {
   rollbackOf?: number;
-  forced: boolean;
   now: Date;
   deadlineAt?: Date;
 }

@@ -1,5 +1,5 @@
 import { resetAlertState } from '../smoke/index.ts';
-import type { Queryable, Store } from '../store/index.ts';
+import { dateOrNull, type Queryable, type Store } from '../store/index.ts';
 
 export interface Incident {
   id: number;
@@ -61,8 +61,6 @@ interface IncidentRow {
   resolved_at: Date | null;
 }
 
-const date = (value: Date | string | null) => (value === null ? null : new Date(value));
-
 const toIncident = (row: IncidentRow): Incident => ({
   id: Number(row.id),
   service: row.service,
@@ -73,10 +71,10 @@ const toIncident = (row: IncidentRow): Incident => ({
   channelId: row.channel_id,
   channelName: row.channel_name,
   acknowledgedBy: row.acknowledged_by,
-  acknowledgedAt: date(row.acknowledged_at),
-  recoveredAt: date(row.recovered_at),
+  acknowledgedAt: dateOrNull(row.acknowledged_at),
+  recoveredAt: dateOrNull(row.recovered_at),
   resolvedBy: row.resolved_by,
-  resolvedAt: date(row.resolved_at),
+  resolvedAt: dateOrNull(row.resolved_at),
 });
 
 /** A check that met the alert rule: what opens an incident or joins the open one. */

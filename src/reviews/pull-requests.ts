@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.ts';
-import type { Queryable } from '../store/index.ts';
+import type { ColumnsOf, Queryable } from '../store/index.ts';
 
 export type PullRequestState = 'open' | 'draft' | 'merged' | 'closed';
 
@@ -27,20 +27,7 @@ export interface TrackedPullRequest extends PullRequestKey, Omit<PullRequestSnap
   threadTs: string | null;
 }
 
-interface PullRequestRow {
-  repo: string;
-  number: number;
-  service: string;
-  channel: string;
-  thread_ts: string | null;
-  title: string;
-  url: string;
-  author: string;
-  state: PullRequestState;
-  additions: number;
-  deletions: number;
-  head_sha: string | null;
-}
+type PullRequestRow = ColumnsOf<TrackedPullRequest>;
 
 const toPullRequest = (row: PullRequestRow): TrackedPullRequest => ({
   repo: row.repo,

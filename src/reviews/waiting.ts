@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/index.ts';
+import { dateOrNull, type ColumnsOf, type Queryable } from '../store/index.ts';
 
 /**
  * Someone an open pull request waits on: a reviewer whose review is requested, or, while the
@@ -20,19 +20,7 @@ export interface Wait {
   snoozedUntil: Date | null;
 }
 
-export interface WaitRow {
-  role: Wait['role'];
-  login: string;
-  repo: string;
-  number: number;
-  title: string;
-  url: string;
-  channel: string;
-  thread_ts: string | null;
-  since: Date;
-  last_nudged_at: Date | null;
-  snoozed_until: Date | null;
-}
+export type WaitRow = ColumnsOf<Wait>;
 
 /**
  * Every current wait, one row each; callers select from it as `w`. A team asked as a whole
@@ -49,8 +37,6 @@ export const WAITS_SQL = `
          a.waiting_since, a.last_nudged_at, a.snoozed_until
     from pull_request_author_nudges a join pull_requests p on p.repo = a.repo and p.number = a.number
    where p.state = 'open'`;
-
-const dateOrNull = (value: Date | null) => (value === null ? null : new Date(value));
 
 export const toWait = (row: WaitRow): Wait => ({
   role: row.role,

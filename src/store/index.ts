@@ -2,7 +2,8 @@ import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres.ts';
 import type { Store } from './store.ts';
 
-export type { Queryable, Row, Store } from './store.ts';
+export type { ColumnsOf, Queryable, Row, Store } from './store.ts';
+export { dateOrNull } from './store.ts';
 export { migrate, migrationsApplied } from './migrate.ts';
 export { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.ts';
 

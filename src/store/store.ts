@@ -1,5 +1,15 @@
 export type Row = Record<string, unknown>;
 
+type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
+  ? `${Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`}${SnakeCase<Tail>}`
+  : S;
+
+/** A table's row as queries return it: the domain type's fields under their snake_case column names. */
+export type ColumnsOf<T> = { [K in keyof T & string as SnakeCase<K>]: T[K] };
+
+/** A nullable timestamp column as a `Date` (or null). */
+export const dateOrNull = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
+
 export interface Queryable {
   query<T = Row>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Runs a script of several statements without parameters (migrations). */
