@@ -1,4 +1,4 @@
-import type { Queryable, Store } from '../store/index.ts';
+import type { Queryable } from '../store/index.ts';
 import type { PullRequestKey } from './pull-requests.ts';
 
 export type ReviewerState = 'requested' | 'approved' | 'changes_requested' | 'commented' | 'removed';
@@ -64,23 +64,22 @@ export async function withdrawReviewRequest(db: Queryable, key: PullRequestKey, 
 /**
  * Records a submitted review once (false when it was already recorded) and what it makes of
  * its reviewer: approved or changes requested; a comment counts only where there was no verdict.
+ * Run it in a transaction (the one that writes what the thread is told): its two writes go together.
  */
-export async function recordReview(store: Store, key: PullRequestKey, review: SubmittedReview, now: Date): Promise<boolean> {
-  return store.transaction(async (tx) => {
-    const inserted = await tx.query(
-      `insert into pull_request_reviews (repo, number, review_id, reviewer, state, submitted_at) values ($1, $2, $3, $4, $5, $6)
-       on conflict (repo, review_id) do nothing returning review_id`,
-      [key.repo, key.number, review.id, review.reviewer.toLowerCase(), review.verdict, review.submittedAt],
-    );
-    if (inserted.length === 0) return false;
-    await tx.query(
-      `insert into pull_request_reviewers (repo, number, reviewer, state, updated_at) values ($1, $2, $3, $4, $5)
-       on conflict (repo, number, reviewer) do update set state = excluded.state, requested_at = null, updated_at = excluded.updated_at
-       where excluded.state <> 'commented' or pull_request_reviewers.state in ('requested', 'removed')`,
-      [key.repo, key.number, review.reviewer.toLowerCase(), review.verdict, now],
-    );
-    return true;
-  });
+export async function recordReview(tx: Queryable, key: PullRequestKey, review: SubmittedReview, now: Date): Promise<boolean> {
+  const inserted = await tx.query(
+    `insert into pull_request_reviews (repo, number, review_id, reviewer, state, submitted_at) values ($1, $2, $3, $4, $5, $6)
+     on conflict (repo, review_id) do nothing returning review_id`,
+    [key.repo, key.number, review.id, review.reviewer.toLowerCase(), review.verdict, review.submittedAt],
+  );
+  if (inserted.length === 0) return false;
+  await tx.query(
+    `insert into pull_request_reviewers (repo, number, reviewer, state, updated_at) values ($1, $2, $3, $4, $5)
+     on conflict (repo, number, reviewer) do update set state = excluded.state, requested_at = null, updated_at = excluded.updated_at
+     where excluded.state <> 'commented' or pull_request_reviewers.state in ('requested', 'removed')`,
+    [key.repo, key.number, review.reviewer.toLowerCase(), review.verdict, now],
+  );
+  return true;
 }
 
 /** Reviewers whose latest verdict is changes requested. */

@@ -2,6 +2,7 @@ import type { Deps } from '../deps.ts';
 import { addNotes, claimMarks, claimRoot, foldNotes, getPullRequest, listReviewers, type PendingNote, pendingNotes, pingedIn, type PullRequestKey, resolveMentions, setThreadTs, takeNotes, type ThreadNote, threadsWithNotesBefore, type TrackedPullRequest } from '../reviews/index.ts';
 import { reviewReply, reviewRoot } from './render/reviews.ts';
 import type { SlackMessage } from './render/format.ts';
+import type { Queryable } from '../store/index.ts';
 
 /** What posting review threads uses: the reviews' people lookups need GitHub and Slack. */
 export type ThreadDeps = Pick<Deps, 'config' | 'github' | 'log' | 'now' | 'slack' | 'store'>;
@@ -36,6 +37,27 @@ export class ReviewThreads {
   async tell(key: PullRequestKey, notes: ThreadNote[]): Promise<void> {
     if (notes.length === 0) return;
     await addNotes(this.deps.store, key, notes, this.deps.now());
+    await this.#afterFold(key);
+  }
+
+  /**
+   * Makes a change and writes down what it says in one transaction, then posts it as `tell` does.
+   * The changes say something only the first time (a second run of the same fact says nothing):
+   * a process that died between the change and its notes would leave the thread silent for good.
+   * `alongside` runs once the notes are written (when there are any), while they wait to be posted.
+   */
+  async record(key: PullRequestKey, change: (tx: Queryable, now: Date) => Promise<ThreadNote[]>, alongside?: () => Promise<unknown>): Promise<void> {
+    const notes = await this.deps.store.transaction(async (tx) => {
+      const now = this.deps.now();
+      const said = await change(tx, now);
+      await addNotes(tx, key, said, now);
+      return said;
+    });
+    if (notes.length > 0) await Promise.all([this.#afterFold(key), alongside?.()]);
+  }
+
+  /** Flushes the pull request's notes after the fold window, once for everything told meanwhile. */
+  #afterFold(key: PullRequestKey): Promise<void> {
     const id = `${key.repo}#${key.number}`;
     let due = this.#due.get(id);
     if (!due) {
@@ -45,7 +67,7 @@ export class ReviewThreads {
       });
       this.#due.set(id, due);
     }
-    await due;
+    return due;
   }
 
   async #flush(key: PullRequestKey): Promise<void> {

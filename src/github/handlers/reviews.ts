@@ -4,6 +4,7 @@ import { mayPingFromComment } from '../../permissions.ts';
 import { askedForReviewInComment, claimMarks, closed, convertedToDraft, firstSightOfUntrackedRepo, getPullRequest, keyOf, linkCodeIn, markedReady, openedForReview, type PullRequestKey, type PullRequestSnapshot, pushed, readyForReviewLogins, redeemCode, type RedeemOutcome, refreshPullRequest, reopened, repoHasService, reviewHomeOf, reviewRequested, reviewRequestRemoved, reviewSubmitted, saidResolved, saysResolved, tellSlackUser, type ThreadNote, type TrackedPullRequest, trackPullRequest, type Verdict } from '../../reviews/index.ts';
 import { linkCodeExpired, linkCodeFromWrongLogin, linkedByCode, linkMovedAway } from '../../slack/render/reviews.ts';
 import { ReviewThreads } from '../../slack/review-threads.ts';
+import type { Queryable } from '../../store/index.ts';
 
 /** A pull request as webhooks and the REST API both describe it. */
 interface GitHubPullRequest {
@@ -117,17 +118,17 @@ export function registerReviewWebhooks(webhooks: Webhooks, deps: Deps, options: 
   /** For the events that only matter to a pull request with a thread. */
   async function onTrackedPullRequest(
     payload: { repository: Repository; pull_request: GitHubPullRequest },
-    change: (key: PullRequestKey, now: Date) => Promise<ThreadNote[]>,
+    change: (tx: Queryable, key: PullRequestKey, now: Date) => Promise<ThreadNote[]>,
   ): Promise<void> {
     const pr = await tracked(payload.repository, payload.pull_request.number, payload.pull_request);
-    if (pr) await threads.tell(pr, await change(pr, deps.now()));
+    if (pr) await threads.record(pr, (tx, now) => change(tx, pr, now));
   }
 
   webhooks.on('pull_request.opened', async ({ payload }) => {
     const reviewers = requestedOf(payload.pull_request, payload.repository);
     if (reviewers.length === 0) return;
     const key = await track(payload.repository, payload.pull_request);
-    if (key) await threads.tell(key, await openedForReview(deps.store, key, loginOf(payload.sender), reviewers, deps.now()));
+    if (key) await threads.record(key, (tx, now) => openedForReview(tx, key, loginOf(payload.sender), reviewers, now));
   });
 
   webhooks.on('pull_request.review_requested', async ({ payload }) => {
@@ -135,33 +136,33 @@ export function registerReviewWebhooks(webhooks: Webhooks, deps: Deps, options: 
     const reviewer = reviewerNamedIn(payload);
     if (!reviewer) return;
     const key = await track(payload.repository, payload.pull_request);
-    if (key) await threads.tell(key, await reviewRequested(deps.store, key, loginOf(payload.sender), reviewer, deps.now()));
+    if (key) await threads.record(key, (tx, now) => reviewRequested(tx, key, loginOf(payload.sender), reviewer, now));
   });
 
   webhooks.on('pull_request.review_request_removed', ({ payload }) => {
     const reviewer = reviewerNamedIn(payload);
     if (!reviewer) return;
-    return onTrackedPullRequest(payload, (key, now) => reviewRequestRemoved(deps.store, key, loginOf(payload.sender), reviewer, now));
+    return onTrackedPullRequest(payload, (tx, key, now) => reviewRequestRemoved(tx, key, loginOf(payload.sender), reviewer, now));
   });
 
   webhooks.on('pull_request.ready_for_review', ({ payload }) =>
-    onTrackedPullRequest(payload, (key, now) => markedReady(deps.store, key, loginOf(payload.sender), now)),
+    onTrackedPullRequest(payload, (tx, key, now) => markedReady(tx, key, loginOf(payload.sender), now)),
   );
 
   webhooks.on('pull_request.converted_to_draft', ({ payload }) =>
-    onTrackedPullRequest(payload, (key, now) => convertedToDraft(deps.store, key, loginOf(payload.sender), now)),
+    onTrackedPullRequest(payload, (tx, key, now) => convertedToDraft(tx, key, loginOf(payload.sender), now)),
   );
 
   webhooks.on('pull_request.closed', ({ payload }) =>
-    onTrackedPullRequest(payload, (key, now) => closed(deps.store, key, loginOf(payload.sender), Boolean(payload.pull_request.merged), now)),
+    onTrackedPullRequest(payload, (tx, key, now) => closed(tx, key, loginOf(payload.sender), Boolean(payload.pull_request.merged), now)),
   );
 
   webhooks.on('pull_request.reopened', ({ payload }) =>
-    onTrackedPullRequest(payload, (key, now) => reopened(deps.store, key, loginOf(payload.sender), Boolean(payload.pull_request.draft), now)),
+    onTrackedPullRequest(payload, (tx, key, now) => reopened(tx, key, loginOf(payload.sender), Boolean(payload.pull_request.draft), now)),
   );
 
   webhooks.on('pull_request.synchronize', ({ payload }) =>
-    onTrackedPullRequest(payload, (key, now) => pushed(deps.store, key, loginOf(payload.sender), now)),
+    onTrackedPullRequest(payload, (tx, key, now) => pushed(tx, key, loginOf(payload.sender), now)),
   );
 
   webhooks.on('pull_request_review.submitted', async ({ payload }) => {
@@ -176,7 +177,7 @@ export function registerReviewWebhooks(webhooks: Webhooks, deps: Deps, options: 
       submittedAt: new Date(payload.review.submitted_at ?? deps.now()),
       url: payload.review.html_url,
     };
-    await threads.tell(pr, await reviewSubmitted(deps.store, pr, review, pr.author, deps.now()));
+    await threads.record(pr, (tx, now) => reviewSubmitted(tx, pr, review, pr.author, now));
   });
 
   webhooks.on('issue_comment.created', async ({ payload }) => {
@@ -197,14 +198,20 @@ export function registerReviewWebhooks(webhooks: Webhooks, deps: Deps, options: 
     if (reviewers.length === 0 && !resolved) return;
     const pr = (await tracked(repository, issue.number)) ?? (reviewers.length > 0 ? await trackFromGitHub(repository, issue.number) : undefined);
     if (!pr) return;
-    // The same comment may be delivered again under another delivery ID.
-    if ((await claimMarks(deps.store, pr, [`comment:${comment.id}`], deps.now())).length === 0) return;
     const said = { by: comment.user.login, url: comment.html_url };
-    const notes = [
-      ...(reviewers.length > 0 ? await askedForReviewInComment(deps.store, pr, { ...said, reviewers }, deps.now()) : []),
-      ...(resolved ? await saidResolved(deps.store, pr, said) : []),
-    ];
-    await Promise.all([threads.tell(pr, notes), reviewers.length > 0 && askOnGitHub(repository.full_name, pr.number, reviewers, comment.id)]);
+    await threads.record(
+      pr,
+      async (tx, now) => {
+        // The same comment may be delivered again under another delivery ID: its mark is made with its notes.
+        if ((await claimMarks(tx, pr, [`comment:${comment.id}`], now)).length === 0) return [];
+        return [
+          ...(reviewers.length > 0 ? await askedForReviewInComment(tx, pr, { ...said, reviewers }, now) : []),
+          ...(resolved ? await saidResolved(tx, pr, said) : []),
+        ];
+      },
+      // A comment asking for review always has notes (the ask), so GitHub hears it once, as before.
+      async () => reviewers.length > 0 && askOnGitHub(repository.full_name, pr.number, reviewers, comment.id),
+    );
   });
 
   /** `tugboat-link <code>` in a comment on any issue or pull request of a watched repo: its author proves a `/tugboat link` claim. */
