@@ -22,6 +22,8 @@ export const readOnlySlackMethods = new Set([
   'auth.test',
   'conversations.info',
   'conversations.members',
+  'conversations.history',
+  'conversations.replies',
   'users.info',
   'users.lookupByEmail',
 ]);
@@ -39,6 +41,9 @@ export const slackMethods: ReadonlyMap<string, SlackMethod> = new Map([
   ['conversations.info', conversationsInfo],
   ['conversations.open', conversationsOpen],
   ['conversations.members', conversationsMembers],
+  ['conversations.history', conversationsHistory],
+  ['conversations.replies', conversationsReplies],
+  ['conversations.join', conversationsJoin],
   ['users.info', usersInfo],
   ['users.lookupByEmail', usersLookupByEmail],
   ['reactions.add', reactionsAdd],
@@ -161,6 +166,64 @@ function openedConversation(workspace: SlackWorkspace, args: SlackArgs): SlackCh
 function conversationsMembers(workspace: SlackWorkspace, args: SlackArgs): SlackResult {
   const channel = visibleChannel(workspace, args);
   return { ok: true, members: [...channel.members], response_metadata: { next_cursor: '' } };
+}
+
+/** The channel's messages (thread replies only when also sent to the channel), newest first. */
+function conversationsHistory(workspace: SlackWorkspace, args: SlackArgs): SlackResult {
+  const channel = joinedChannel(workspace, args);
+  return messagePage([...workspace.messages(channel.id)].reverse(), args);
+}
+
+/** A thread, oldest first: the parent (whatever `oldest` says), then the replies in the range. */
+function conversationsReplies(workspace: SlackWorkspace, args: SlackArgs): SlackResult {
+  const channel = joinedChannel(workspace, args);
+  const ts = requiredString(args, 'ts', 'thread_not_found');
+  const [parent, ...replies] = workspace.thread(channel.id, ts);
+  if (!parent || parent.ts !== ts) throw new SlackApiError('thread_not_found');
+  const page = messagePage(replies, args);
+  return { ...page, messages: [publicMessage(parent, flag(args, 'include_all_metadata')), ...(page.messages as unknown[])] };
+}
+
+/**
+ * Public channels only; the bot becomes a member. Unlike Slack, no "has joined" message is added to
+ * the channel (tests count the channel's messages).
+ */
+function conversationsJoin(workspace: SlackWorkspace, args: SlackArgs): SlackResult {
+  const channel = visibleChannel(workspace, args);
+  if (channel.is_private || channel.is_im || channel.is_mpim) throw new SlackApiError('method_not_supported_for_channel_type');
+  if (channel.is_archived) throw new SlackApiError('is_archived');
+  const already = channel.members.includes(workspace.bot.userId);
+  if (!already) channel.members.push(workspace.bot.userId);
+  const warning = already ? { warning: 'already_in_channel', response_metadata: { warnings: ['already_in_channel'] } } : {};
+  return { ok: true, channel: channelInfo(workspace, channel), ...warning };
+}
+
+/**
+ * `oldest`/`latest` (exclusive unless `inclusive`), `limit` (100 unless given, at most 999) and a cursor;
+ * message metadata only with `include_all_metadata`, as Slack returns it.
+ */
+function messagePage(messages: SlackMessage[], args: SlackArgs): SlackResult {
+  const inclusive = flag(args, 'inclusive');
+  const oldest = args.oldest === undefined || args.oldest === '' ? undefined : Number(args.oldest);
+  const latest = args.latest === undefined || args.latest === '' ? undefined : Number(args.latest);
+  const inRange = messages.filter((message) => {
+    const ts = Number(message.ts);
+    if (oldest !== undefined && (inclusive ? ts < oldest : ts <= oldest)) return false;
+    if (latest !== undefined && (inclusive ? ts > latest : ts >= latest)) return false;
+    return true;
+  });
+  const limit = Math.min(999, Math.max(1, Number(args.limit) || 100));
+  const start = typeof args.cursor === 'string' && args.cursor !== '' ? Number(Buffer.from(args.cursor, 'base64').toString('utf8').replace(/^next:/, '')) : 0;
+  if (!Number.isInteger(start) || start < 0) throw new SlackApiError('invalid_cursor');
+  const page = inRange.slice(start, start + limit);
+  const hasMore = start + limit < inRange.length;
+  const withMetadata = flag(args, 'include_all_metadata');
+  return {
+    ok: true,
+    messages: page.map((message) => publicMessage(message, withMetadata)),
+    has_more: hasMore,
+    response_metadata: { next_cursor: hasMore ? Buffer.from(`next:${start + limit}`).toString('base64') : '' },
+  };
 }
 
 function visibleChannel(workspace: SlackWorkspace, args: SlackArgs): SlackChannel {
@@ -334,6 +397,8 @@ function jsonValue(value: unknown, invalidError: string): unknown {
   }
 }
 
-function publicMessage(message: SlackMessage): Record<string, unknown> {
-  return structuredClone(message) as unknown as Record<string, unknown>;
+function publicMessage(message: SlackMessage, withMetadata = true): Record<string, unknown> {
+  const copy = structuredClone(message) as unknown as Record<string, unknown>;
+  if (!withMetadata) delete copy.metadata;
+  return copy;
 }

@@ -31,6 +31,11 @@ export interface OutboxRow {
   noteAbout: string | null;
   status: 'pending' | 'sending' | 'sent' | 'failed' | 'superseded';
   attempts: number;
+  /**
+   * When the first attempt at this row started, if an earlier attempt may have reached Slack without
+   * being recorded (as `startSending` found it): a post is looked for in the channel before it is sent again.
+   */
+  attemptedSince: Date | null;
   result: Record<string, unknown> | null;
   error: string | null;
 }
@@ -45,6 +50,10 @@ interface Row {
   note_about: string | null;
   status: OutboxRow['status'];
   attempts: number;
+  first_attempt_at: Date | string | null;
+  created_at: Date | string;
+  /** As it was before `startSending` marked this attempt. */
+  was_maybe_in_slack?: boolean;
   result: Record<string, unknown> | null;
   error: string | null;
 }
@@ -59,6 +68,8 @@ const toRow = (row: Row): OutboxRow => ({
   noteAbout: row.note_about,
   status: row.status,
   attempts: row.attempts,
+  // Rows tried before migration 016 have no first_attempt_at: their lookups start when they were written.
+  attemptedSince: row.was_maybe_in_slack ? new Date(row.first_attempt_at ?? row.created_at) : null,
   result: row.result,
   error: row.error,
 });
@@ -107,10 +118,18 @@ export async function oldestUnsent(db: Queryable, channel: string): Promise<{ id
   return row && { id: Number(row.id), dueInMs: Number(row.due_in_ms) };
 }
 
-/** Marks a row as being sent, returning it as it is now (with the latest content of a coalesced update). */
+/**
+ * Marks a row as being sent, returning it as it is now (with the latest content of a coalesced update).
+ * Until Slack answers, the row may be in Slack (`maybe_in_slack`); `attemptedSince` says whether it
+ * already was before this attempt (the self-join reads the row as it was).
+ */
 export async function startSending(db: Queryable, id: number): Promise<OutboxRow | undefined> {
   const [row] = await db.query<Row>(
-    `update slack_outbox set status = 'sending', attempts = attempts + 1 where id = $1 and status in ('pending', 'sending') returning *`,
+    `update slack_outbox o set status = 'sending', attempts = o.attempts + 1, maybe_in_slack = true,
+            first_attempt_at = coalesce(o.first_attempt_at, now())
+       from slack_outbox was
+      where o.id = $1 and was.id = o.id and o.status in ('pending', 'sending')
+      returning o.*, was.maybe_in_slack as was_maybe_in_slack`,
     [id],
   );
   return row && toRow(row);
@@ -133,16 +152,20 @@ export async function markFailed(db: Queryable, id: number, error: string): Prom
   await db.query(`update slack_outbox set status = 'failed', error = $2 where id = $1`, [id, error]);
 }
 
-/** Puts a row back to be tried after `delayMs`; an update already replaced by a newer pending one is dropped instead. */
-export async function retryLater(db: Queryable, row: OutboxRow, delayMs: number, error: string): Promise<void> {
+/**
+ * Puts a row back to be tried after `delayMs`; an update already replaced by a newer pending one is dropped instead.
+ * `refused`: Slack answered this attempt with a refusal, so it took nothing, and the row is in Slack only if an earlier attempt may have put it there.
+ */
+export async function retryLater(db: Queryable, row: OutboxRow, delayMs: number, error: string, refused = false): Promise<void> {
   await db.query(
     `update slack_outbox
         set status = case when coalesce_key is not null and exists (
                        select 1 from slack_outbox newer where newer.coalesce_key = slack_outbox.coalesce_key and newer.status = 'pending')
                      then 'superseded' else 'pending' end,
-            next_attempt_at = now() + $2 * interval '1 millisecond', error = $3
+            next_attempt_at = now() + $2 * interval '1 millisecond', error = $3,
+            maybe_in_slack = case when $4 then $5 else maybe_in_slack end
       where id = $1`,
-    [row.id, delayMs, error],
+    [row.id, delayMs, error, refused, row.attemptedSince !== null],
   );
 }
 

@@ -65,6 +65,12 @@ export const DEFAULT_POSTER_OPTIONS: PosterOptions = {
 /** Slack will never take a message into these channels as they are: given up on, and a person told. */
 const CHANNEL_ERRORS = new Set(['channel_not_found', 'not_in_channel', 'is_archived']);
 const NOTE_EVERY_MS = 60 * 60_000;
+/** The metadata every post carries (`event_payload.row`: its outbox row), so that a post Slack already has can be found. */
+const OUTBOX_EVENT = 'tugboat_outbox';
+/** How long before a row's first attempt the lookup for it starts: the database's clock and Slack's may differ a little. */
+const LOOKUP_MARGIN_MS = 2 * 60_000;
+/** Pages of 200 messages looked through for an earlier attempt's post: far more than one channel gets in a retry's time. */
+const LOOKUP_MAX_PAGES = 10;
 /** How soon a sender tries again for a channel another replica is sending to. */
 const BUSY_CHANNEL_RETRY_MS = 200;
 
@@ -289,15 +295,32 @@ export class SlackPoster {
     const { store, metrics, log } = this.deps;
     // Sent before the database could record it (it was unreachable): recorded now, never sent again.
     let result = this.#unrecorded.get(row.id);
+    if (!result && row.attempts > 1 && row.error === null) log.warn({ channel: row.channel, row: row.id }, 'sending a row whose sender stopped mid-call; Slack may already have it');
+    // An earlier attempt of a post may have reached Slack (its sender died, or the answer was lost): look before posting again.
+    // Updates, topics and invites need no lookup: sending the same one twice leaves Slack as once.
+    if (!result && row.method === 'chat.postMessage' && row.attemptedSince) {
+      const earlier = await this.#earlierPost(row, row.attemptedSince);
+      if (earlier === 'retry') return;
+      if (earlier) {
+        log.warn({ channel: row.channel, row: row.id, ts: earlier.ts }, 'slack already had a post whose sending was not recorded; recording it instead of posting again');
+        result = earlier;
+        this.#unrecorded.set(row.id, result);
+      }
+    }
     if (!result) {
-      if (row.attempts > 1 && row.error === null) log.warn({ channel: row.channel, row: row.id }, 'sending a row whose sender stopped mid-call; Slack may already have it');
       await this.#spaced(row.channel);
       try {
-        result = (await this.client.apiCall(row.method, row.args)) as unknown as SlackResult;
+        const args = row.method === 'chat.postMessage' ? { ...row.args, metadata: { event_type: OUTBOX_EVENT, event_payload: { row: row.id } } } : row.args;
+        result = (await this.client.apiCall(row.method, args)) as unknown as SlackResult;
         metrics.slackCalls.inc({ method: row.method, outcome: 'ok' });
       } catch (error) {
-        await this.#refused(row, error);
-        return;
+        // An invite whose earlier attempt reached Slack finds its people already there: that is the invite done.
+        const alreadyInvited = row.method === 'conversations.invite' && row.attemptedSince && (error as WebAPIPlatformError)?.data?.error === 'already_in_channel';
+        if (!alreadyInvited) {
+          await this.#refused(row, error);
+          return;
+        }
+        result = { ok: true, channel: row.channel };
       } finally {
         // Spaced from when Slack answered, so network jitter cannot bring two calls closer at Slack's end.
         this.#lastCallAt.set(row.channel, Date.now());
@@ -308,6 +331,63 @@ export class SlackPoster {
     await store.transaction((tx) => markSent(tx, row, { ts: sent.ts, channel: sent.channel }));
     this.#unrecorded.delete(row.id);
     this.#settle(row.id, (waiter) => waiter.resolve(sent));
+  }
+
+  /**
+   * The post an earlier attempt at `row` left in Slack, found by its metadata in the channel's history
+   * (or the thread's, for a reply) from a little before that attempt; `retry` when Slack could not be
+   * asked now (the row waits, as after a failed send). When Slack will not say (a missing scope,
+   * a thread gone), it is posted again, as before this lookup existed.
+   */
+  async #earlierPost(row: OutboxRow, since: Date): Promise<SlackResult | 'retry' | undefined> {
+    const { metrics, log, store } = this.deps;
+    const oldest = ((since.getTime() - LOOKUP_MARGIN_MS) / 1000).toFixed(6);
+    const threadTs = typeof row.args.thread_ts === 'string' && row.args.thread_ts !== '' ? row.args.thread_ts : undefined;
+    const method = threadTs ? 'conversations.replies' : 'conversations.history';
+    try {
+      await this.#spaced(row.channel);
+      // A post to a user ID lands in the bot's DM with them, which history knows by its own ID.
+      const channel = /^[UW]/.test(row.channel) ? ((await this.client.conversations.open({ users: row.channel })).channel?.id ?? row.channel) : row.channel;
+      let cursor: string | undefined;
+      for (let page = 0; page < LOOKUP_MAX_PAGES; page++) {
+        const query = { channel, oldest, include_all_metadata: true, limit: 200, cursor };
+        const answer = threadTs ? await this.client.conversations.replies({ ...query, ts: threadTs }) : await this.#history(query);
+        metrics.slackCalls.inc({ method, outcome: 'ok' });
+        const found = (answer.messages as Array<{ ts?: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }> | undefined)?.find(
+          (message) => message.metadata?.event_type === OUTBOX_EVENT && Number(message.metadata.event_payload?.row) === row.id,
+        );
+        if (found?.ts) return { ok: true, channel, ts: found.ts };
+        cursor = answer.response_metadata?.next_cursor || undefined;
+        if (!answer.has_more || !cursor) return undefined;
+      }
+      log.warn({ channel: row.channel, row: row.id }, 'too many messages to look through for an earlier attempt of a post; posting it again');
+      return undefined;
+    } catch (error) {
+      const verdict = judge(error, row.attempts, this.options);
+      metrics.slackCalls.inc({ method, outcome: isRateLimited(error) ? 'rate_limited' : 'error' });
+      if ('giveUp' in verdict) {
+        log.warn({ channel: row.channel, row: row.id, error: verdict.giveUp }, 'could not look for an earlier attempt of a post; posting it again');
+        return undefined;
+      }
+      const reason = String((error as Error)?.message ?? error);
+      log.warn({ channel: row.channel, row: row.id, error: reason, retryInMs: verdict.retryInMs }, 'could not look for an earlier attempt of a post; trying again later');
+      await retryLater(store, row, verdict.retryInMs, reason);
+      return 'retry';
+    } finally {
+      this.#lastCallAt.set(row.channel, Date.now());
+    }
+  }
+
+  /** `conversations.history`, joining a public channel first when tugboat posts there without being a member (chat:write.public). */
+  async #history(query: { channel: string; oldest: string; include_all_metadata: boolean; limit: number; cursor?: string }) {
+    try {
+      return await this.client.conversations.history(query);
+    } catch (error) {
+      const code = (error as { code?: string })?.code === ErrorCode.PlatformError ? (error as WebAPIPlatformError).data.error : undefined;
+      if (code !== 'not_in_channel' || !query.channel.startsWith('C')) throw error;
+      await this.client.conversations.join({ channel: query.channel });
+      return this.client.conversations.history(query);
+    }
   }
 
   async #refused(row: OutboxRow, error: unknown): Promise<void> {
@@ -321,7 +401,9 @@ export class SlackPoster {
     metrics.slackCalls.inc({ method: row.method, outcome: isRateLimited(error) ? 'rate_limited' : 'error' });
     const reason = String((error as Error)?.message ?? error);
     log.warn({ method: row.method, channel: row.channel, row: row.id, error: reason, retryInMs: verdict.retryInMs }, 'slack did not take a message; trying again later');
-    await retryLater(store, row, verdict.retryInMs, reason);
+    // Answered with a 429 or a 5xx, Slack took nothing; a timeout, a dropped connection or a gateway's 504 may hide a post it did take.
+    const status = (error as { code?: string })?.code === ErrorCode.HTTPError ? (error as WebAPIHTTPError).statusCode : undefined;
+    await retryLater(store, row, verdict.retryInMs, reason, isRateLimited(error) || (status !== undefined && status !== 504));
   }
 
   async #giveUp(row: OutboxRow, error: string): Promise<void> {

@@ -1,10 +1,11 @@
+import { WebClient } from '@slack/web-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweepNudges } from '../../src/jobs/reviews.ts';
 import { Recipients, trackPullRequest } from '../../src/reviews/index.ts';
 import { enqueue } from '../../src/slack/outbox.ts';
 import type { PosterOptions } from '../../src/slack/poster.ts';
 import { TestClock } from '../helpers/clock.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { SECRETS, startHarness, type Harness } from '../helpers/harness.ts';
 import { pullRequestPayload, replies, REVIEW_CHANNEL, REVIEWS_TEST_CONFIG } from '../helpers/reviews.ts';
 import { postgresBackend, storeBackends, type TestDatabase } from '../helpers/stores.ts';
 import { addReviewPeople, REVIEWS_CONFIG, threadReplies, trackPull } from '../reviews/tracked.ts';
@@ -106,6 +107,8 @@ for (const backend of storeBackends) {
 
       h = current = await startHarness({ backend, db, poster: FAST, configYaml: REVIEWS_TEST_CONFIG });
       await waitUntil('both were sent by the new process', () => texts(h!, REVIEW_CHANNEL).length === 1 && texts(h!, 'C0STAGING').length === 1);
+      // Slack has them a moment before the database records them (the root now after a look for an earlier attempt).
+      await waitUntil('both were recorded as sent', async () => (await db!.store.query(`select 1 from slack_outbox where status = 'sent'`)).length === 2);
 
       const [posted] = h.slackApi.messages(REVIEW_CHANNEL);
       expect(posted.text).toBe('the thread of acme/api#21');
@@ -113,6 +116,60 @@ for (const backend of storeBackends) {
       expect(pr.thread_ts).toBe(posted.ts);
       expect(texts(h, 'C0STAGING')).toEqual(['left behind']);
       expect(h.logs.lines.some((line) => String(line.msg).includes('stopped mid-call'))).toBe(true);
+    });
+
+    it('does not post again what a replica killed after Slack took it had sent: finds it by its metadata and tells its owner the ts', async () => {
+      db = await backend.open();
+      const now = new Date('2026-11-20T15:00:00Z');
+      const key = { repo: 'acme/api', number: 22 };
+      await trackPullRequest(db.store, key, { service: 'api', channel: REVIEW_CHANNEL }, pullSnapshot(22, now), now);
+      h = current = await startHarness({ backend, db, poster: FAST, configYaml: REVIEWS_TEST_CONFIG });
+      const store = db.store;
+
+      // What a replica killed (kill -9) right after Slack took its posts leaves: each post in Slack, with its row's id
+      // in the metadata, and the row still `sending`, as startSending left it: an attempt started, its outcome unknown.
+      const slack = new WebClient(SECRETS.botToken, { slackApiUrl: h.slackApi.url, retryConfig: { retries: 0 } });
+      const deadReplicaPosts = async (args: { channel: string; text: string; thread_ts?: string }, onSent?: object) => {
+        const [{ id }] = await store.query<{ id: string }>(`select nextval('slack_outbox_id_seq') as id`);
+        const attemptStarted = new Date();
+        const posted = await slack.chat.postMessage({ ...args, metadata: { event_type: 'tugboat_outbox', event_payload: { row: Number(id) } } });
+        await store.query(
+          `insert into slack_outbox (id, channel, method, args, on_sent, status, attempts, first_attempt_at, maybe_in_slack)
+           values ($1, $2, 'chat.postMessage', $3, $4, 'sending', 1, $5, true)`,
+          [id, args.channel, JSON.stringify(args), onSent ? JSON.stringify(onSent) : null, attemptStarted],
+        );
+        return { id: Number(id), ts: posted.ts! };
+      };
+      const root = await deadReplicaPosts({ channel: REVIEW_CHANNEL, text: 'the thread of acme/api#22' }, { pullRequest: key });
+      const reply = await deadReplicaPosts({ channel: REVIEW_CHANNEL, text: 'a review ping', thread_ts: root.ts });
+
+      const rowsSent = async () => (await store.query(`select 1 from slack_outbox where status = 'sent'`)).length === 2;
+      await waitUntil('a live replica settled both rows', rowsSent);
+      await h.tugboat.settle();
+
+      // One root and one reply in Slack, the two the dead replica sent: nothing posted again.
+      expect(h.slackApi.messages(REVIEW_CHANNEL).map((message) => message.text)).toEqual(['the thread of acme/api#22']);
+      expect(h.slackApi.thread(REVIEW_CHANNEL, root.ts).map((message) => message.text)).toEqual(['the thread of acme/api#22', 'a review ping']);
+      expect(accepted(h, REVIEW_CHANNEL)).toHaveLength(2);
+      const sent = await store.query<{ id: string; result: { ts: string } }>(`select id, result from slack_outbox order by id`);
+      expect(sent.map((row) => [Number(row.id), row.result.ts])).toEqual([
+        [root.id, root.ts],
+        [reply.id, reply.ts],
+      ]);
+      const [pr] = await store.query<{ thread_ts: string }>('select thread_ts from pull_requests where number = 22');
+      expect(pr.thread_ts).toBe(root.ts);
+      expect(h.logs.lines.filter((line) => String(line.msg).includes('slack already had a post'))).toHaveLength(2);
+      // The channel was looked in (tugboat posts there without being a member: it joined to read), the thread through its replies.
+      expect(h.slackApi.callsTo('conversations.history').filter((call) => call.response.ok)).toHaveLength(1);
+      expect(h.slackApi.callsTo('conversations.replies').filter((call) => call.response.ok)).toHaveLength(1);
+
+      // A row never tried before is posted without a lookup, carrying its row id.
+      const lookups = () => h!.slackApi.calls.filter((call) => call.method.startsWith('conversations.')).length;
+      const before = lookups();
+      const fresh = await enqueue(store, { channel: REVIEW_CHANNEL, method: 'chat.postMessage', args: { channel: REVIEW_CHANNEL, text: 'a fresh line' } });
+      await waitUntil('the fresh line was posted', () => texts(h!, REVIEW_CHANNEL).includes('a fresh line'));
+      expect(lookups()).toBe(before);
+      expect(h.slackApi.messages(REVIEW_CHANNEL).at(-1)!.metadata).toEqual({ event_type: 'tugboat_outbox', event_payload: { row: fresh } });
     });
 
     it('coalesces the updates of one message made while Slack is down: one chat.update with the latest', async () => {
