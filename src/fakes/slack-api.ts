@@ -82,6 +82,8 @@ export interface OutageRule {
   status?: number;
   /** Instead of answering: the call is read and never answered (nor acted on) until `endOutage()` drops its connection. */
   hang?: boolean;
+  /** The call is acted on (a post lands in the channel, recorded in `calls`), then its connection dropped unanswered: Slack took it, the answer was lost. */
+  dropAnswer?: boolean;
   /** How many matching calls fail; every one until `endOutage()` unless given. */
   times?: number;
 }
@@ -350,6 +352,14 @@ export class FakeSlackApi {
     const at = this.#now();
     const refusal = request.error ?? this.#authError(request.token);
     const outage = refusal ? undefined : this.#takeOutage(method, request.args);
+    if (outage?.dropAnswer) {
+      const response = this.#invoke(method, request.args);
+      this.#calls.add({ method, args: request.args, at, response });
+      this.#failed.push({ method, args: request.args, at, status: 0 });
+      res.destroy();
+      if (response.ok && !readOnlySlackMethods.has(method)) this.#changes.emit(method);
+      return;
+    }
     if (outage?.hang) {
       this.#failed.push({ method, args: request.args, at, status: 0 });
       this.#hanging.add(res);

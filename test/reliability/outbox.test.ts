@@ -172,6 +172,32 @@ for (const backend of storeBackends) {
       expect(h.slackApi.messages(REVIEW_CHANNEL).at(-1)!.metadata).toEqual({ event_type: 'tugboat_outbox', event_payload: { row: fresh } });
     });
 
+    it('does not post again a message Slack took when its answer was lost (a dropped connection): looks first, records the ts it finds', async () => {
+      h = current = await startHarness({ backend, poster: FAST });
+      h.slackApi.startOutage({ method: 'chat.postMessage', channel: 'C0STAGING', dropAnswer: true, times: 1 });
+      await send(h, 'U0ALICE', '/lock staging', 'C0STAGING');
+      const staging = async () => h!.db.store.query<{ status: string; attempts: number; result: { ts?: string } | null }>(`select status, attempts, result from slack_outbox where channel = 'C0STAGING'`);
+      await waitUntil('the announcement was recorded as sent', async () => (await staging()).some((row) => row.status === 'sent'));
+      await h.tugboat.settle();
+
+      const messages = h.slackApi.messages('C0STAGING');
+      expect(messages.map((message) => message.text)).toEqual([expect.stringContaining('locked *staging*')]);
+      expect(h.slackApi.failed.map((call) => call.status)).toEqual([0]);
+      expect(accepted(h, 'C0STAGING')).toHaveLength(1);
+      expect(await staging()).toEqual([{ status: 'sent', attempts: 2, result: expect.objectContaining({ ts: messages[0].ts }) }]);
+      expect(h.slackApi.callsTo('conversations.history').filter((call) => call.response.ok)).toHaveLength(1);
+    });
+
+    it('posts again, with no lookup, a message Slack refused with a 500 (it took nothing)', async () => {
+      h = current = await startHarness({ backend, poster: FAST });
+      h.slackApi.startOutage({ method: 'chat.postMessage', channel: 'C0STAGING', status: 500, times: 1 });
+      await send(h, 'U0ALICE', '/lock staging', 'C0STAGING');
+      await waitUntil('the announcement arrived', () => texts(h!, 'C0STAGING').length === 1);
+      await h.tugboat.settle();
+      expect(h.slackApi.failed.map((call) => call.status)).toEqual([500]);
+      expect(h.slackApi.calls.filter((call) => call.method === 'conversations.history' || call.method === 'conversations.replies')).toEqual([]);
+    });
+
     it('coalesces the updates of one message made while Slack is down: one chat.update with the latest', async () => {
       h = current = await startHarness({ backend, poster: FAST, configYaml: REVIEWS_CONFIG, clock: new TestClock(new Date('2026-11-18T15:00:00Z')) });
       addReviewPeople(h);
