@@ -25,6 +25,12 @@ export const SHUTDOWN_GRACE = '5s';
 export const NEVER_REPORTS_TIMEOUT = '10s';
 /** How often the smoke check of the PostgreSQL line runs. */
 export const SMOKE_EVERY_MS = 5_000;
+/**
+ * How long a line waits, once its faults are over, for every action it expects before counting
+ * the rest as lost. A passing line stops waiting as soon as all are seen; the bound is generous
+ * because the outbox backs off up to 60 s per channel and CI machines are busy.
+ */
+export const SETTLE_MS = 240_000;
 
 /** Forty hex characters made from a short name, as GitHub shows a SHA. */
 export const sha = (name: string) => Buffer.from(name).toString('hex').padEnd(40, '0').slice(0, 40);

@@ -3,7 +3,7 @@ import { pullRequestPayload } from '../../src/fakes/review-payloads.ts';
 import { buttonValue, click, runCommand, waitUntil } from '../people.ts';
 import type { Replica } from '../replicas.ts';
 import { Tally, type ChaosLine } from '../table.ts';
-import { channelOf, REVIEW_CHANNEL, sha, SHUTDOWN_GRACE, type World } from '../world.ts';
+import { channelOf, REVIEW_CHANNEL, SETTLE_MS, sha, SHUTDOWN_GRACE, type World } from '../world.ts';
 import { postsContaining, reviewPings } from './seen.ts';
 
 const KILLED_PULL_REQUESTS = Array.from({ length: 10 }, (_, i) => 401 + i);
@@ -93,7 +93,7 @@ export async function killAfterAccepted(world: World): Promise<ChaosLine> {
     `select count(*) as n from github_deliveries where delivery_id = any($1) and status <> 'done'`,
     [deliveryIds],
   );
-  const all = await waitUntil(() => count().line('', 0).lost === 0, 150_000);
+  const all = await waitUntil(() => count().line('', 0).lost === 0, SETTLE_MS);
   return count().line('kill -9 right after 202 to 10 webhooks', 1, [
     `deliveries not yet handled at the restart: ${unhandled.n} of ${deliveryIds.length}; ${all ? 'all posted' : 'counted'} ${Math.round((Date.now() - killedAt) / 1000)} s after the kill (the inbox lease is 60 s)`,
   ]);

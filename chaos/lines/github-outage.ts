@@ -1,7 +1,7 @@
 import { commentPayload } from '../../src/fakes/review-payloads.ts';
 import { buttonValue, click, deliver, runCommand, sleep, waitUntil } from '../people.ts';
 import { Tally, type ChaosLine } from '../table.ts';
-import { channelOf, REVIEW_CHANNEL, type World } from '../world.ts';
+import { channelOf, REVIEW_CHANNEL, SETTLE_MS, type World } from '../world.ts';
 import { postsContaining, reviewPings } from './seen.ts';
 
 const OUTAGE_MS = 60_000;
@@ -79,7 +79,7 @@ export async function githubOutage(world: World): Promise<ChaosLine> {
     return seen;
   };
   const recovered = Date.now();
-  const all = await waitUntil(() => count().line('', 0).lost === 0, 150_000);
+  const all = await waitUntil(() => count().line('', 0).lost === 0, SETTLE_MS);
   return count().line('GitHub 502 for 60 s', injected, [
     `GitHub calls answered 502: ${injected}; ${all ? 'everything done' : 'counted'} ${Math.round((Date.now() - recovered) / 1000)} s after GitHub recovered (webhook retries back off 10, 20, 40 s)`,
   ]);

@@ -1,7 +1,7 @@
 import { pullRequestPayload } from '../../src/fakes/review-payloads.ts';
 import { deliver, runCommand, sleep, waitUntil } from '../people.ts';
 import { Tally, type ChaosLine } from '../table.ts';
-import { channelOf, PG_LOCK_ENVS, REVIEW_CHANNEL, SMOKE_EVERY_MS, type World } from '../world.ts';
+import { channelOf, PG_LOCK_ENVS, REVIEW_CHANNEL, SETTLE_MS, SMOKE_EVERY_MS, type World } from '../world.ts';
 import { lockAnnouncements, reviewPings } from './seen.ts';
 
 const RESTARTS = 5;
@@ -68,7 +68,7 @@ export async function postgresRestarts(world: World): Promise<ChaosLine> {
     }
     return seen;
   };
-  await waitUntil(() => count().line('', 0).lost === 0, 150_000);
+  await waitUntil(() => count().line('', 0).lost === 0, SETTLE_MS);
   for (const [key, times] of count().entries()) tally.see(key, times);
 
   const smoke = await smokeRuns(world, from, until);

@@ -1,7 +1,7 @@
 import { pullRequestPayload } from '../../src/fakes/review-payloads.ts';
 import { deliver, runCommand, sleep, waitUntil } from '../people.ts';
 import { Tally, type ChaosLine } from '../table.ts';
-import { channelOf, REVIEW_CHANNEL, SLACK_LOCK_ENVS, type World } from '../world.ts';
+import { channelOf, REVIEW_CHANNEL, SETTLE_MS, SLACK_LOCK_ENVS, type World } from '../world.ts';
 import { lockAnnouncements, reviewPings } from './seen.ts';
 
 const FAILING_MS = 20_000;
@@ -55,7 +55,7 @@ export async function slackOutage(world: World): Promise<ChaosLine> {
     return seen;
   };
   const recovered = Date.now();
-  const all = await waitUntil(() => count().line('', 0).lost === 0, 150_000);
+  const all = await waitUntil(() => count().line('', 0).lost === 0, SETTLE_MS);
   const tally = count();
   return tally.line('Slack 500 for 20 s, then hanging 60 s', injected, [
     `Slack calls answered 500 or left hanging: ${injected}; ${all ? 'everything out' : 'counted'} ${Math.round((Date.now() - recovered) / 1000)} s after Slack recovered (outbox retries back off up to 60 s)`,
