@@ -2,7 +2,6 @@
 import type { RenderContext } from './mrkdwn.js';
 
 // Blocks arrive as JSON from the sandbox API; the renderer tolerates any shape.
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export declare function textObject(text: any, ctx?: RenderContext): string;
 export declare function buttonHtml(element: any, blockId?: string, ctx?: RenderContext): string;
 export declare function selectHtml(element: any, blockId?: string, ctx?: RenderContext): string;

@@ -4,7 +4,6 @@ import type { RenderContext } from './mrkdwn.js';
 export interface MessageContext extends RenderContext {
   bot?: { id: string; name: string };
 }
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export declare function tsToDate(ts: string): Date;
 export declare function formatTime(ts: string, ctx?: MessageContext): string;
 export declare function isBotMessage(message: any, ctx?: MessageContext): boolean;

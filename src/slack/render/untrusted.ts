@@ -24,7 +24,6 @@ export const LIMITS = {
 const ELLIPSIS = '…';
 
 // Control characters other than tab and newline: they can hide text or confuse clients.
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g;
 const MASS_MENTION = /@(channel|here|everyone)\b/gi;
 const WORD_JOINER = '\u2060';
