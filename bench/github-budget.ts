@@ -48,12 +48,20 @@ export async function benchGitHubBudget(): Promise<GitHubBudgetFigures> {
   const githubApi = await FakeGitHubApi.start();
   for (const name of SERVICES) {
     githubApi.addRepo(`acme/${name}`, { defaultBranch: 'main' });
-    const commit = githubApi.addCommit(`acme/${name}`, { sha: '0123456789abcdef0123456789abcdef01234567', message: 'one' });
+    const commit = githubApi.addCommit(`acme/${name}`, {
+      sha: '0123456789abcdef0123456789abcdef01234567',
+      message: 'one',
+    });
     githubApi.setBranch(`acme/${name}`, 'main', commit.sha);
     githubApi.setCheckRun(`acme/${name}`, commit.sha, { name: 'ci', status: 'completed', conclusion: 'success' });
   }
   const tugboat = createTugboat({
-    slack: { botToken: 'xoxb-bench', signingSecret: 'bench', apiUrl: slackApi.url, clientOptions: { retryConfig: { retries: 0 } } },
+    slack: {
+      botToken: 'xoxb-bench',
+      signingSecret: 'bench',
+      apiUrl: slackApi.url,
+      clientOptions: { retryConfig: { retries: 0 } },
+    },
     github: { webhookSecret: 'bench', apiUrl: githubApi.url, token: 'ghp_bench' },
     deploys: { commandCwd: process.cwd() },
     config: parseConfig(CONFIG, 'tugboat.yml'),
@@ -66,8 +74,23 @@ export async function benchGitHubBudget(): Promise<GitHubBudgetFigures> {
   // Counted, not enforced: the old sweep would have used up GitHub's 5,000 within the hour.
   githubApi.setRateLimit({ limit: 1e9, remaining: 1e9, resetAt: new Date(now.getTime() + 3 * 60 * 60_000) });
   try {
-    await acquireLock(store, { scope: { kind: 'all' }, holder: 'U0BOB', reason: 'code freeze', channel: 'C0DEPLOYS', durationSeconds: 86_400, now: clock() });
-    for (const service of SERVICES) await enqueue(store, { service, environment: 'production', ref: 'main', requestedBy: 'U0ALICE', channel: 'C0DEPLOYS', now: clock() });
+    await acquireLock(store, {
+      scope: { kind: 'all' },
+      holder: 'U0BOB',
+      reason: 'code freeze',
+      channel: 'C0DEPLOYS',
+      durationSeconds: 86_400,
+      now: clock(),
+    });
+    for (const service of SERVICES)
+      await enqueue(store, {
+        service,
+        environment: 'production',
+        ref: 'main',
+        requestedBy: 'U0ALICE',
+        channel: 'C0DEPLOYS',
+        now: clock(),
+      });
 
     const callsDuringAnHour = async (tick: () => Promise<void>) => {
       const before = githubApi.calls.length;
@@ -77,13 +100,26 @@ export async function benchGitHubBudget(): Promise<GitHubBudgetFigures> {
       }
       return githubApi.calls.length - before;
     };
-    const request = (service: string) => ({ service, environment: 'production', ref: 'main', requestedBy: 'U0ALICE', force: false, confirmBadSha: false });
+    const request = (service: string) => ({
+      service,
+      environment: 'production',
+      ref: 'main',
+      requestedBy: 'U0ALICE',
+      force: false,
+      confirmBadSha: false,
+    });
     const before = await callsDuringAnHour(async () => {
       for (const service of SERVICES) await tugboat.deployer.plan(request(service));
     });
     const after = await callsDuringAnHour(() => sweep.run());
 
-    await releaseLock(store, { scope: { kind: 'all' }, actor: 'U0BOB', force: false, channel: 'C0DEPLOYS', now: clock() });
+    await releaseLock(store, {
+      scope: { kind: 'all' },
+      actor: 'U0BOB',
+      force: false,
+      channel: 'C0DEPLOYS',
+      now: clock(),
+    });
     const released = githubApi.calls.length;
     await sweep.run();
     await tugboat.settle();

@@ -118,7 +118,11 @@ async function watch(url: string, pid: number, done: Promise<unknown>) {
   return { rss, healthzMs, healthzFailed };
 }
 
-async function startTugboat(databaseUrl: string, slackApiUrl: string, dir: string): Promise<{ url: string; child: ChildProcess }> {
+async function startTugboat(
+  databaseUrl: string,
+  slackApiUrl: string,
+  dir: string,
+): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: {
@@ -137,7 +141,13 @@ async function startTugboat(databaseUrl: string, slackApiUrl: string, dir: strin
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
-    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return { url, child };
+    if (
+      await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, child };
     await sleep(100);
   }
   child.kill();
@@ -145,11 +155,15 @@ async function startTugboat(databaseUrl: string, slackApiUrl: string, dir: strin
 }
 
 function startFlood(url: string): Promise<FloodResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--flood', url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--flood', url], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout!.on('data', (chunk) => (out += chunk));
   return new Promise((resolve, reject) =>
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as FloodResult) : reject(new Error(`the flood exited (${code})`)))),
+    child.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as FloodResult) : reject(new Error(`the flood exited (${code})`)),
+    ),
   );
 }
 
@@ -207,6 +221,7 @@ export function intakeReport({ idle, during, result, peakRss }: Awaited<ReturnTy
 const invoked = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invoked && process.argv.includes('--flood')) await flood(process.argv[process.argv.indexOf('--flood') + 1]);
 else if (invoked) {
-  const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const databaseUrl =
+    process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   for (const line of intakeReport(await benchIntake({ databaseUrl }))) console.log(line);
 }

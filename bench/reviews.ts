@@ -24,7 +24,10 @@ const REVIEWERS = 16;
 const reviewer = (i: number) => `reviewer${i % REVIEWERS}`;
 const author = (service: number) => `author${service}`;
 const slackUserOf = (login: string) => `U0${login.toUpperCase()}`;
-const LOGINS = [...Array.from({ length: REVIEWERS }, (_, i) => reviewer(i)), ...Array.from({ length: REVIEW_CHANNELS }, (_, i) => author(i))];
+const LOGINS = [
+  ...Array.from({ length: REVIEWERS }, (_, i) => reviewer(i)),
+  ...Array.from({ length: REVIEW_CHANNELS }, (_, i) => author(i)),
+];
 /** The `people:` block for tugboat.yml. */
 export const REVIEW_PEOPLE_YAML = `people:\n${LOGINS.map((login) => `  ${login}: ${slackUserOf(login)}`).join('\n')}`;
 
@@ -52,13 +55,28 @@ interface Pr {
 const prId = (pr: Pr) => `${repoOf(pr.service)}#${pr.number}`;
 
 const reviewRequestedPayload = (pr: Pr, requested: string[], newReviewer: string) =>
-  pullRequestPayload('review_requested', { number: pr.number, repo: repoOf(pr.service), author: author(pr.service), reviewers: requested }, { reviewer: newReviewer });
+  pullRequestPayload(
+    'review_requested',
+    { number: pr.number, repo: repoOf(pr.service), author: author(pr.service), reviewers: requested },
+    { reviewer: newReviewer },
+  );
 
-const reviewSubmittedPayload = (pr: Pr, by: string, state: 'approved' | 'changes_requested' | 'commented', id: number) =>
+const reviewSubmittedPayload = (
+  pr: Pr,
+  by: string,
+  state: 'approved' | 'changes_requested' | 'commented',
+  id: number,
+) =>
   reviewPayload({ number: pr.number, repo: repoOf(pr.service), author: author(pr.service), reviewer: by, state, id });
 
 const readyCommentPayload = (pr: Pr, asked: string, id: number) =>
-  commentPayload({ number: pr.number, repo: repoOf(pr.service), by: author(pr.service), body: `Thanks for the notes. ready for review @${asked}`, id });
+  commentPayload({
+    number: pr.number,
+    repo: repoOf(pr.service),
+    by: author(pr.service),
+    body: `Thanks for the notes. ready for review @${asked}`,
+    id,
+  });
 
 async function deliver(appUrl: string, secret: string, event: string, body: string): Promise<number> {
   const response = await fetch(`${appUrl}/github/webhooks`, {
@@ -90,13 +108,18 @@ function repliesByPr(calls: readonly SlackCall[]): Map<string, ReplyLine[]> {
     const threadTs = call.args.thread_ts;
     if (threadTs === undefined) {
       const link = /https:\/\/github\.com\/([^/]+\/[^/]+)\/pull\/(\d+)\|/.exec(textOf(call));
-      if (link && call.response.ts) rootOf.set(`${channelOf(call)} ${String(call.response.ts)}`, `${link[1]}#${link[2]}`);
+      if (link && call.response.ts)
+        rootOf.set(`${channelOf(call)} ${String(call.response.ts)}`, `${link[1]}#${link[2]}`);
       continue;
     }
     const pr = rootOf.get(`${channelOf(call)} ${String(threadTs)}`);
     if (!pr) continue;
     const list = lines.get(pr) ?? [];
-    list.push(...textOf(call).split('\n').map((line) => ({ line, at: call.at })));
+    list.push(
+      ...textOf(call)
+        .split('\n')
+        .map((line) => ({ line, at: call.at })),
+    );
     lines.set(pr, list);
   }
   return lines;
@@ -122,7 +145,14 @@ export function channelRate(calls: readonly SlackCall[]): ChannelRate {
     times.push(call.at);
     byChannel.set(channelOf(call), times);
   }
-  const result: ChannelRate = { channels: byChannel.size, posts: calls.length, maxPerSecond: 0, maxPer10s: 0, minGapMs: Infinity, gapsUnder1s: 0 };
+  const result: ChannelRate = {
+    channels: byChannel.size,
+    posts: calls.length,
+    maxPerSecond: 0,
+    maxPer10s: 0,
+    minGapMs: Infinity,
+    gapsUnder1s: 0,
+  };
   for (const times of byChannel.values()) {
     times.sort((a, b) => a - b);
     for (let i = 0, j1 = 0, j10 = 0; i < times.length; i++) {
@@ -149,7 +179,8 @@ export interface ReviewBenchContext {
 
 function seed({ slackApi, githubApi }: ReviewBenchContext) {
   for (let service = 0; service < REVIEW_CHANNELS; service++) {
-    if (!slackApi.channel(reviewChannel(service))) slackApi.addChannel({ id: reviewChannel(service), name: `reviews-svc${service}` });
+    if (!slackApi.channel(reviewChannel(service)))
+      slackApi.addChannel({ id: reviewChannel(service), name: `reviews-svc${service}` });
     try {
       githubApi.repo(repoOf(service));
     } catch {
@@ -157,7 +188,12 @@ function seed({ slackApi, githubApi }: ReviewBenchContext) {
     }
     // `ready for review @x` comments ask GitHub for the review too: the PRs must exist there.
     for (let number = 1; number <= 100 + STREAM_PRS_PER_CHANNEL; number++) {
-      githubApi.addPullRequest(repoOf(service), { number, title: `Change ${number}`, user: author(service), head: { ref: `change-${number}`, sha: randomBytes(20).toString('hex') } });
+      githubApi.addPullRequest(repoOf(service), {
+        number,
+        title: `Change ${number}`,
+        user: author(service),
+        head: { ref: `change-${number}`, sha: randomBytes(20).toString('hex') },
+      });
     }
   }
   for (const login of LOGINS) githubApi.addUser({ login });
@@ -183,24 +219,48 @@ async function pingLatency(ctx: ReviewBenchContext) {
         const sentAt = Date.now();
         const pinged = ctx.slackApi.waitFor(
           'chat.postMessage',
-          (c) => channelOf(c) === channel && c.args.thread_ts !== undefined && c.at >= sentAt && textOf(c).includes(`<@${slackUserOf(who)}>`),
+          (c) =>
+            channelOf(c) === channel &&
+            c.args.thread_ts !== undefined &&
+            c.at >= sentAt &&
+            textOf(c).includes(`<@${slackUserOf(who)}>`),
           30_000,
         );
         const status = await deliver(ctx.appUrl, ctx.webhookSecret, 'pull_request', body);
         if (status !== 202) throw new Error(`review_requested answered ${status}`);
         const reply = await pinged;
-        const first = ctx.slackApi.calls.find((c) => channelOf(c) === channel && c.at >= sentAt && c.method.startsWith('chat.'))!;
-        if (round >= 0) samples.push({ total: reply.at - sentAt, firstCall: first.at - sentAt, newThread: isPost(first) && first.args.thread_ts === undefined });
+        const first = ctx.slackApi.calls.find(
+          (c) => channelOf(c) === channel && c.at >= sentAt && c.method.startsWith('chat.'),
+        )!;
+        if (round >= 0)
+          samples.push({
+            total: reply.at - sentAt,
+            firstCall: first.at - sentAt,
+            newThread: isPost(first) && first.args.thread_ts === undefined,
+          });
         // Keeps the channels out of step with one another.
         await sleep(Math.random() * 300);
       }
     }),
   );
-  const of = (list: typeof samples) => ({ n: list.length, p50: percentile(list.map((s) => s.total), 50), p99: percentile(list.map((s) => s.total), 99) });
+  const of = (list: typeof samples) => ({
+    n: list.length,
+    p50: percentile(
+      list.map((s) => s.total),
+      50,
+    ),
+    p99: percentile(
+      list.map((s) => s.total),
+      99,
+    ),
+  });
   return {
     ...of(samples),
     prs: REVIEW_CHANNELS * LATENCY_PRS_PER_CHANNEL,
-    firstCallP50: percentile(samples.map((s) => s.firstCall), 50),
+    firstCallP50: percentile(
+      samples.map((s) => s.firstCall),
+      50,
+    ),
     newThread: of(samples.filter((s) => s.newThread)),
     existingThread: of(samples.filter((s) => !s.newThread)),
   };
@@ -236,7 +296,11 @@ function eventsOf(pr: Pr, firstId: number): StreamEvent[] {
     kind: 'review',
     pr: prId(pr),
     body: JSON.stringify(reviewSubmittedPayload(pr, who, state, id)),
-    seen: (line) => line.includes(`*${who}*`) && line.includes(`|${{ approved: 'approved', changes_requested: 'asked for changes', commented: 'commented' }[state]}>`),
+    seen: (line) =>
+      line.includes(`*${who}*`) &&
+      line.includes(
+        `|${{ approved: 'approved', changes_requested: 'asked for changes', commented: 'commented' }[state]}>`,
+      ),
   });
   const comment = (asked: string, id: number): StreamEvent => ({
     event: 'issue_comment',
@@ -261,10 +325,15 @@ function eventsOf(pr: Pr, firstId: number): StreamEvent[] {
 
 /** 2,000 signed events as fast as the app takes them, then until every one shows in its PR's thread. */
 async function eventStream(ctx: ReviewBenchContext) {
-  const prs = Array.from({ length: STREAM_PRS_PER_CHANNEL * REVIEW_CHANNELS }, (_, p): Pr => ({ service: p % REVIEW_CHANNELS, number: 101 + Math.floor(p / REVIEW_CHANNELS) }));
+  const prs = Array.from(
+    { length: STREAM_PRS_PER_CHANNEL * REVIEW_CHANNELS },
+    (_, p): Pr => ({ service: p % REVIEW_CHANNELS, number: 101 + Math.floor(p / REVIEW_CHANNELS) }),
+  );
   const events: StreamEvent[] = [];
   for (let wave = 0; wave < prs.length; wave += STREAM_WAVE_PRS) {
-    const perPr = prs.slice(wave, wave + STREAM_WAVE_PRS).map((pr) => eventsOf(pr, 9_000_000 + pr.service * 100_000 + pr.number * 100));
+    const perPr = prs
+      .slice(wave, wave + STREAM_WAVE_PRS)
+      .map((pr) => eventsOf(pr, 9_000_000 + pr.service * 100_000 + pr.number * 100));
     for (let j = 0; j < perPr[0].length; j++) for (const list of perPr) events.push(list[j]);
   }
   const callsBefore = ctx.slackApi.calls.length;
@@ -277,7 +346,8 @@ async function eventStream(ctx: ReviewBenchContext) {
       while (next < events.length) {
         const sending = events[next++];
         sending.sentAt = Date.now();
-        if ((await deliver(ctx.appUrl, ctx.webhookSecret, sending.event, sending.body)) === 202) lastAcceptedAt = Date.now();
+        if ((await deliver(ctx.appUrl, ctx.webhookSecret, sending.event, sending.body)) === 202)
+          lastAcceptedAt = Date.now();
         else refused++;
       }
     }),
@@ -295,7 +365,12 @@ async function eventStream(ctx: ReviewBenchContext) {
   const lines = repliesByPr(ctx.slackApi.calls.slice(callsBefore));
   const pingWaits = events
     .filter((e) => e.kind === 'review_requested')
-    .flatMap((e) => (lines.get(e.pr) ?? []).filter((reply) => e.seen(reply.line)).slice(0, 1).map((reply) => reply.at - e.sentAt!));
+    .flatMap((e) =>
+      (lines.get(e.pr) ?? [])
+        .filter((reply) => e.seen(reply.line))
+        .slice(0, 1)
+        .map((reply) => reply.at - e.sentAt!),
+    );
   // Anything still queued (a last root update) lands within a couple of seconds.
   await sleep(2000);
   const calls = ctx.slackApi.calls.slice(callsBefore).filter((c) => c.method.startsWith('chat.'));
@@ -305,7 +380,11 @@ async function eventStream(ctx: ReviewBenchContext) {
   return {
     events: events.length,
     prs: prs.length,
-    mix: { review_requested: events.filter((e) => e.kind === 'review_requested').length, review: events.filter((e) => e.kind === 'review').length, comment: events.filter((e) => e.kind === 'comment').length },
+    mix: {
+      review_requested: events.filter((e) => e.kind === 'review_requested').length,
+      review: events.filter((e) => e.kind === 'review').length,
+      comment: events.filter((e) => e.kind === 'comment').length,
+    },
     acceptSeconds,
     perSecond: events.length / acceptSeconds,
     refused,
@@ -324,7 +403,9 @@ export async function benchReviews(ctx: ReviewBenchContext) {
   const callsBefore = ctx.slackApi.calls.length;
   const latency = await pingLatency(ctx);
   const stream = await eventStream(ctx);
-  const reviewCalls = ctx.slackApi.calls.slice(callsBefore).filter((c) => c.args.channel !== undefined && String(c.args.channel).startsWith('C0REVIEW'));
+  const reviewCalls = ctx.slackApi.calls
+    .slice(callsBefore)
+    .filter((c) => c.args.channel !== undefined && String(c.args.channel).startsWith('C0REVIEW'));
   return {
     latency,
     stream,

@@ -22,8 +22,13 @@ import { benchSmoke, smokeReport } from './smoke.ts';
 import { benchGitHubBudget, githubBudgetReport } from './github-budget.ts';
 import { benchFootprint, footprintReport } from './footprint.ts';
 
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const SECRETS = { botToken: 'xoxb-bench', signingSecret: 'bench-signing-secret', webhookSecret: 'bench-webhook-secret' };
+const DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SECRETS = {
+  botToken: 'xoxb-bench',
+  signingSecret: 'bench-signing-secret',
+  webhookSecret: 'bench-webhook-secret',
+};
 /** Services svc0…svc49, each with an environment (and channel) of its own, so 50 deploys can run at once. */
 const PARALLEL_DEPLOYS = 50;
 const DEPLOY_ROUNDS = 6;
@@ -40,13 +45,16 @@ ${Array.from({ length: PARALLEL_DEPLOYS }, (_, i) => `  svc${i}: { repo: acme/sv
 ${REVIEW_PEOPLE_YAML}
 `;
 
-
-
 /**
  * Runs a server in a process of its own, as in production, so the load generator and the
  * Slack fake in this process do not share its event loop. Resolves once `readyPath` answers.
  */
-async function startProcess(script: string, env: Record<string, string | undefined>, readyPath: string, requireOk = true) {
+async function startProcess(
+  script: string,
+  env: Record<string, string | undefined>,
+  readyPath: string,
+  requireOk = true,
+) {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' },
@@ -56,7 +64,10 @@ async function startProcess(script: string, env: Record<string, string | undefin
   const url = `http://127.0.0.1:${port}`;
   // PGlite's first start (initdb, migrations) takes a while on a busy machine.
   for (let i = 0; i < 600; i++) {
-    const ok = await fetch(url + readyPath).then((r) => r.ok || !requireOk, () => false);
+    const ok = await fetch(url + readyPath).then(
+      (r) => r.ok || !requireOk,
+      () => false,
+    );
     if (ok) return { url, child };
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -103,7 +114,9 @@ function signedSlashCommand(responseUrl: string, command: string, text: string, 
 }
 
 const run = (options: autocannon.Options) =>
-  new Promise<autocannon.Result>((resolve, reject) => autocannon(options, (error, result) => (error ? reject(error) : resolve(result))));
+  new Promise<autocannon.Result>((resolve, reject) =>
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result))),
+  );
 
 /**
  * Bursts of 50 simultaneous signed `/lock` and `/locks` requests, as when a whole team reacts
@@ -131,7 +144,11 @@ async function benchSlashCommandAck(url: string, responseUrl: string) {
     if (burst >= 5) latencies.push(...timed);
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
-  return { samples: latencies.length, p50: Math.round(percentile(latencies, 50)), p99: Math.round(percentile(latencies, 99)) };
+  return {
+    samples: latencies.length,
+    p50: Math.round(percentile(latencies, 50)),
+    p99: Math.round(percentile(latencies, 99)),
+  };
 }
 
 const percentile = (values: number[], p: number) => {
@@ -160,7 +177,11 @@ async function benchDeploys(appUrl: string, responseUrl: string, slackApi: FakeS
       services.map(async (i) => {
         const { body, headers } = signedSlashCommand(responseUrl, '/deploy', `svc${i} to env${i}`, `U0DEV${i}`);
         const sentAt = Date.now();
-        const created = githubApi.waitFor('POST /repos/{owner}/{repo}/deployments', (c) => c.path.includes(`/acme/svc${i}/`) && c.at >= sentAt, 30_000);
+        const created = githubApi.waitFor(
+          'POST /repos/{owner}/{repo}/deployments',
+          (c) => c.path.includes(`/acme/svc${i}/`) && c.at >= sentAt,
+          30_000,
+        );
         const response = await fetch(`${appUrl}/slack/events`, { method: 'POST', headers, body });
         const ackedAt = Date.now();
         if (response.status !== 200) throw new Error(`/deploy answered ${response.status}`);
@@ -170,13 +191,23 @@ async function benchDeploys(appUrl: string, responseUrl: string, slackApi: FakeS
           toDeployment.push(call.at - sentAt);
         }
         const deployment = githubApi.deployments(`acme/svc${i}`).at(-1)!;
-        const finished = slackApi.waitFor('chat.update', (c) => c.args.channel === `C0ENV${i}` && String(c.args.text).includes(`deployed *svc${i}*`) && c.at >= sentAt, 60_000);
+        const finished = slackApi.waitFor(
+          'chat.update',
+          (c) => c.args.channel === `C0ENV${i}` && String(c.args.text).includes(`deployed *svc${i}*`) && c.at >= sentAt,
+          60_000,
+        );
         await reportSuccess(appUrl, `acme/svc${i}`, deployment.id, deployment.payload);
         await finished;
       }),
     );
   }
-  return { samples: acks.length, ackP50: percentile(acks, 50), ackP99: percentile(acks, 99), createdP50: percentile(toDeployment, 50), createdP99: percentile(toDeployment, 99) };
+  return {
+    samples: acks.length,
+    ackP50: percentile(acks, 50),
+    ackP99: percentile(acks, 99),
+    createdP50: percentile(toDeployment, 50),
+    createdP99: percentile(toDeployment, 99),
+  };
 }
 
 async function reportSuccess(appUrl: string, repo: string, deploymentId: number, deploymentPayload: unknown) {
@@ -188,7 +219,12 @@ async function reportSuccess(appUrl: string, repo: string, deploymentId: number,
   const body = JSON.stringify(payload);
   const response = await fetch(`${appUrl}/github/webhooks`, {
     method: 'POST',
-    headers: githubWebhookHeaders({ secret: SECRETS.webhookSecret, event: 'deployment_status', deliveryId: randomUUID(), body }),
+    headers: githubWebhookHeaders({
+      secret: SECRETS.webhookSecret,
+      event: 'deployment_status',
+      deliveryId: randomUUID(),
+      body,
+    }),
     body,
   });
   if (response.status !== 202) throw new Error(`deployment_status answered ${response.status}`);
@@ -240,7 +276,12 @@ async function benchWebhookIngest(apps: Array<{ store: string; url: string }>, p
   }
   // Alternate and keep each side's best run: this 2-core machine also runs PostgreSQL and the load generator.
   const probot: number[] = [];
-  const tugboat = apps.map((app) => ({ store: app.store, rates: [] as number[], non2xx: 0, drainSeconds: [] as number[] }));
+  const tugboat = apps.map((app) => ({
+    store: app.store,
+    rates: [] as number[],
+    non2xx: 0,
+    drainSeconds: [] as number[],
+  }));
   for (let i = 0; i < 2; i++) {
     probot.push((await run(options(probotUrl))).requests.average);
     for (const [j, app] of apps.entries()) {
@@ -255,7 +296,12 @@ async function benchWebhookIngest(apps: Array<{ store: string; url: string }>, p
   return {
     bytes: Buffer.byteLength(body),
     probot: Math.max(...probot),
-    tugboat: tugboat.map((t) => ({ store: t.store, rate: Math.max(...t.rates), non2xx: t.non2xx, drainSeconds: Math.max(...t.drainSeconds) })),
+    tugboat: tugboat.map((t) => ({
+      store: t.store,
+      rate: Math.max(...t.rates),
+      non2xx: t.non2xx,
+      drainSeconds: Math.max(...t.drainSeconds),
+    })),
   };
 }
 
@@ -279,11 +325,14 @@ const wanted = (section: Section) => chosen.length === 0 || chosen.includes(sect
 async function main() {
   if (['ingest', 'ack', 'deploys', 'reviews'].some((s) => wanted(s as Section))) await benchAppSections();
   // After the app and the fakes have stopped: this process's CPU time is one of its figures.
-  if (wanted('smoke')) for (const line of smokeReport(await benchSmoke({ databaseUrl: DATABASE_URL }))) console.log(line);
+  if (wanted('smoke'))
+    for (const line of smokeReport(await benchSmoke({ databaseUrl: DATABASE_URL }))) console.log(line);
   if (wanted('budget')) for (const line of githubBudgetReport(await benchGitHubBudget())) console.log(line);
   // Last, alone on the machine: its tugboat is the only one running, and its RSS is the figure.
-  if (wanted('intake')) for (const line of intakeReport(await benchIntake({ databaseUrl: DATABASE_URL }))) console.log(line);
-  if (wanted('footprint')) for (const line of footprintReport(await benchFootprint({ databaseUrl: DATABASE_URL }))) console.log(line);
+  if (wanted('intake'))
+    for (const line of intakeReport(await benchIntake({ databaseUrl: DATABASE_URL }))) console.log(line);
+  if (wanted('footprint'))
+    for (const line of footprintReport(await benchFootprint({ databaseUrl: DATABASE_URL }))) console.log(line);
 }
 
 /** The sections that share one tugboat process on PostgreSQL, with the Slack and GitHub fakes. */
@@ -308,36 +357,71 @@ async function benchAppSections() {
       };
       const app = await startProcess('src/main.ts', appEnv, '/readyz');
       if (wanted('ingest')) {
-        const probot = await startProcess('bench/probot-webhook-server.ts', { GITHUB_WEBHOOK_SECRET: SECRETS.webhookSecret }, '/', false);
+        const probot = await startProcess(
+          'bench/probot-webhook-server.ts',
+          { GITHUB_WEBHOOK_SECRET: SECRETS.webhookSecret },
+          '/',
+          false,
+        );
         // The same app on the embedded store, its data folder on disk.
-        const pglite = await startProcess('src/main.ts', { ...appEnv, DATABASE_URL: undefined, TUGBOAT_DATA_DIR: path.join(dir, 'data') }, '/readyz');
-        const ingest = await benchWebhookIngest([{ store: 'PostgreSQL', url: app.url }, { store: 'PGlite', url: pglite.url }], `${probot.url}/github/webhooks`);
+        const pglite = await startProcess(
+          'src/main.ts',
+          { ...appEnv, DATABASE_URL: undefined, TUGBOAT_DATA_DIR: path.join(dir, 'data') },
+          '/readyz',
+        );
+        const ingest = await benchWebhookIngest(
+          [
+            { store: 'PostgreSQL', url: app.url },
+            { store: 'PGlite', url: pglite.url },
+          ],
+          `${probot.url}/github/webhooks`,
+        );
         await Promise.all([stop(probot.child), stop(pglite.child)]);
-        console.log(`\nGitHub webhook ingest (signed pull_request.opened, ${ingest.bytes} bytes, ${INGEST_CONNECTIONS} connections, best of two 5 s runs each)`);
+        console.log(
+          `\nGitHub webhook ingest (signed pull_request.opened, ${ingest.bytes} bytes, ${INGEST_CONNECTIONS} connections, best of two 5 s runs each)`,
+        );
         console.log(`  Probot, empty handler, stores nothing: ${Math.round(ingest.probot)} deliveries/s`);
         for (const { store, rate, non2xx, drainSeconds } of ingest.tugboat) {
           const ratio = rate / ingest.probot;
-          console.log(`  tugboat on ${store} (verify, store in the inbox, 202; handled from the inbox): ${Math.round(rate)} deliveries/s   non-2xx ${non2xx}`);
-          console.log(`    inbox empty again at most ${drainSeconds.toFixed(1)} s after a run ended (every delivery handled)`);
-          console.log(`    tugboat/Probot ${ratio.toFixed(2)} (goal at least 0.50 -> ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
+          console.log(
+            `  tugboat on ${store} (verify, store in the inbox, 202; handled from the inbox): ${Math.round(rate)} deliveries/s   non-2xx ${non2xx}`,
+          );
+          console.log(
+            `    inbox empty again at most ${drainSeconds.toFixed(1)} s after a run ended (every delivery handled)`,
+          );
+          console.log(
+            `    tugboat/Probot ${ratio.toFixed(2)} (goal at least 0.50 -> ${ratio >= 0.5 ? 'met' : 'NOT met'})`,
+          );
         }
       }
 
       if (wanted('ack')) {
         const ack = await benchSlashCommandAck(app.url, sink.url);
-        console.log(`\n/lock + /locks acknowledgement (bursts of 50 simultaneous signed requests, real PostgreSQL, app in its own process; ${ack.samples} measured)`);
+        console.log(
+          `\n/lock + /locks acknowledgement (bursts of 50 simultaneous signed requests, real PostgreSQL, app in its own process; ${ack.samples} measured)`,
+        );
         console.log(`  p50 ${ack.p50} ms   p99 ${ack.p99} ms`);
         console.log(`  goal: p99 under 100 ms -> ${ack.p99 < 100 ? 'met' : 'NOT met'}`);
       }
 
       if (wanted('deploys')) {
         const deploys = await benchDeploys(app.url, sink.url, slackApi, githubApi);
-        console.log(`\n/deploy (rounds of ${PARALLEL_DEPLOYS} simultaneous deploys of different services, GitHub fake answering at once; ${deploys.samples} measured)`);
-        console.log(`  acknowledged: p50 ${deploys.ackP50} ms   p99 ${deploys.ackP99} ms   (goal: p99 under 100 ms -> ${deploys.ackP99 < 100 ? 'met' : 'NOT met'})`);
-        console.log(`  /deploy to GitHub deployment created: p50 ${deploys.createdP50} ms   p99 ${deploys.createdP99} ms`);
+        console.log(
+          `\n/deploy (rounds of ${PARALLEL_DEPLOYS} simultaneous deploys of different services, GitHub fake answering at once; ${deploys.samples} measured)`,
+        );
+        console.log(
+          `  acknowledged: p50 ${deploys.ackP50} ms   p99 ${deploys.ackP99} ms   (goal: p99 under 100 ms -> ${deploys.ackP99 < 100 ? 'met' : 'NOT met'})`,
+        );
+        console.log(
+          `  /deploy to GitHub deployment created: p50 ${deploys.createdP50} ms   p99 ${deploys.createdP99} ms`,
+        );
       }
 
-      if (wanted('reviews')) for (const line of reviewReport(await benchReviews({ appUrl: app.url, webhookSecret: SECRETS.webhookSecret, slackApi, githubApi }))) console.log(line);
+      if (wanted('reviews'))
+        for (const line of reviewReport(
+          await benchReviews({ appUrl: app.url, webhookSecret: SECRETS.webhookSecret, slackApi, githubApi }),
+        ))
+          console.log(line);
     } finally {
       await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map(stop));
       await slackApi.close();

@@ -58,7 +58,15 @@ function configYaml(origin: string): string {
       ({ service, name, everyMs }) =>
         `        - { name: ${name}, url: "${origin}${checkPath(service, name)}", every: ${everyMs / 1000}s, expect: { status: 200, body_contains: ok } }`,
     );
-    return [`  svc${service}:`, `    repo: acme/svc${service}`, `    environments: [production]`, `    deploy: { via: github-deployment }`, `    smoke:`, `      production:`, ...checks].join('\n');
+    return [
+      `  svc${service}:`,
+      `    repo: acme/svc${service}`,
+      `    environments: [production]`,
+      `    deploy: { via: github-deployment }`,
+      `    smoke:`,
+      `      production:`,
+      ...checks,
+    ].join('\n');
   });
   return ['environments:', '  production: { channel: C0PROD }', 'services:', ...services, ''].join('\n');
 }
@@ -102,7 +110,9 @@ async function serve(): Promise<void> {
 }
 
 async function startServer(): Promise<{ origin: string; served(): Promise<Served[]>; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout });
   const port = await new Promise<number>((resolve, reject) => {
     lines.once('line', (line) => resolve(Number(/^listening (\d+)$/.exec(line)?.[1] ?? Number.NaN)));
@@ -115,10 +125,12 @@ async function startServer(): Promise<{ origin: string; served(): Promise<Served
       const { body } = await request(`${origin}/served`);
       return (await body.json()) as Served[];
     },
-    stop: () => new Promise((resolve) => (child.exitCode === null ? child.once('exit', () => resolve()).kill('SIGTERM') : resolve())),
+    stop: () =>
+      new Promise((resolve) =>
+        child.exitCode === null ? child.once('exit', () => resolve()).kill('SIGTERM') : resolve(),
+      ),
   };
 }
-
 
 /** The next cycle boundary at least a second away, and the window of `windowMs` of ticks starting there. */
 function nextWindow(windowMs: number) {
@@ -158,12 +170,29 @@ interface SideFigures {
   serverMs: number[];
 }
 
-function figures(samples: Sample[], served: Served[], window: ReturnType<typeof nextWindow>, cpuMicros: number): SideFigures {
+function figures(
+  samples: Sample[],
+  served: Served[],
+  window: ReturnType<typeof nextWindow>,
+  cpuMicros: number,
+): SideFigures {
   const byPath = new Map<string, Served[]>();
   for (const record of served) byPath.set(record.path, [...(byPath.get(record.path) ?? []), record]);
   const measured = samples.filter((sample) => sample.tick >= window.first && sample.tick < window.end);
   const earliest = new Map<number, number>();
-  const result: SideFigures = { ran: measured.length, due: dueIn(window), failed: 0, late: 0, unmatched: 0, cpuUsPerCheck: cpuMicros / measured.length, drift: [], passLateness: [], added: [], tickToDone: [], serverMs: [] };
+  const result: SideFigures = {
+    ran: measured.length,
+    due: dueIn(window),
+    failed: 0,
+    late: 0,
+    unmatched: 0,
+    cpuUsPerCheck: cpuMicros / measured.length,
+    drift: [],
+    passLateness: [],
+    added: [],
+    tickToDone: [],
+    serverMs: [],
+  };
   for (const sample of measured) {
     if (!sample.ok) result.failed++;
     if (sample.doneAt > window.closes) result.late++;
@@ -172,7 +201,13 @@ function figures(samples: Sample[], served: Served[], window: ReturnType<typeof 
     earliest.set(sample.tick, Math.min(earliest.get(sample.tick) ?? Infinity, drift));
     // A check runs every 5 s at most: its request is the one arriving nearest its start.
     const candidates = byPath.get(sample.path) ?? [];
-    const match = candidates.reduce<Served | undefined>((best, record) => (!best || Math.abs(record.arrived - sample.startedAt) < Math.abs(best.arrived - sample.startedAt) ? record : best), undefined);
+    const match = candidates.reduce<Served | undefined>(
+      (best, record) =>
+        !best || Math.abs(record.arrived - sample.startedAt) < Math.abs(best.arrived - sample.startedAt)
+          ? record
+          : best,
+      undefined,
+    );
     if (!match || Math.abs(match.arrived - sample.startedAt) > 1_000) {
       result.unmatched++;
       continue;
@@ -192,12 +227,18 @@ function dueIn(window: ReturnType<typeof nextWindow>): number {
 
 // --- tugboat: the real scheduler, store and checks ---
 
-async function runTugboat(databaseUrl: string, origin: string, windowMs: number, served: () => Promise<Served[]>): Promise<SideFigures> {
+async function runTugboat(
+  databaseUrl: string,
+  origin: string,
+  windowMs: number,
+  served: () => Promise<Served[]>,
+): Promise<SideFigures> {
   const store = await openStore({ databaseUrl });
   await migrate(store);
   const config = parseConfig(configYaml(origin), 'bench-smoke.yml');
   const everyOf = new Map(configuredChecks(config).map(({ id, check }) => [id, check.every]));
-  if (everyOf.size !== CHECKS.length) throw new Error(`expected ${CHECKS.length} checks, the config has ${everyOf.size}`);
+  if (everyOf.size !== CHECKS.length)
+    throw new Error(`expected ${CHECKS.length} checks, the config has ${everyOf.size}`);
   const reported: Array<{ result: SmokeResult; at: number }> = [];
   const scheduler = startSmokeScheduler({
     store,
@@ -214,7 +255,8 @@ async function runTugboat(databaseUrl: string, origin: string, windowMs: number,
     // The first pass runs every check at once (their ticks already past): it warms up the JIT, the pools and the claims.
     const deadline = Date.now() + 30_000;
     while (reported.length < CHECKS.length) {
-      if (Date.now() > deadline) throw new Error(`only ${reported.length} of ${CHECKS.length} checks reported in the warm-up pass`);
+      if (Date.now() > deadline)
+        throw new Error(`only ${reported.length} of ${CHECKS.length} checks reported in the warm-up pass`);
       await sleep(50);
     }
     window = nextWindow(windowMs);
@@ -278,7 +320,9 @@ export async function benchSmoke(options: { databaseUrl: string; seconds?: numbe
   const windowMs = Math.max(1, Math.ceil((seconds * 1000) / CYCLE_MS)) * CYCLE_MS;
   const server = await startServer();
   try {
-    const tugboat = await withSchema(options.databaseUrl, (url) => runTugboat(url, server.origin, windowMs, server.served));
+    const tugboat = await withSchema(options.databaseUrl, (url) =>
+      runTugboat(url, server.origin, windowMs, server.served),
+    );
     const bare = await runBare(server.origin, windowMs, server.served);
     return { windowMs, tugboat, bare };
   } finally {
@@ -288,7 +332,8 @@ export async function benchSmoke(options: { databaseUrl: string; seconds?: numbe
 
 export function smokeReport({ windowMs, tugboat, bare }: Awaited<ReturnType<typeof benchSmoke>>): string[] {
   const ms = (value: number) => (Math.abs(value) < 100 ? value.toFixed(1) : Math.round(value).toString());
-  const spread = (values: number[]) => `p50 ${ms(percentile(values, 50))} ms   p99 ${ms(percentile(values, 99))} ms   max ${ms(Math.max(...values))} ms`;
+  const spread = (values: number[]) =>
+    `p50 ${ms(percentile(values, 50))} ms   p99 ${ms(percentile(values, 99))} ms   max ${ms(Math.max(...values))} ms`;
   const ratio = (a: number, b: number) => (b > 0.05 ? (a / b).toFixed(2) : 'n/a');
   const p = (values: number[], q: number) => percentile(values, q);
   /** Tugboat's and the baseline's p50 and p99, and their ratios (tugboat / bare). */
@@ -324,6 +369,7 @@ export function smokeReport({ windowMs, tugboat, bare }: Awaited<ReturnType<type
 const invoked = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invoked && process.argv.includes('--serve')) await serve();
 else if (invoked) {
-  const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const databaseUrl =
+    process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   for (const line of smokeReport(await benchSmoke({ databaseUrl }))) console.log(line);
 }

@@ -36,7 +36,15 @@ export interface ChaosOptions {
 }
 
 /** The tables a lost action is traced through, written to `dir` as JSON before the cluster goes. */
-const KEPT_TABLES = ['github_deliveries', 'pull_requests', 'pull_request_reviewers', 'review_thread_notes', 'review_thread_marks', 'slack_outbox', 'slack_outbox_senders'];
+const KEPT_TABLES = [
+  'github_deliveries',
+  'pull_requests',
+  'pull_request_reviewers',
+  'review_thread_notes',
+  'review_thread_marks',
+  'slack_outbox',
+  'slack_outbox_senders',
+];
 
 async function dumpTables(world: World): Promise<void> {
   for (const table of KEPT_TABLES) {
@@ -52,11 +60,18 @@ export const reportFailed = (report: ChaosReport) => report.lines.some(failed) |
  * the suite's own, against the Slack and GitHub fakes, through each fault in turn. Faults that do
  * not disturb each other run at the same time, to stay within about four minutes.
  */
-export async function runChaos(log: (line: string) => void = () => undefined, options: ChaosOptions = {}): Promise<ChaosReport> {
+export async function runChaos(
+  log: (line: string) => void = () => undefined,
+  options: ChaosOptions = {},
+): Promise<ChaosReport> {
   const only = options.only ?? [];
   const unknown = only.filter((name) => !LINE_NAMES.includes(name));
-  if (unknown.length > 0) throw new Error(`no chaos line named ${unknown.join(', ')} (lines: ${LINE_NAMES.join(', ')})`);
-  const chosen = <T,>(lines: Record<string, T>) => Object.entries(lines).filter(([name]) => only.length === 0 || only.includes(name)).map(([, line]) => line);
+  if (unknown.length > 0)
+    throw new Error(`no chaos line named ${unknown.join(', ')} (lines: ${LINE_NAMES.join(', ')})`);
+  const chosen = <T>(lines: Record<string, T>) =>
+    Object.entries(lines)
+      .filter(([name]) => only.length === 0 || only.includes(name))
+      .map(([, line]) => line);
   const started = Date.now();
   const world = await World.start();
   log(`two replicas up on PostgreSQL at port ${world.postgres.port} (${Math.round((Date.now() - started) / 1000)} s)`);

@@ -46,7 +46,8 @@ export class Tally {
 }
 
 /** A line fails on a loss or a duplicate, and also when it injected nothing or expected nothing (it then proves nothing). */
-export const failed = (line: ChaosLine) => line.lost > 0 || line.twice > 0 || line.injected === 0 || line.expected === 0;
+export const failed = (line: ChaosLine) =>
+  line.lost > 0 || line.twice > 0 || line.injected === 0 || line.expected === 0;
 
 export function formatTable(lines: ChaosLine[]): string {
   const header = ['fault', 'faults injected', 'actions expected', 'actions done', 'done twice', 'lost'];

@@ -9,7 +9,12 @@ export type Target = { ok: true; service: string; environment: string } | { ok: 
  * The environment of `/deploy` and `/rollback`: the one named, else the channel's binding
  * (when it is one the service deploys to), else the service's first environment.
  */
-export function resolveDeployTarget(config: Config, serviceText: string, environmentText: string | undefined, channelId: string): Target {
+export function resolveDeployTarget(
+  config: Config,
+  serviceText: string,
+  environmentText: string | undefined,
+  channelId: string,
+): Target {
   const service = resolveService(config, serviceText);
   if (!service.ok) return service;
   const deploysTo = environmentsOf(config, service.name);
@@ -23,7 +28,10 @@ export function resolveDeployTarget(config: Config, serviceText: string, environ
     environment = bound && deploysTo.includes(bound) ? bound : deploysTo[0];
   }
   if (!deploysTo.includes(environment)) {
-    return { ok: false, message: `${code(service.name)} does not deploy to ${code(environment)}; it deploys to ${deploysTo.map(code).join(', ')}.` };
+    return {
+      ok: false,
+      message: `${code(service.name)} does not deploy to ${code(environment)}; it deploys to ${deploysTo.map(code).join(', ')}.`,
+    };
   }
   return { ok: true, service: service.name, environment };
 }

@@ -9,7 +9,12 @@ const FLAGS = new Set(['--force', '--plan']);
 const USAGE = `${code('/deploy <service> [<ref>] [to <env>] [--plan] [--force]')} or ${code('/deploy cancel <service> [to <env>]')}`;
 
 /** `/deploy <service> [<ref>] [to <env>]`: `api`, `api v1.4.2`, `api to prod`, `api 3f2a1bc to staging --plan`. */
-export function parseDeployArgs(text: string): { service?: string; ref?: string; environment?: string; flags: Set<string> } {
+export function parseDeployArgs(text: string): {
+  service?: string;
+  ref?: string;
+  environment?: string;
+  flags: Set<string>;
+} {
   const { words, flags } = splitFlags(text);
   const to = words.findIndex((w) => w.toLowerCase() === 'to');
   const environment = to >= 0 ? words[to + 1] : undefined;
@@ -23,7 +28,9 @@ export const deploy: Command<'config' | 'now' | 'store' | 'deployer' | 'links'> 
     const config = deps.config();
     const args = parseDeployArgs(text);
     if (args.service?.toLowerCase() === 'cancel') {
-      return reply(await cancelDeploy(parseDeployArgs(text.trim().slice('cancel'.length)), { userId, channelId }, deps));
+      return reply(
+        await cancelDeploy(parseDeployArgs(text.trim().slice('cancel'.length)), { userId, channelId }, deps),
+      );
     }
     const unknownFlag = [...args.flags].find((f) => !FLAGS.has(f));
     if (unknownFlag) return reply(plain(`Unknown option ${code(unknownFlag)}. Usage: ${USAGE}`));
@@ -44,7 +51,9 @@ export const deploy: Command<'config' | 'now' | 'store' | 'deployer' | 'links'> 
     if (forceRefused(config, request)) return reply(forceNotAllowed());
     const now = deps.now();
     if (args.flags.has('--plan')) {
-      return reply(deployPlan(await deps.deployer.plan(request), deps.links, config.services[target.service].repo, now));
+      return reply(
+        deployPlan(await deps.deployer.plan(request), deps.links, config.services[target.service].repo, now),
+      );
     }
     const attempt = await deps.deployer.deploy(request);
     if (!attempt.ok) return reply(deployRefusal(attempt.preflight, now));

@@ -10,7 +10,12 @@ const USAGE = '`<environment>`, `<service>@<environment>` or `all`';
  * Reads the target of `/lock` and `/unlock`: `all`, an environment, `service@environment`,
  * or nothing, meaning the channel's binding in `channels:`.
  */
-export function resolveLockTarget(config: Config, token: string | undefined, channelId: string, command: string): TargetResult {
+export function resolveLockTarget(
+  config: Config,
+  token: string | undefined,
+  channelId: string,
+  command: string,
+): TargetResult {
   if (!token) return fromChannelBinding(config, channelId, command);
   if (token.toLowerCase() === 'all') return { ok: true, scope: { kind: 'all' } };
   const at = token.indexOf('@');
@@ -20,7 +25,10 @@ export function resolveLockTarget(config: Config, token: string | undefined, cha
   const service = resolveService(config, token);
   if (service.ok) {
     const example = environmentsOf(config, service.name)[0] ?? 'production';
-    return { ok: false, message: `${code(token)} is a service: name its environment too, e.g. ${code(`${command} ${service.name}@${example}`)}.` };
+    return {
+      ok: false,
+      message: `${code(token)} is a service: name its environment too, e.g. ${code(`${command} ${service.name}@${example}`)}.`,
+    };
   }
   return environment;
 }

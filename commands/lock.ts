@@ -35,13 +35,21 @@ export const lock: Command<'config' | 'now' | 'slack' | 'store'> = {
     const target = resolveLockTarget(config, args.target, channelId, '/lock');
     if (!target.ok) return reply(plain(target.message));
     if (!mayLock(config, userId, target.scope)) {
-      return reply(plain(`You are not on the deployers list for ${code(scopeLabel(target.scope))}, so you cannot lock it. Ask an admin.`));
+      return reply(
+        plain(
+          `You are not on the deployers list for ${code(scopeLabel(target.scope))}, so you cannot lock it. Ask an admin.`,
+        ),
+      );
     }
     let durationMs: number;
     try {
       durationMs = args.duration ? parseDuration(args.duration) : defaultDurationMs(config, target.scope);
     } catch (error) {
-      return reply(plain(`${escapeText((error as Error).message)}. For example: ${code(`/lock ${scopeLabel(target.scope)} for 2h deploying the migration`)}.`));
+      return reply(
+        plain(
+          `${escapeText((error as Error).message)}. For example: ${code(`/lock ${scopeLabel(target.scope)} for 2h deploying the migration`)}.`,
+        ),
+      );
     }
     const now = deps.now();
     const result = await acquireLock(deps.store, {
@@ -52,7 +60,8 @@ export const lock: Command<'config' | 'now' | 'slack' | 'store'> = {
       durationSeconds: Math.ceil(durationMs / 1000),
       now,
     });
-    if (!result.ok) return reply(result.reason === 'held' ? lockHeldRefusal(result.lock, now) : lockAlreadyYours(result.lock, now));
+    if (!result.ok)
+      return reply(result.reason === 'held' ? lockHeldRefusal(result.lock, now) : lockAlreadyYours(result.lock, now));
     const message = lockTaken(result.lock, now);
     const failed = await deps.slack.postToEach(lockChannels(config, result.lock), message);
     if (failed.includes(channelId)) await reply(message);

@@ -18,13 +18,20 @@ export const rollback: Command<'config' | 'now' | 'deployer'> = {
     const config = deps.config();
     const args = parseRollbackArgs(text);
     const serviceText = args.service ?? config.channels[channelId]?.service;
-    if (!serviceText) return reply(plain('Say which service to roll back: `/rollback <service> [<env>] [to <ref-or-#id>]`.'));
+    if (!serviceText)
+      return reply(plain('Say which service to roll back: `/rollback <service> [<env>] [to <ref-or-#id>]`.'));
     const target = resolveDeployTarget(config, serviceText, args.environment, channelId);
     if (!target.ok) return reply(plain(target.message));
     const badRef = refRefusal(args.to);
     if (badRef) return reply(plain(badRef));
-    const attempt = await deps.deployer.rollback({ service: target.service, environment: target.environment, requestedBy: userId, named: args.to });
-    if (!attempt.ok) return reply(rollbackAnswer(attempt, target, config.services[target.service].rollback, deps.now()));
+    const attempt = await deps.deployer.rollback({
+      service: target.service,
+      environment: target.environment,
+      requestedBy: userId,
+      named: args.to,
+    });
+    if (!attempt.ok)
+      return reply(rollbackAnswer(attempt, target, config.services[target.service].rollback, deps.now()));
     if (attempt.deploy.channel !== channelId) await reply(deployStarted(attempt.deploy));
   },
 };

@@ -1,6 +1,13 @@
 import type { Deps } from '../src/deps.ts';
 import { mayLinkSomeoneElse } from '../src/permissions.ts';
-import { claimLogin, type ClaimOutcome, configuredSlackUser, confirmLink, LINK_CODE_TTL_MS, tellSlackUser } from '../src/reviews/index.ts';
+import {
+  claimLogin,
+  type ClaimOutcome,
+  configuredSlackUser,
+  confirmLink,
+  LINK_CODE_TTL_MS,
+  tellSlackUser,
+} from '../src/reviews/index.ts';
 import {
   linkAdminsOnly,
   linkAlreadyYours,
@@ -37,7 +44,13 @@ export async function link(args: string[], invocation: Invocation, reply: Reply,
   await answerClaim(login, invocation.userId, await claimLogin(deps, login, invocation.userId), reply, deps);
 }
 
-async function answerClaim(login: string, caller: string, outcome: ClaimOutcome, reply: Reply, deps: LinkDeps): Promise<void> {
+async function answerClaim(
+  login: string,
+  caller: string,
+  outcome: ClaimOutcome,
+  reply: Reply,
+  deps: LinkDeps,
+): Promise<void> {
   switch (outcome.kind) {
     case 'already_yours':
       return reply(linkAlreadyYours(login));
@@ -48,12 +61,27 @@ async function answerClaim(login: string, caller: string, outcome: ClaimOutcome,
       const config = deps.config();
       const repos = [...new Set(Object.values(config.services).map((service) => service.repo))];
       const ttlMinutes = LINK_CODE_TTL_MS / 60_000;
-      return reply(linkCodeInstructions({ login, code: outcome.code, ttlMinutes, linkedTo: outcome.linkedTo, repos, admins: config.admins }));
+      return reply(
+        linkCodeInstructions({
+          login,
+          code: outcome.code,
+          ttlMinutes,
+          linkedTo: outcome.linkedTo,
+          repos,
+          admins: config.admins,
+        }),
+      );
     }
   }
 }
 
-async function confirmForSomeone(login: string, slackUser: string, admin: string, reply: Reply, deps: LinkDeps): Promise<void> {
+async function confirmForSomeone(
+  login: string,
+  slackUser: string,
+  admin: string,
+  reply: Reply,
+  deps: LinkDeps,
+): Promise<void> {
   const config = deps.config();
   if (!mayLinkSomeoneElse(config, admin)) return reply(linkAdminsOnly(config.admins));
   const previous = await confirmLink(deps, login, slackUser);

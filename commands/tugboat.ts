@@ -41,7 +41,8 @@ async function status(reply: Reply, deps: Pick<Deps, 'config' | 'now' | 'store'>
     allWaiting(deps.store),
     latestCheckStates(deps.store),
   ]);
-  const lockOn = (service: string, environment: string) => locks.find((l) => scopeCovers(l.scope, service, environment));
+  const lockOn = (service: string, environment: string) =>
+    locks.find((l) => scopeCovers(l.scope, service, environment));
   const sections = Object.keys(config.services).map((service) => ({
     service,
     environments: environmentsOf(config, service).map((environment) => {
@@ -59,14 +60,18 @@ async function status(reply: Reply, deps: Pick<Deps, 'config' | 'now' | 'store'>
     }),
   }));
   // Deploys still moving for what a reload took out of tugboat.yml: they finish, or leave the queue, and are shown until then.
-  const removed = [...new Map([...inFlight, ...queued].filter((row) => removedFromConfig(config, row.service, row.environment)).map((row) => [`${row.service}@${row.environment}`, row])).values()].map(
-    ({ service, environment }) => ({
-      service,
-      environment,
-      inFlight: inFlight.find((d) => d.service === service && d.environment === environment),
-      queued: queued.filter((q) => q.service === service && q.environment === environment),
-    }),
-  );
+  const removed = [
+    ...new Map(
+      [...inFlight, ...queued]
+        .filter((row) => removedFromConfig(config, row.service, row.environment))
+        .map((row) => [`${row.service}@${row.environment}`, row]),
+    ).values(),
+  ].map(({ service, environment }) => ({
+    service,
+    environment,
+    inFlight: inFlight.find((d) => d.service === service && d.environment === environment),
+    queued: queued.filter((q) => q.service === service && q.environment === environment),
+  }));
   await reply(deployStatus(sections, now, removed));
 }
 
@@ -77,7 +82,14 @@ async function history(args: string[], channelId: string, reply: Reply, deps: Pi
   const target = resolveDeployTarget(config, serviceText, environmentText, channelId);
   if (!target.ok) return reply(plain(target.message));
   const environment = environmentText ? target.environment : undefined;
-  await reply(deployHistory(target.service, environment, await recentDeploys(deps.store, target.service, environment, 10), deps.now()));
+  await reply(
+    deployHistory(
+      target.service,
+      environment,
+      await recentDeploys(deps.store, target.service, environment, 10),
+      deps.now(),
+    ),
+  );
 }
 
 export const tugboat: Command<'config' | 'now' | 'store' | 'github' | 'slack' | 'log'> = {

@@ -21,11 +21,21 @@ export const unlock: Command<'config' | 'now' | 'slack' | 'store'> = {
     if (!target.ok) return reply(plain(target.message));
     const admin = mayForceUnlock(config, userId);
     if (args.force && !admin) {
-      return reply(plain('Only admins (`admins:` in tugboat.yml) can use `--force`. Ask the holder or an admin to release it.'));
+      return reply(
+        plain('Only admins (`admins:` in tugboat.yml) can use `--force`. Ask the holder or an admin to release it.'),
+      );
     }
-    const result = await releaseLock(deps.store, { scope: target.scope, actor: userId, force: args.force, channel: channelId, now: deps.now() });
+    const result = await releaseLock(deps.store, {
+      scope: target.scope,
+      actor: userId,
+      force: args.force,
+      channel: channelId,
+      now: deps.now(),
+    });
     if (!result.ok) {
-      return reply(result.reason === 'none' ? noLockToRelease(scopeLabel(target.scope)) : notYourLock(result.lock, admin));
+      return reply(
+        result.reason === 'none' ? noLockToRelease(scopeLabel(target.scope)) : notYourLock(result.lock, admin),
+      );
     }
     const message = lockReleased(result.lock);
     const failed = await deps.slack.postToEach(lockChannels(config, result.lock, channelId), message);

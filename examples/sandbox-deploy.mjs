@@ -5,21 +5,38 @@
 // the rollout is over. Exit 0 is success; what it prints goes in the deploy's Slack thread.
 // TUGBOAT_SANDBOX_URL is the sandbox's own address, set by the sandbox in the environment.
 
-const { TUGBOAT_SANDBOX_URL, TUGBOAT_DEPLOY_ID, TUGBOAT_SERVICE, TUGBOAT_ENV, TUGBOAT_SHA, TUGBOAT_REF, TUGBOAT_ROLLBACK_OF } = process.env;
+const {
+  TUGBOAT_SANDBOX_URL,
+  TUGBOAT_DEPLOY_ID,
+  TUGBOAT_SERVICE,
+  TUGBOAT_ENV,
+  TUGBOAT_SHA,
+  TUGBOAT_REF,
+  TUGBOAT_ROLLBACK_OF,
+} = process.env;
 
 if (!TUGBOAT_SANDBOX_URL) {
-  console.error('TUGBOAT_SANDBOX_URL is not set: this script only deploys to the sandbox started by `npm start -- --sandbox`');
+  console.error(
+    'TUGBOAT_SANDBOX_URL is not set: this script only deploys to the sandbox started by `npm start -- --sandbox`',
+  );
   process.exit(2);
 }
 
-console.log(`Deploying ${TUGBOAT_SERVICE} ${TUGBOAT_SHA?.slice(0, 7)} (${TUGBOAT_REF}) to ${TUGBOAT_ENV}, tugboat deploy #${TUGBOAT_DEPLOY_ID}`);
+console.log(
+  `Deploying ${TUGBOAT_SERVICE} ${TUGBOAT_SHA?.slice(0, 7)} (${TUGBOAT_REF}) to ${TUGBOAT_ENV}, tugboat deploy #${TUGBOAT_DEPLOY_ID}`,
+);
 if (TUGBOAT_ROLLBACK_OF) console.log(`This is a rollback of deploy #${TUGBOAT_ROLLBACK_OF}`);
 
 try {
   const response = await fetch(new URL('/demo/deploy', TUGBOAT_SANDBOX_URL), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ service: TUGBOAT_SERVICE, environment: TUGBOAT_ENV, sha: TUGBOAT_SHA, deploy_id: Number(TUGBOAT_DEPLOY_ID) }),
+    body: JSON.stringify({
+      service: TUGBOAT_SERVICE,
+      environment: TUGBOAT_ENV,
+      sha: TUGBOAT_SHA,
+      deploy_id: Number(TUGBOAT_DEPLOY_ID),
+    }),
   });
   const answer = await response.json().catch(() => ({}));
   if (!response.ok) {

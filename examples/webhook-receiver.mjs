@@ -33,7 +33,11 @@ async function report(callbackUrl, deployId, status, description) {
   const timestamp = Math.floor(Date.now() / 1000);
   const response = await fetch(callbackUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-tugboat-timestamp': String(timestamp), 'x-tugboat-signature-256': sign(timestamp, body) },
+    headers: {
+      'content-type': 'application/json',
+      'x-tugboat-timestamp': String(timestamp),
+      'x-tugboat-signature-256': sign(timestamp, body),
+    },
     body,
   });
   if (!response.ok) console.error(`callback answered ${response.status}: ${await response.text()}`);
@@ -71,7 +75,9 @@ function deploy(request) {
       resolve(outcome);
     };
     child.on('error', (error) => done({ ok: false, why: error.message }));
-    child.on('exit', (code, signal) => done({ ok: code === 0, why: code === null ? `stopped by ${signal}` : `exited with code ${code}` }));
+    child.on('exit', (code, signal) =>
+      done({ ok: code === 0, why: code === null ? `stopped by ${signal}` : `exited with code ${code}` }),
+    );
   });
 }
 
@@ -84,9 +90,19 @@ http
       const request = JSON.parse(body);
       if (request.action === 'cancel') return res.writeHead(cancel(request) ? 200 : 404).end();
       res.writeHead(202).end();
-      await report(request.callback_url, request.deploy_id, 'running', `deploying on ${process.env.HOSTNAME ?? 'the receiver'}`);
+      await report(
+        request.callback_url,
+        request.deploy_id,
+        'running',
+        `deploying on ${process.env.HOSTNAME ?? 'the receiver'}`,
+      );
       const outcome = await deploy(request);
-      await report(request.callback_url, request.deploy_id, outcome.ok ? 'succeeded' : 'failed', outcome.ok ? undefined : outcome.why);
+      await report(
+        request.callback_url,
+        request.deploy_id,
+        outcome.ok ? 'succeeded' : 'failed',
+        outcome.ok ? undefined : outcome.why,
+      );
     });
   })
   .listen(port, () => console.log(`deploy receiver listening on :${port}`));

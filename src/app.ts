@@ -4,7 +4,13 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.ts';
 import type { Deps } from './deps.ts';
-import { deployCallbackHandler, Deployer, deployTimeoutMs, executorFor, type PostDeployChecks } from './deploys/index.ts';
+import {
+  deployCallbackHandler,
+  Deployer,
+  deployTimeoutMs,
+  executorFor,
+  type PostDeployChecks,
+} from './deploys/index.ts';
 import { GitHub } from './github/client.ts';
 import { registerDeployWebhooks } from './github/handlers/deploys.ts';
 import { registerReviewWebhooks, type ReviewWebhookOptions } from './github/handlers/reviews.ts';
@@ -40,7 +46,12 @@ import { migrationsApplied, type Store } from './store/index.ts';
 
 export interface TugboatOptions {
   slack: { botToken: string; signingSecret: string; apiUrl: string; clientOptions?: Partial<WebClientOptions> };
-  github: { webhookSecret: string; apiUrl: string; token?: string; app?: { appId: string; privateKey: string; installationId: string } };
+  github: {
+    webhookSecret: string;
+    apiUrl: string;
+    token?: string;
+    app?: { appId: string; privateKey: string; installationId: string };
+  };
   deploys: {
     /** Where `via: command` scripts run (the folder of tugboat.yml). */
     commandCwd: string;
@@ -101,9 +112,17 @@ export function createTugboat(options: TugboatOptions): Tugboat {
   const currentConfig = () => config;
   const { store, log } = options;
   const now = options.now ?? (() => new Date());
-  const metrics = createMetrics({ locksHeld: () => countLiveLocks(store, now()), webhookInbox: () => inboxBacklog(store), slackOutbox: () => outboxDepth(store) });
+  const metrics = createMetrics({
+    locksHeld: () => countLiveLocks(store, now()),
+    webhookInbox: () => inboxBacklog(store),
+    slackOutbox: () => outboxDepth(store),
+  });
   const { app, receiver, client } = createBolt(options.slack, log);
-  const slack = new SlackPoster(client, { log, metrics, store, config: currentConfig }, { ...DEFAULT_POSTER_OPTIONS, ...options.poster });
+  const slack = new SlackPoster(
+    client,
+    { log, metrics, store, config: currentConfig },
+    { ...DEFAULT_POSTER_OPTIONS, ...options.poster },
+  );
   const github = new GitHub({ ...options.github, now });
   const deps: Deps = { store, config: currentConfig, slack, now, log, metrics, github };
   const links = commitLinks(options.github.apiUrl);
@@ -132,7 +151,14 @@ export function createTugboat(options: TugboatOptions): Tugboat {
     log,
   });
   const incidentNotifier = new SlackIncidentNotifier({ store, slack, config: currentConfig, now, log, links });
-  const incidents = new IncidentResponder({ store, config: currentConfig, now, log, notifier: incidentNotifier, deployer });
+  const incidents = new IncidentResponder({
+    store,
+    config: currentConfig,
+    now,
+    log,
+    notifier: incidentNotifier,
+    deployer,
+  });
   const smoke = createSmokeMonitor({
     store,
     config: currentConfig,
@@ -243,7 +269,15 @@ function postDeployStandIn(): PostDeployChecks & { connect(checks: PostDeployChe
 }
 
 function secretsOf({ slack, github, deploys, secrets = [] }: TugboatOptions): Array<string | undefined> {
-  return [slack.botToken, slack.signingSecret, github.webhookSecret, github.token, github.app?.privateKey, deploys.webhookSecret, ...secrets];
+  return [
+    slack.botToken,
+    slack.signingSecret,
+    github.webhookSecret,
+    github.token,
+    github.app?.privateKey,
+    deploys.webhookSecret,
+    ...secrets,
+  ];
 }
 
 function listenOn(server: http.Server, port: number, host?: string): Promise<number> {

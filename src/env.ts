@@ -92,7 +92,10 @@ function toDuration(text: string, context: z.RefinementCtx): number {
     return parseDuration(text);
   } catch (error) {
     if (!(error instanceof DurationError)) throw error;
-    context.addIssue({ code: 'custom', message: `must be a duration like 30s, 10m or 1h, got ${JSON.stringify(text)}` });
+    context.addIssue({
+      code: 'custom',
+      message: `must be a duration like 30s, 10m or 1h, got ${JSON.stringify(text)}`,
+    });
     return z.NEVER;
   }
 }
@@ -101,26 +104,41 @@ const logLevel = z
   .string()
   .default('info')
   .transform((level) => level.toLowerCase())
-  .pipe(z.enum(LOG_LEVELS, { error: (issue) => `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(issue.input)}` }));
+  .pipe(
+    z.enum(LOG_LEVELS, {
+      error: (issue) => `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(issue.input)}`,
+    }),
+  );
 
 const envSchema = z.object({
   PORT: port,
   TUGBOAT_METRICS_PORT: z.string().transform(toPort).optional(),
   TUGBOAT_CONFIG: z.string().default('./tugboat.yml'),
   DATABASE_URL: z
-    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL; unset it to use the embedded database' })
+    .url({
+      protocol: /^postgres(ql)?$/,
+      error: 'must be a postgres:// or postgresql:// URL; unset it to use the embedded database',
+    })
     .optional(),
   TUGBOAT_DATA_DIR: z.string().default('./.tugboat'),
   SLACK_BOT_TOKEN: secret('SLACK_BOT_TOKEN'),
   SLACK_SIGNING_SECRET: secret('SLACK_SIGNING_SECRET'),
   SLACK_API_URL: httpUrl('the Slack Web API base, like https://slack.com/api/').default('https://slack.com/api/'),
   GITHUB_TOKEN: z.string().optional(),
-  GITHUB_APP_ID: z.string().regex(/^\d+$/, { error: `must be a number: ${WHERE_TO_FIND.GITHUB_APP_ID}` }).optional(),
+  GITHUB_APP_ID: z
+    .string()
+    .regex(/^\d+$/, { error: `must be a number: ${WHERE_TO_FIND.GITHUB_APP_ID}` })
+    .optional(),
   GITHUB_PRIVATE_KEY: z
     .string()
-    .regex(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, { error: `must be a PEM private key (-----BEGIN … PRIVATE KEY-----): ${WHERE_TO_FIND.GITHUB_PRIVATE_KEY}` })
+    .regex(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, {
+      error: `must be a PEM private key (-----BEGIN … PRIVATE KEY-----): ${WHERE_TO_FIND.GITHUB_PRIVATE_KEY}`,
+    })
     .optional(),
-  GITHUB_INSTALLATION_ID: z.string().regex(/^\d+$/, { error: `must be a number: ${WHERE_TO_FIND.GITHUB_INSTALLATION_ID}` }).optional(),
+  GITHUB_INSTALLATION_ID: z
+    .string()
+    .regex(/^\d+$/, { error: `must be a number: ${WHERE_TO_FIND.GITHUB_INSTALLATION_ID}` })
+    .optional(),
   GITHUB_WEBHOOK_SECRET: secret('GITHUB_WEBHOOK_SECRET'),
   GITHUB_API_URL: httpUrl('the GitHub REST API base, like https://api.github.com').default('https://api.github.com'),
   TUGBOAT_PUBLIC_URL: httpUrl('the URL tugboat is reachable at, like https://tugboat.example.com').optional(),
@@ -138,7 +156,9 @@ export function readEnv(vars: EnvironmentVariables = process.env): Env {
   const given = withoutEmptyValues(vars);
   const parsed = envSchema.safeParse(given);
   const lines = [
-    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message} ${SEE_README}`)),
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message} ${SEE_README}`)),
     ...partialGitHubAppLines(given),
     ...(parsed.success ? samePortLines(parsed.data) : []),
   ];
@@ -165,7 +185,9 @@ function partialGitHubAppLines(given: Record<string, string>): string[] {
 function samePortLines(variables: Variables): string[] {
   const { PORT, TUGBOAT_METRICS_PORT } = variables;
   if (TUGBOAT_METRICS_PORT === undefined || TUGBOAT_METRICS_PORT === 0 || TUGBOAT_METRICS_PORT !== PORT) return [];
-  return [`TUGBOAT_METRICS_PORT must differ from PORT (both are ${PORT}): unset it to serve /metrics on PORT ${SEE_README}`];
+  return [
+    `TUGBOAT_METRICS_PORT must differ from PORT (both are ${PORT}): unset it to serve /metrics on PORT ${SEE_README}`,
+  ];
 }
 
 function toEnv(variables: Variables): Env {
@@ -181,7 +203,10 @@ function toEnv(variables: Variables): Env {
     slackApiUrl: variables.SLACK_API_URL.replace(/\/*$/, '/'),
     githubToken: variables.GITHUB_TOKEN,
     // Keys pasted into a single-line variable often carry their line breaks as literal "\n".
-    githubApp: appId && privateKey && installationId ? { appId, privateKey: privateKey.replaceAll('\\n', '\n'), installationId } : undefined,
+    githubApp:
+      appId && privateKey && installationId
+        ? { appId, privateKey: privateKey.replaceAll('\\n', '\n'), installationId }
+        : undefined,
     githubWebhookSecret: variables.GITHUB_WEBHOOK_SECRET,
     githubApiUrl: variables.GITHUB_API_URL.replace(/\/+$/, ''),
     publicUrl: variables.TUGBOAT_PUBLIC_URL?.replace(/\/+$/, ''),

@@ -45,7 +45,12 @@ export async function startTugboat(vars: EnvironmentVariables, options: StartOpt
   const store = await openStore({ databaseUrl: env.databaseUrl, dataDir: env.dataDir });
   const tugboat = createTugboat({
     slack: { botToken: env.slackBotToken, signingSecret: env.slackSigningSecret, apiUrl: env.slackApiUrl },
-    github: { webhookSecret: env.githubWebhookSecret, apiUrl: env.githubApiUrl, token: env.githubToken, app: env.githubApp },
+    github: {
+      webhookSecret: env.githubWebhookSecret,
+      apiUrl: env.githubApiUrl,
+      token: env.githubToken,
+      app: env.githubApp,
+    },
     deploys: {
       commandCwd: path.dirname(path.resolve(env.configPath)),
       publicUrl: env.publicUrl,
@@ -120,10 +125,15 @@ async function main() {
   const running = await startTugboat(process.env).catch(exitOnStartError);
   const { log } = running;
   // A promise nobody awaited must not end a process serving everyone (Node's default): logged instead.
-  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection; still running'));
+  process.on('unhandledRejection', (reason) =>
+    log.error({ err: reason }, 'unhandled promise rejection; still running'),
+  );
   process.on('SIGHUP', () => running.reloadConfig());
   const shutdown = async (signal: string) => {
-    log.info({ signal, graceMs: running.env.shutdownGraceMs }, 'shutting down: no new work; waiting for running deploy scripts and work in flight');
+    log.info(
+      { signal, graceMs: running.env.shutdownGraceMs },
+      'shutting down: no new work; waiting for running deploy scripts and work in flight',
+    );
     await running.stop();
     log.info('stopped');
     process.exit(0);
@@ -146,7 +156,9 @@ function checkSlackToken(client: { auth: { test(): Promise<{ team?: string; user
   client.auth
     .test()
     .then((who) => log.info({ team: who.team, bot: who.user }, 'connected to Slack'))
-    .catch((error) => log.warn({ err: error }, 'Slack rejected or did not answer auth.test: check SLACK_BOT_TOKEN and SLACK_API_URL'));
+    .catch((error) =>
+      log.warn({ err: error }, 'Slack rejected or did not answer auth.test: check SLACK_BOT_TOKEN and SLACK_API_URL'),
+    );
 }
 
 /** Run as the entry point (`npm start`, `node dist/src/main.js`), not when imported (tests, the sandbox). */

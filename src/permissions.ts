@@ -9,7 +9,8 @@ import type { LockScope } from './locks/index.ts';
 
 export const isAdmin = (config: Config, userId: string) => config.admins.includes(userId);
 
-export const isOwner = (config: Config, userId: string, service: string) => config.services[service]?.owners.includes(userId) ?? false;
+export const isOwner = (config: Config, userId: string, service: string) =>
+  config.services[service]?.owners.includes(userId) ?? false;
 
 /**
  * Deploy, roll back and lock there: admins always; otherwise the environment's `deployers`
@@ -27,7 +28,11 @@ export function mayLock(config: Config, userId: string, scope: LockScope): boole
 }
 
 /** Cancel an in-flight deploy (`/deploy cancel`): whoever started it, the deployers of its environment (anyone without `deployers:`) and admins. */
-export function mayCancelDeploy(config: Config, userId: string, deploy: { requestedBy: string; environment: string }): boolean {
+export function mayCancelDeploy(
+  config: Config,
+  userId: string,
+  deploy: { requestedBy: string; environment: string },
+): boolean {
   return deploy.requestedBy === userId || mayActOn(config, userId, deploy.environment);
 }
 
@@ -42,9 +47,17 @@ export const mayForceUnlock = isAdmin;
  * to its environment (anyone, where the environment has no `deployers:`) and admins. An environment
  * tugboat.yml does not name (an alert's label) leaves only owners and admins.
  */
-export function mayResolveIncident(config: Config, userId: string, incident: { service: string; environment: string }): boolean {
+export function mayResolveIncident(
+  config: Config,
+  userId: string,
+  incident: { service: string; environment: string },
+): boolean {
   const knownEnvironment = config.environments[incident.environment] !== undefined;
-  return isOwner(config, userId, incident.service) || isAdmin(config, userId) || (knownEnvironment && mayActOn(config, userId, incident.environment));
+  return (
+    isOwner(config, userId, incident.service) ||
+    isAdmin(config, userId) ||
+    (knownEnvironment && mayActOn(config, userId, incident.environment))
+  );
 }
 
 /** Archive an incident's channel: the service's owners and admins. */
@@ -55,7 +68,8 @@ export function mayArchiveIncident(config: Config, userId: string, incident: { s
 /** People to ask for something only they may do, so a refusal can name them: first the owners, then the deployers, then admins. */
 export function whomToAsk(config: Config, incident: { service: string; environment?: string }): string[] {
   const owners = config.services[incident.service]?.owners ?? [];
-  const deployers = incident.environment === undefined ? [] : (config.environments[incident.environment]?.deployers ?? []);
+  const deployers =
+    incident.environment === undefined ? [] : (config.environments[incident.environment]?.deployers ?? []);
   return [...new Set([...owners, ...deployers, ...config.admins])];
 }
 
@@ -70,5 +84,7 @@ const ASKING_ASSOCIATIONS = new Set(['OWNER', 'MEMBER', 'COLLABORATOR']);
  * the repository's owners, members and collaborators; not any GitHub user who can comment.
  */
 export function mayPingFromComment(comment: { by: string; association: string; pullRequestAuthor: string }): boolean {
-  return comment.by.toLowerCase() === comment.pullRequestAuthor.toLowerCase() || ASKING_ASSOCIATIONS.has(comment.association);
+  return (
+    comment.by.toLowerCase() === comment.pullRequestAuthor.toLowerCase() || ASKING_ASSOCIATIONS.has(comment.association)
+  );
 }

@@ -62,7 +62,11 @@ export function createScrubber(values: ReadonlyArray<string | undefined>): (text
   const secrets = new Set<string>();
   for (const value of values) {
     if (typeof value !== 'string') continue;
-    for (const candidate of [value, JSON.stringify(value).slice(1, -1), ...value.split(/\r?\n/).map((line) => line.trim())]) {
+    for (const candidate of [
+      value,
+      JSON.stringify(value).slice(1, -1),
+      ...value.split(/\r?\n/).map((line) => line.trim()),
+    ]) {
       if (candidate.length >= MIN_SECRET_CHARS) secrets.add(candidate);
     }
   }

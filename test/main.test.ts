@@ -10,7 +10,6 @@ import { freePort } from '../src/fakes/http.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-
 interface Started {
   child: ChildProcessWithoutNullStreams;
   output: () => string;
@@ -33,7 +32,10 @@ function startMain(env: Record<string, string>): Started {
 async function waitFor(url: string, status = 200, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const got = await fetch(url).then((r) => r.status, () => 0);
+    const got = await fetch(url).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (got === status) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -66,9 +68,15 @@ describe('the entry point', () => {
 
   it('stops with one line naming the file, key and line of a config error', async () => {
     const dir = await workdir(FIXTURE_CONFIG.replace('lock_ttl: 2h', 'lock_ttl: two hours'));
-    const main = startMain({ ...secrets(), TUGBOAT_CONFIG: path.join(dir, 'tugboat.yml'), TUGBOAT_DATA_DIR: path.join(dir, 'data') });
+    const main = startMain({
+      ...secrets(),
+      TUGBOAT_CONFIG: path.join(dir, 'tugboat.yml'),
+      TUGBOAT_DATA_DIR: path.join(dir, 'data'),
+    });
     expect(await main.exited).toBe(1);
-    expect(main.output().trim().split('\n')).toEqual([expect.stringMatching(/tugboat\.yml: environments\.production\.lock_ttl \(line 12\): /)]);
+    expect(main.output().trim().split('\n')).toEqual([
+      expect.stringMatching(/tugboat\.yml: environments\.production\.lock_ttl \(line 12\): /),
+    ]);
   });
 
   it('starts on embedded PGlite, serves health and readiness, reloads config on SIGHUP and stops on SIGTERM', async () => {
@@ -87,19 +95,34 @@ describe('the entry point', () => {
     const url = `http://127.0.0.1:${port}`;
     await waitFor(`${url}/healthz`);
     await waitFor(`${url}/readyz`);
-    const slack = new SlackSender({ appUrl: `${url}/slack/events`, signingSecret: SECRETS.signingSecret, api: slackApi });
+    const slack = new SlackSender({
+      appUrl: `${url}/slack/events`,
+      signingSecret: SECRETS.signingSecret,
+      api: slackApi,
+    });
     const lockQa = async () => {
       const sent = await slack.slashCommand({ command: '/lock', text: 'qa', userId: 'U0ALICE', channelId: 'C0QA' });
-      return (await slackApi.waitForResponse((r) => sent.responseUrl.endsWith(r.id), 5000).then((r) => String(r.body.text), () => ''));
+      return await slackApi
+        .waitForResponse((r) => sent.responseUrl.endsWith(r.id), 5000)
+        .then(
+          (r) => String(r.body.text),
+          () => '',
+        );
     };
     expect(await lockQa()).toContain('Unknown environment `qa`');
 
-    await writeFile(path.join(dir, 'tugboat.yml'), FIXTURE_CONFIG.replace('environments:\n', 'environments:\n  qa: { channel: C0QA }\n  broken: [\n'));
+    await writeFile(
+      path.join(dir, 'tugboat.yml'),
+      FIXTURE_CONFIG.replace('environments:\n', 'environments:\n  qa: { channel: C0QA }\n  broken: [\n'),
+    );
     main.child.kill('SIGHUP');
     await waitUntil(() => main.output().includes('config reload failed; keeping the previous config'));
     expect(await lockQa()).toContain('Unknown environment `qa`');
 
-    await writeFile(path.join(dir, 'tugboat.yml'), FIXTURE_CONFIG.replace('environments:\n', 'environments:\n  qa: { channel: C0QA }\n'));
+    await writeFile(
+      path.join(dir, 'tugboat.yml'),
+      FIXTURE_CONFIG.replace('environments:\n', 'environments:\n  qa: { channel: C0QA }\n'),
+    );
     main.child.kill('SIGHUP');
     await waitUntil(() => main.output().includes('config reloaded'));
     await slack.slashCommand({ command: '/lock', text: 'qa', userId: 'U0ALICE', channelId: 'C0QA' });
@@ -112,7 +135,12 @@ describe('the entry point', () => {
 });
 
 function secrets() {
-  return { SLACK_BOT_TOKEN: SECRETS.botToken, SLACK_SIGNING_SECRET: SECRETS.signingSecret, GITHUB_WEBHOOK_SECRET: SECRETS.webhookSecret, LOG_LEVEL: 'info' };
+  return {
+    SLACK_BOT_TOKEN: SECRETS.botToken,
+    SLACK_SIGNING_SECRET: SECRETS.signingSecret,
+    GITHUB_WEBHOOK_SECRET: SECRETS.webhookSecret,
+    LOG_LEVEL: 'info',
+  };
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs = 10_000) {

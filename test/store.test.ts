@@ -53,8 +53,12 @@ describe.runIf(postgresBackend)('store on two replicas of real PostgreSQL', () =
 
   it('applies migrations once when replicas start together', async () => {
     db = await postgresBackend!.open();
-    const versions = (await db.store.query<{ version: string }>('select version from schema_migrations order by version')).map((r) => r.version);
-    const tables = await db.store.query<{ name: string }>(`select table_name as name from information_schema.tables where table_schema = current_schema()`);
+    const versions = (
+      await db.store.query<{ version: string }>('select version from schema_migrations order by version')
+    ).map((r) => r.version);
+    const tables = await db.store.query<{ name: string }>(
+      `select table_name as name from information_schema.tables where table_schema = current_schema()`,
+    );
     await db.store.exec(`drop table ${tables.map((t) => t.name).join(', ')} cascade`);
     const replicas = await Promise.all([db.openAnother(), db.openAnother(), db.openAnother()]);
     const applied = await Promise.all(replicas.map((r) => migrate(r)));

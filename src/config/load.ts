@@ -33,14 +33,17 @@ export function parseConfig(text: string, fileName: string): Config {
     throw new ConfigError([`${fileName}: invalid YAML (line ${lineAt(syntaxError.pos[0])}): ${reason}`]);
   }
   if (document.contents === null) {
-    throw new ConfigError([`${fileName}: the file is empty; it needs at least environments and services (see README.md#configuration)`]);
+    throw new ConfigError([
+      `${fileName}: the file is empty; it needs at least environments and services (see README.md#configuration)`,
+    ]);
   }
 
   const shaped = validate(configSchema, document.toJS());
   const checked = shaped.ok ? checkReferences(shaped.value) : shaped;
   if (checked.ok) return checked.value;
 
-  const report = (problem: Problem) => `${fileName}: ${formatPath(problem.path)} (line ${lineAt(offsetOf(document, problem.path))}): ${problem.message}`;
+  const report = (problem: Problem) =>
+    `${fileName}: ${formatPath(problem.path)} (line ${lineAt(offsetOf(document, problem.path))}): ${problem.message}`;
   throw new ConfigError(inReadingOrder(checked.problems, document).map(report));
 }
 
@@ -68,7 +71,9 @@ function inReadingOrder(problems: Problem[], document: Document): Problem[] {
 /** `services.api.environments[1]` */
 function formatPath(path: KeyPath): string {
   if (path.length === 0) return '(top level)';
-  return path.map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : index === 0 ? segment : `.${segment}`)).join('');
+  return path
+    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : index === 0 ? segment : `.${segment}`))
+    .join('');
 }
 
 /**

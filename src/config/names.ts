@@ -38,7 +38,10 @@ export function resolveEnvironment(config: Config, text: string): NameResolution
   const name = findEnvironment(config.environments, text);
   if (name !== undefined) return { ok: true, name };
   const valid = `Valid environments: ${listEnvironments(config.environments, code)}.`;
-  return { ok: false, message: unknownNameMessage('environment', text, environmentSpellings(config.environments), valid) };
+  return {
+    ok: false,
+    message: unknownNameMessage('environment', text, environmentSpellings(config.environments), valid),
+  };
 }
 
 export function resolveService(config: Config, text: string): NameResolution {
@@ -59,9 +62,14 @@ export function environmentsOf(config: Config, service: string): string[] {
  * What of a row's service and environment tugboat.yml no longer names since a reload: the service,
  * the environment, or the service's deploying there (`environments:`); undefined while both stand.
  */
-export function removedFromConfig(config: Config, service: string, environment: string): 'service' | 'environment' | undefined {
+export function removedFromConfig(
+  config: Config,
+  service: string,
+  environment: string,
+): 'service' | 'environment' | undefined {
   if (!config.services[service]) return 'service';
-  if (!config.environments[environment] || !config.services[service].environments.includes(environment)) return 'environment';
+  if (!config.environments[environment] || !config.services[service].environments.includes(environment))
+    return 'environment';
   return undefined;
 }
 

@@ -31,7 +31,11 @@ function toProblems(issue: z.core.$ZodIssue, knownKeysByPath: Map<string, string
   const path = issue.path.map((segment) => (typeof segment === 'number' ? segment : String(segment)));
   if (issue.code !== 'unrecognized_keys') return [{ path, message: issue.message }];
   const knownKeys = knownKeysByPath.get(pathKey(path)) ?? [];
-  return issue.keys.map((key) => ({ path: [...path, key], message: unknownKeyMessage(key, knownKeys), unknownKey: true }));
+  return issue.keys.map((key) => ({
+    path: [...path, key],
+    message: unknownKeyMessage(key, knownKeys),
+    unknownKey: true,
+  }));
 }
 
 function unknownKeyMessage(key: string, knownKeys: string[]): string {

@@ -38,7 +38,11 @@ function checkEnvironmentNames(environments: Config['environments']): Problem[] 
     const malformed = reservedOrMalformed(name);
     const clash = owners.get(name.toLowerCase());
     if (malformed) problems.push({ path, message: malformed });
-    else if (clash) problems.push({ path, message: `clashes with environment ${clash.environment} (names are matched ignoring case)` });
+    else if (clash)
+      problems.push({
+        path,
+        message: `clashes with environment ${clash.environment} (names are matched ignoring case)`,
+      });
     else owners.set(name.toLowerCase(), { environment: name, isAlias: false });
   }
   for (const [name, environment] of Object.entries(environments)) {
@@ -49,7 +53,9 @@ function checkEnvironmentNames(environments: Config['environments']): Problem[] 
       if (malformed) problems.push({ path, message: malformed });
       else if (!owner) owners.set(alias.toLowerCase(), { environment: name, isAlias: true });
       else if (owner.environment !== name) {
-        const taken = owner.isAlias ? `an alias of environment ${owner.environment}` : `the name of environment ${owner.environment}`;
+        const taken = owner.isAlias
+          ? `an alias of environment ${owner.environment}`
+          : `the name of environment ${owner.environment}`;
         problems.push({ path, message: `alias ${alias} is already ${taken} (names are matched ignoring case)` });
       }
     });
@@ -65,7 +71,10 @@ function checkServiceNames(services: Config['services']): Problem[] {
     const clash = seen.get(name.toLowerCase());
     const malformed = reservedOrMalformed(name);
     if (name.includes('@')) {
-      problems.push({ path, message: 'a service name cannot contain @, which joins service and environment as in /lock api@production' });
+      problems.push({
+        path,
+        message: 'a service name cannot contain @, which joins service and environment as in /lock api@production',
+      });
     } else if (malformed) {
       problems.push({ path, message: malformed });
     } else if (clash) {
@@ -76,7 +85,12 @@ function checkServiceNames(services: Config['services']): Problem[] {
   return problems;
 }
 
-function resolveServiceReferences(config: Config, name: string, service: ServiceConfig, problems: Problem[]): ServiceConfig {
+function resolveServiceReferences(
+  config: Config,
+  name: string,
+  service: ServiceConfig,
+  problems: Problem[],
+): ServiceConfig {
   const servicePath = ['services', name];
   const environments: string[] = [];
   service.environments.forEach((text, index) => {
@@ -88,7 +102,8 @@ function resolveServiceReferences(config: Config, name: string, service: Service
   });
   // With an unknown name in the list, "does not deploy to" would only repeat that problem.
   const knownEnvironments = environments.length === service.environments.length ? environments : undefined;
-  const deploysTo = (text: string, path: KeyPath) => resolveDeployTarget(config, name, knownEnvironments, text, path, problems);
+  const deploysTo = (text: string, path: KeyPath) =>
+    resolveDeployTarget(config, name, knownEnvironments, text, path, problems);
 
   const smoke: ServiceConfig['smoke'] = {};
   for (const [text, checks] of Object.entries(service.smoke)) {
@@ -101,7 +116,9 @@ function resolveServiceReferences(config: Config, name: string, service: Service
 
   const autoDeploy = service.auto_deploy && {
     ...service.auto_deploy,
-    environment: deploysTo(service.auto_deploy.environment, [...servicePath, 'auto_deploy', 'environment']) ?? service.auto_deploy.environment,
+    environment:
+      deploysTo(service.auto_deploy.environment, [...servicePath, 'auto_deploy', 'environment']) ??
+      service.auto_deploy.environment,
   };
   return { ...service, environments, smoke, auto_deploy: autoDeploy };
 }
@@ -121,7 +138,14 @@ function resolveChannelBinding(
   if (binding.environment !== undefined) {
     const environmentPath = [...path, 'environment'];
     resolved.environment = resolved.service
-      ? resolveDeployTarget(config, resolved.service, resolvedServices[resolved.service].environments, binding.environment, environmentPath, problems)
+      ? resolveDeployTarget(
+          config,
+          resolved.service,
+          resolvedServices[resolved.service].environments,
+          binding.environment,
+          environmentPath,
+          problems,
+        )
       : resolveEnvironmentAt(config, binding.environment, environmentPath, problems);
   }
   return resolved;
@@ -138,7 +162,10 @@ function resolveDeployTarget(
 ): string | undefined {
   const environment = resolveEnvironmentAt(config, text, path, problems);
   if (environment === undefined || !environments || environments.includes(environment)) return environment;
-  problems.push({ path, message: `service ${service} does not deploy to ${environment}; its environments are ${environments.join(', ')}` });
+  problems.push({
+    path,
+    message: `service ${service} does not deploy to ${environment}; its environments are ${environments.join(', ')}`,
+  });
   return undefined;
 }
 
@@ -158,6 +185,9 @@ function resolveServiceAt(config: Config, text: string, path: KeyPath, problems:
   const names = Object.keys(config.services);
   const guess = suggest(text, names);
   const didYouMean = guess ? `did you mean ${guess}? ` : '';
-  problems.push({ path, message: `unknown service ${JSON.stringify(text)}; ${didYouMean}Services: ${names.join(', ')}` });
+  problems.push({
+    path,
+    message: `unknown service ${JSON.stringify(text)}; ${didYouMean}Services: ${names.join(', ')}`,
+  });
   return undefined;
 }

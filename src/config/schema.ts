@@ -12,7 +12,8 @@ type RawIssue = z.core.$ZodRawIssue;
 
 /** An error function for a schema: `expected <what>, got <value>` (missing values fall through to "is required"). */
 function expected(what: string) {
-  return (issue: RawIssue) => (issue.input === undefined ? undefined : `expected ${what}, got ${describeValue(issue.input)}`);
+  return (issue: RawIssue) =>
+    issue.input === undefined ? undefined : `expected ${what}, got ${describeValue(issue.input)}`;
 }
 
 function matching(pattern: RegExp, what: string) {
@@ -24,7 +25,12 @@ const nonEmptyString = z.string().min(1);
 /** A branch, tag or SHA: checked here as every ref tugboat takes in is (src/deploys/refs.ts). */
 const gitRef = z.string().check((context) => {
   const problem = refProblem(context.value);
-  if (problem) context.issues.push({ code: 'custom', message: `${describeValue(context.value)} is not a valid git ref: ${problem}`, input: context.value });
+  if (problem)
+    context.issues.push({
+      code: 'custom',
+      message: `${describeValue(context.value)} is not a valid git ref: ${problem}`,
+      input: context.value,
+    });
 });
 const slackUserId = matching(/^[UW][A-Z0-9]+$/, 'a Slack user ID like U0123ABCD');
 const slackChannelId = matching(/^[CGD][A-Z0-9]+$/, 'a Slack channel ID like C0123ABCD');
@@ -70,19 +76,26 @@ const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Why a deploy script may not be given this variable, or undefined when it may. */
 function unpassableVariable(name: string): string | undefined {
-  if (!ENV_VAR_NAME.test(name)) return `expected an environment variable name like AWS_PROFILE, got ${describeValue(name)}`;
-  if (isSecretVariable(name)) return `${name} is one of tugboat's own secrets, which deploy scripts never receive; give the script a credential of its own`;
-  if ((DEPLOY_VARIABLES as readonly string[]).includes(name)) return `${name} is set by tugboat for each deploy; the script always receives it`;
+  if (!ENV_VAR_NAME.test(name))
+    return `expected an environment variable name like AWS_PROFILE, got ${describeValue(name)}`;
+  if (isSecretVariable(name))
+    return `${name} is one of tugboat's own secrets, which deploy scripts never receive; give the script a credential of its own`;
+  if ((DEPLOY_VARIABLES as readonly string[]).includes(name))
+    return `${name} is set by tugboat for each deploy; the script always receives it`;
   return undefined;
 }
 
-const passedVariable = z.string({ error: expected('an environment variable name like AWS_PROFILE') }).check((context) => {
-  const problem = unpassableVariable(context.value);
-  if (problem) context.issues.push({ code: 'custom', message: problem, input: context.value });
-});
+const passedVariable = z
+  .string({ error: expected('an environment variable name like AWS_PROFILE') })
+  .check((context) => {
+    const problem = unpassableVariable(context.value);
+    if (problem) context.issues.push({ code: 'custom', message: problem, input: context.value });
+  });
 
 // The other ways deploy elsewhere, where tugboat's environment means nothing.
-const onlyForCommand = z.never({ error: 'only via: command runs a script, so only it is given environment variables' }).optional();
+const onlyForCommand = z
+  .never({ error: 'only via: command runs a script, so only it is given environment variables' })
+  .optional();
 
 // How long a deploy may stay in flight (seconds allowed); unset: 60m, or the command executor's 30m for via: command.
 const deployTimeout = duration.optional();
@@ -105,7 +118,9 @@ export const LOG_LINK_PLACEHOLDERS = ['service', 'env', 'sha', 'deploy_id', 'fro
 /** A typo in a placeholder would silently produce broken links, so unknown `{names}` are errors. */
 function unknownPlaceholder(template: string): string | undefined {
   const known: readonly string[] = LOG_LINK_PLACEHOLDERS;
-  const unknown = [...template.matchAll(/\{([A-Za-z_]+)\}/g)].map((match) => match[1]).find((name) => !known.includes(name));
+  const unknown = [...template.matchAll(/\{([A-Za-z_]+)\}/g)]
+    .map((match) => match[1])
+    .find((name) => !known.includes(name));
   if (unknown === undefined) return undefined;
   const guess = suggest(unknown, known);
   const didYouMean = guess ? `did you mean {${guess}}? ` : '';
@@ -121,7 +136,9 @@ const statusCode = z.int().min(100).max(599);
 
 const smokeExpectSchema = z.strictObject({
   status: z
-    .union([statusCode, z.array(statusCode).min(1)], { error: expected('an HTTP status like 200, or a list like [200, 204]') })
+    .union([statusCode, z.array(statusCode).min(1)], {
+      error: expected('an HTTP status like 200, or a list like [200, 204]'),
+    })
     .optional(),
   body_contains: z.string().optional(),
   max_ms: z.int().min(1).optional(),
@@ -161,7 +178,8 @@ function uncapturedReferences(steps: SmokeStep[]): Array<{ index: number; messag
   steps.forEach((step, index) => {
     const text = JSON.stringify([step.url, step.headers, step.body]);
     for (const [reference, name] of text.matchAll(CAPTURED_REFERENCE)) {
-      if (!captured.has(name)) problems.push({ index, message: `uses ${reference}, but no earlier step captures ${name}` });
+      if (!captured.has(name))
+        problems.push({ index, message: `uses ${reference}, but no earlier step captures ${name}` });
     }
     for (const name of Object.keys(step.capture ?? {})) captured.add(name);
   });
@@ -200,7 +218,12 @@ const smokeChecksSchema = z.array(smokeCheckSchema).check((context) => {
   const seen = new Set<string>();
   context.value.forEach((check, index) => {
     if (seen.has(check.name)) {
-      context.issues.push({ code: 'custom', message: `repeats the check name ${check.name}`, input: check.name, path: [index, 'name'] });
+      context.issues.push({
+        code: 'custom',
+        message: `repeats the check name ${check.name}`,
+        input: check.name,
+        path: [index, 'name'],
+      });
     }
     seen.add(check.name);
   });
@@ -258,7 +281,9 @@ const schedulable = (ms: number) => {
 const reviewsSchema = z.strictObject({
   nudge_after: duration.prefault('4h'),
   nudge_every: duration.prefault('24h'),
-  sweep_every: duration.prefault('1m').refine(schedulable, { error: 'must divide a minute, an hour or a day evenly (like 30s, 1m, 5m or 1h), so it can run on a schedule' }),
+  sweep_every: duration.prefault('1m').refine(schedulable, {
+    error: 'must divide a minute, an hour or a day evenly (like 30s, 1m, 5m or 1h), so it can run on a schedule',
+  }),
   business_hours: businessHours.default('09:00-18:00'),
   business_days: z.array(weekday).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
 });
@@ -266,7 +291,10 @@ const reviewsSchema = z.strictObject({
 const incidentsSchema = z.strictObject({
   failures_before_alert: z.int().min(1).default(5),
   passes_before_recovery: z.int().min(1).default(2),
-  channel_prefix: matching(/^[a-z0-9][a-z0-9_-]{0,19}$/, 'a short Slack channel name prefix (lowercase letters, digits, - or _) like inc').default('inc'),
+  channel_prefix: matching(
+    /^[a-z0-9][a-z0-9_-]{0,19}$/,
+    'a short Slack channel name prefix (lowercase letters, digits, - or _) like inc',
+  ).default('inc'),
   invite: z.array(slackUserId).default([]),
   // Should always answer: when it fails along with a check, the fault is tugboat's network, not the service.
   canary: httpUrl.optional(),

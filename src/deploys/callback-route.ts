@@ -9,7 +9,10 @@ import { escapeText, LIMITS } from '../slack/render/untrusted.ts';
 const header = (value: string | string[] | undefined) => (typeof value === 'string' ? value : undefined);
 
 /** `POST /deploys/callback`: a `via: webhook` receiver reporting on a deploy, signed like the request it got. */
-export function deployCallbackHandler(secret: string | undefined, deps: Pick<Deps, 'store'> & { deployer: Pick<Deployer, 'complete' | 'progress'> }): Handler {
+export function deployCallbackHandler(
+  secret: string | undefined,
+  deps: Pick<Deps, 'store'> & { deployer: Pick<Deployer, 'complete' | 'progress'> },
+): Handler {
   return async (req, res, body) => {
     if (req.method !== 'POST') return send(res, 405, 'POST only\n');
     if (!secret) return send(res, 404, 'deploy callbacks are off: set TUGBOAT_WEBHOOK_SECRET\n');
@@ -25,7 +28,10 @@ export function deployCallbackHandler(secret: string | undefined, deps: Pick<Dep
     const deploy = await getDeploy(deps.store, report.deployId);
     if (!deploy || deploy.executor !== 'webhook') return send(res, 404, `no webhook deploy #${report.deployId}\n`);
     if (report.status === 'running') {
-      await deps.deployer.progress(deploy.id, `Receiver: running${report.description ? `: ${escapeText(report.description, LIMITS.sentence)}` : ''}`);
+      await deps.deployer.progress(
+        deploy.id,
+        `Receiver: running${report.description ? `: ${escapeText(report.description, LIMITS.sentence)}` : ''}`,
+      );
     } else {
       const recorded = await deps.deployer.complete(deploy.id, {
         succeeded: report.status === 'succeeded',

@@ -38,7 +38,10 @@ const reportSchema = z.object({
   deploy_id: z.union(
     [
       z.number().int({ error: DEPLOY_ID_MESSAGE }).positive({ error: DEPLOY_ID_MESSAGE }),
-      z.string().regex(/^[1-9]\d{0,15}$/, { error: DEPLOY_ID_MESSAGE }).transform(Number),
+      z
+        .string()
+        .regex(/^[1-9]\d{0,15}$/, { error: DEPLOY_ID_MESSAGE })
+        .transform(Number),
     ],
     { error: DEPLOY_ID_MESSAGE },
   ),
@@ -95,8 +98,7 @@ export function verifyCallback(input: CallbackInput): CallbackResult {
   if (log_url) report.logUrl = log_url;
   const text = description?.trim();
   if (text) {
-    report.description =
-      text.length > DESCRIPTION_MAX_CHARS ? `${text.slice(0, DESCRIPTION_MAX_CHARS - 1)}…` : text;
+    report.description = text.length > DESCRIPTION_MAX_CHARS ? `${text.slice(0, DESCRIPTION_MAX_CHARS - 1)}…` : text;
   }
   return { ok: true, report };
 }

@@ -25,7 +25,16 @@ import {
   type StopReason,
 } from './deploys.ts';
 import type { Executor, ExecutorOutcome, HandedOffJob, StopCause } from './executors/types.ts';
-import { databaseChecks, failureKinds, lockCheckAtRecord, onlyWaitingFails, preflight, refusedAtRecord, type DeployRequest, type PreflightResult } from './preflight.ts';
+import {
+  databaseChecks,
+  failureKinds,
+  lockCheckAtRecord,
+  onlyWaitingFails,
+  preflight,
+  refusedAtRecord,
+  type DeployRequest,
+  type PreflightResult,
+} from './preflight.ts';
 import { allWaiting, dropQueued, markQueuedStarted, waitingQueues, type QueuedDeploy } from './queue.ts';
 import { clearBadShas, findRollbackTarget, markBadSha, type RollbackTarget } from './releases.ts';
 
@@ -38,7 +47,10 @@ export interface DeployNotifier {
   /** A reply in the deploy's thread. */
   reply(deploy: Deploy, reply: DeployReply): Promise<void>;
   /** Tells someone whose queued deploy started or was dropped (its checks failed, or a reload removed its service or environment). */
-  queueOutcome(entry: QueuedDeploy, outcome: { started: Deploy } | { dropped: PreflightResult } | { removed: 'service' | 'environment' }): Promise<void>;
+  queueOutcome(
+    entry: QueuedDeploy,
+    outcome: { started: Deploy } | { dropped: PreflightResult } | { removed: 'service' | 'environment' },
+  ): Promise<void>;
 }
 
 export type DeployReply =
@@ -134,7 +146,10 @@ export class Deployer {
   constructor(private readonly deps: DeployerDeps) {}
 
   plan(request: DeployRequest): Promise<PreflightResult> {
-    return preflight({ db: this.deps.store, config: this.deps.config(), github: this.deps.github, now: this.deps.now() }, request);
+    return preflight(
+      { db: this.deps.store, config: this.deps.config(), github: this.deps.github, now: this.deps.now() },
+      request,
+    );
   }
 
   /** Runs every check; when all pass, records the deploy, announces it and starts it in the background. */
@@ -145,12 +160,20 @@ export class Deployer {
     if (!created.ok) return created;
     const deploy = created.deploy;
     if (deploy.rollbackOf) await this.#undo(deploy.rollbackOf, deploy, created.superseded);
-    if (request.confirmBadSha) await clearBadShas(this.deps.store, { service: request.service, sha: deploy.sha, by: request.requestedBy, now: this.deps.now() });
+    if (request.confirmBadSha)
+      await clearBadShas(this.deps.store, {
+        service: request.service,
+        sha: deploy.sha,
+        by: request.requestedBy,
+        now: this.deps.now(),
+      });
     // The executor does not wait for Slack: a busy channel's posting queue must not delay a deploy.
     this.#announcements.set(deploy.id, this.deps.inFlight.track(this.#announce(deploy, checked)));
     // Not awaited: the deploy runs after the answer. A throw (the store unreachable, say) is logged, not lost.
     void this.deps.inFlight.track(
-      this.#run(deploy).catch((error) => this.deps.log.error({ err: error, deploy: deploy.id }, 'a deploy failed to run')),
+      this.#run(deploy).catch((error) =>
+        this.deps.log.error({ err: error, deploy: deploy.id }, 'a deploy failed to run'),
+      ),
     );
     return { ok: true, deploy };
   }
@@ -225,14 +248,22 @@ export class Deployer {
   }
 
   /** Records a deploy whose checks passed, unless a lock or another deploy got there first (see `lockCheckAtRecord`). */
-  async #record(request: DeployRequest, checked: Extract<PreflightResult, { ok: true }>): Promise<DeployAttempt & { superseded?: Deploy }> {
+  async #record(
+    request: DeployRequest,
+    checked: Extract<PreflightResult, { ok: true }>,
+  ): Promise<DeployAttempt & { superseded?: Deploy }> {
     const now = this.deps.now();
     const service = this.deps.config().services[request.service];
     return this.deps.store.transaction(async (tx) => {
       const lock = await lockCheckAtRecord(tx, request, now);
       if (!lock.passed) return { ok: false, preflight: refusedAtRecord(checked, lock.blocker) };
       const superseded = request.rollbackOf
-        ? await stopDeploy(tx, request.rollbackOf, { status: 'failed', reason: 'superseded', detail: 'superseded by a rollback', now })
+        ? await stopDeploy(tx, request.rollbackOf, {
+            status: 'failed',
+            reason: 'superseded',
+            detail: 'superseded by a rollback',
+            now,
+          })
         : undefined;
       const result = await createDeploy(tx, {
         service: request.service,
@@ -247,7 +278,8 @@ export class Deployer {
         now,
         deadlineAt: new Date(now.getTime() + this.deps.timeoutOf(request.service)),
       });
-      if (!result.ok) return { ok: false, preflight: refusedAtRecord(checked, { kind: 'in-flight', deploy: result.inFlight }) };
+      if (!result.ok)
+        return { ok: false, preflight: refusedAtRecord(checked, { kind: 'in-flight', deploy: result.inFlight }) };
       return { ok: true, deploy: result.deploy, superseded };
     });
   }
@@ -261,7 +293,12 @@ export class Deployer {
   async #undo(id: number, rollback: Deploy, superseded: Deploy | undefined) {
     const undone = superseded ?? (await getDeploy(this.deps.store, id));
     if (!undone) return;
-    await markBadSha(this.deps.store, { service: undone.service, sha: undone.sha, deployId: undone.id, now: this.deps.now() });
+    await markBadSha(this.deps.store, {
+      service: undone.service,
+      sha: undone.sha,
+      deployId: undone.id,
+      now: this.deps.now(),
+    });
     if (!superseded) return;
     this.#running.get(id)?.abort.abort(`superseded by rollback #${rollback.id}`);
     await this.#tellRunner(superseded, 'superseded');
@@ -288,21 +325,33 @@ export class Deployer {
       void this.deps.inFlight.track(
         this.#withThread(running)
           .then((d) => this.deps.notifier.update(d))
-          .catch((error) => this.deps.log.warn({ err: error, deploy: deploy.id }, 'could not update a deploy announcement')),
+          .catch((error) =>
+            this.deps.log.warn({ err: error, deploy: deploy.id }, 'could not update a deploy announcement'),
+          ),
       );
       const outcome = await this.#execute(running, abort.signal);
       if (outcome.kind === 'handed-off') {
-        if (outcome.externalId) await markRunning(this.deps.store, deploy.id, { now: this.deps.now(), externalId: outcome.externalId });
+        if (outcome.externalId)
+          await markRunning(this.deps.store, deploy.id, { now: this.deps.now(), externalId: outcome.externalId });
         return;
       }
-      if (outcome.outputTail) await this.deps.notifier.reply(await this.#withThread(running), { kind: 'output', tail: outcome.outputTail });
+      if (outcome.outputTail)
+        await this.deps.notifier.reply(await this.#withThread(running), { kind: 'output', tail: outcome.outputTail });
       // Stopped from outside: the stop is already on the row and in the thread; say the script is gone.
       if (abort.signal.aborted) {
         if (script) await this.deps.notifier.reply(await this.#withThread(running), { kind: 'script-stopped' });
-      } else await this.complete(deploy.id, { succeeded: outcome.succeeded, detail: outcome.reason, timedOut: outcome.timedOut });
+      } else
+        await this.complete(deploy.id, {
+          succeeded: outcome.succeeded,
+          detail: outcome.reason,
+          timedOut: outcome.timedOut,
+        });
     } finally {
       clearInterval(leaseTimer);
-      if (script) await releaseLease(this.deps.store, deploy.id).catch((error) => this.deps.log.warn({ err: error, deploy: deploy.id }, 'could not release a deploy lease'));
+      if (script)
+        await releaseLease(this.deps.store, deploy.id).catch((error) =>
+          this.deps.log.warn({ err: error, deploy: deploy.id }, 'could not release a deploy lease'),
+        );
       this.#running.delete(deploy.id);
       finished();
     }
@@ -350,7 +399,11 @@ export class Deployer {
       });
     } catch (error) {
       this.deps.log.error({ err: error, deploy: deploy.id }, 'executor failed');
-      return { kind: 'finished', succeeded: false, reason: `the ${deploy.executor} executor failed: ${(error as Error).message}` };
+      return {
+        kind: 'finished',
+        succeeded: false,
+        reason: `the ${deploy.executor} executor failed: ${(error as Error).message}`,
+      };
     }
   }
 
@@ -386,7 +439,12 @@ export class Deployer {
    */
   async #stop(deploy: Deploy, stop: DeployStop, detail: string): Promise<Deploy | undefined> {
     const status = stop.reason === 'cancelled' ? 'failed' : 'unknown';
-    const stopped = await stopDeploy(this.deps.store, deploy.id, { status, reason: stop.reason, detail, now: this.deps.now() });
+    const stopped = await stopDeploy(this.deps.store, deploy.id, {
+      status,
+      reason: stop.reason,
+      detail,
+      now: this.deps.now(),
+    });
     if (!stopped) return undefined;
     this.#running.get(deploy.id)?.abort.abort(detail);
     const told = stop.reason === 'shutdown' ? undefined : await this.#tellRunner(stopped, stop.reason);
@@ -412,16 +470,25 @@ export class Deployer {
     if (!this.deps.github.budget.allowsBackgroundWork()) return;
     for (const deploy of await overdueDeploys(this.deps.store, this.deps.now())) {
       const known = this.deps.config().services[deploy.service] !== undefined;
-      const reconciled = known ? await this.deps.executorFor(deploy.service).reconcile?.(this.#jobOf(deploy)).catch((error) => {
-        this.deps.log.warn({ err: error, deploy: deploy.id }, 'could not ask GitHub about an overdue deploy');
-        return undefined;
-      }) : undefined;
+      const reconciled = known
+        ? await this.deps
+            .executorFor(deploy.service)
+            .reconcile?.(this.#jobOf(deploy))
+            .catch((error) => {
+              this.deps.log.warn({ err: error, deploy: deploy.id }, 'could not ask GitHub about an overdue deploy');
+              return undefined;
+            })
+        : undefined;
       if (reconciled && 'outcome' in reconciled) {
         await this.complete(deploy.id, reconciled.outcome);
         continue;
       }
       const afterMs = allowedMs(deploy);
-      await this.#stop(deploy, { reason: 'timed_out', pending: reconciled?.pending, afterMs }, `no outcome within ${formatDuration(afterMs)} (deploy.timeout)`);
+      await this.#stop(
+        deploy,
+        { reason: 'timed_out', pending: reconciled?.pending, afterMs },
+        `no outcome within ${formatDuration(afterMs)} (deploy.timeout)`,
+      );
     }
   }
 
@@ -445,7 +512,10 @@ export class Deployer {
         const deploy = await getDeploy(this.deps.store, id);
         if (deploy) await this.#stop(deploy, { reason: 'shutdown', afterMs: graceMs }, detail);
       } catch (error) {
-        this.deps.log.error({ err: error, deploy: id }, 'could not mark a deploy stopped at shutdown; stopping its script anyway');
+        this.deps.log.error(
+          { err: error, deploy: id },
+          'could not mark a deploy stopped at shutdown; stopping its script anyway',
+        );
       } finally {
         // Killed even when the database cannot be told: never left running unwatched.
         run.abort.abort(detail);
@@ -458,20 +528,40 @@ export class Deployer {
    * Records an outcome (once: a second report of the same deploy changes nothing), updates
    * the announcement, runs the post-deploy checks after a success, then lets the queue move.
    */
-  async complete(id: number, outcome: { succeeded: boolean; detail?: string; logUrl?: string; timedOut?: boolean }): Promise<Deploy | undefined> {
+  async complete(
+    id: number,
+    outcome: { succeeded: boolean; detail?: string; logUrl?: string; timedOut?: boolean },
+  ): Promise<Deploy | undefined> {
     const now = this.deps.now();
     const recorded = outcome.timedOut
-      ? await stopDeploy(this.deps.store, id, { status: 'unknown', reason: 'timed_out', detail: outcome.detail ?? 'timed out', now })
-      : await finishDeploy(this.deps.store, id, { status: outcome.succeeded ? 'succeeded' : 'failed', detail: outcome.detail, logUrl: outcome.logUrl, now });
+      ? await stopDeploy(this.deps.store, id, {
+          status: 'unknown',
+          reason: 'timed_out',
+          detail: outcome.detail ?? 'timed out',
+          now,
+        })
+      : await finishDeploy(this.deps.store, id, {
+          status: outcome.succeeded ? 'succeeded' : 'failed',
+          detail: outcome.detail,
+          logUrl: outcome.logUrl,
+          now,
+        });
     if (!recorded) return undefined;
     const finished = await this.#withThread(recorded);
     await this.deps.notifier.update(finished);
-    if (outcome.timedOut) await this.deps.notifier.reply(finished, { kind: 'stopped', stop: { reason: 'timed_out', afterMs: allowedMs(finished) } });
+    if (outcome.timedOut)
+      await this.deps.notifier.reply(finished, {
+        kind: 'stopped',
+        stop: { reason: 'timed_out', afterMs: allowedMs(finished) },
+      });
     if (finished.status === 'succeeded') {
-      if (!finished.rollbackOf) await clearBadShas(this.deps.store, { service: finished.service, by: finished.requestedBy, now });
+      if (!finished.rollbackOf)
+        await clearBadShas(this.deps.store, { service: finished.service, by: finished.requestedBy, now });
       await this.#postDeployChecks(finished);
     } else {
-      await this.deps.postDeploy.failed(finished).catch((error) => this.deps.log.error({ err: error, deploy: finished.id }, 'could not report a failed deploy'));
+      await this.deps.postDeploy
+        .failed(finished)
+        .catch((error) => this.deps.log.error({ err: error, deploy: finished.id }, 'could not report a failed deploy'));
     }
     await this.drainQueue(finished.service, finished.environment);
     return finished;
@@ -480,7 +570,8 @@ export class Deployer {
   /** Progress reported from outside (a `deployment_status` of in_progress, a callback saying running). */
   async progress(id: number, text: string): Promise<void> {
     const deploy = await getDeploy(this.deps.store, id);
-    if (deploy && (deploy.status === 'pending' || deploy.status === 'running')) await this.deps.notifier.reply(await this.#withThread(deploy), { kind: 'progress', text });
+    if (deploy && (deploy.status === 'pending' || deploy.status === 'running'))
+      await this.deps.notifier.reply(await this.#withThread(deploy), { kind: 'progress', text });
   }
 
   async #postDeployChecks(deploy: Deploy) {
@@ -491,7 +582,10 @@ export class Deployer {
     if (!result) return;
     await recordSmokeResult(this.deps.store, deploy.id, result.passed);
     const response = result.passed ? { kind: 'none' as const } : await this.#respondToFailedChecks(deploy);
-    await this.deps.notifier.reply({ ...deploy, smokeStatus: result.passed ? 'passed' : 'failed' }, { kind: 'smoke', ...result, response });
+    await this.deps.notifier.reply(
+      { ...deploy, smokeStatus: result.passed ? 'passed' : 'failed' },
+      { kind: 'smoke', ...result, response },
+    );
   }
 
   /** A rollback whose checks fail is never rolled back by itself: people decide. */
@@ -499,7 +593,12 @@ export class Deployer {
     const policy = this.deps.config().environments[deploy.environment]?.on_smoke_failure ?? 'ask';
     if (policy === 'off') return { kind: 'none' };
     if (policy === 'ask' || deploy.rollbackOf) return { kind: 'offer-rollback' };
-    const attempt = await this.rollback({ service: deploy.service, environment: deploy.environment, requestedBy: deploy.requestedBy, onlyIfLatest: deploy.id });
+    const attempt = await this.rollback({
+      service: deploy.service,
+      environment: deploy.environment,
+      requestedBy: deploy.requestedBy,
+      onlyIfLatest: deploy.id,
+    });
     if (!attempt.ok) return { kind: 'rollback-refused' };
     const locked = await acquireLock(this.deps.store, {
       scope: { kind: 'environment', environment: deploy.environment },
@@ -522,7 +621,8 @@ export class Deployer {
     const removed = removedFromConfig(this.deps.config(), service, environment);
     for (const entry of await allWaiting(this.deps.store, service, environment)) {
       if (removed) {
-        if (await dropQueued(this.deps.store, entry.id, `${removed} removed from tugboat.yml`)) await this.deps.notifier.queueOutcome(entry, { removed });
+        if (await dropQueued(this.deps.store, entry.id, `${removed} removed from tugboat.yml`))
+          await this.deps.notifier.queueOutcome(entry, { removed });
         continue;
       }
       const request: DeployRequest = {
@@ -536,7 +636,8 @@ export class Deployer {
       const attempt = await this.#deployIfClear(request);
       if (!attempt) return;
       if (attempt.ok) {
-        if (await markQueuedStarted(this.deps.store, entry.id, attempt.deploy.id)) await this.deps.notifier.queueOutcome(entry, { started: attempt.deploy });
+        if (await markQueuedStarted(this.deps.store, entry.id, attempt.deploy.id))
+          await this.deps.notifier.queueOutcome(entry, { started: attempt.deploy });
         return;
       }
       if (attempt.preflight.queueable) return;
@@ -551,13 +652,19 @@ export class Deployer {
    * in the way, or GitHub's rate limit is low, GitHub is not asked and undefined says to wait.
    */
   async #deployIfClear(request: DeployRequest): Promise<DeployAttempt | undefined> {
-    const checks = await databaseChecks({ db: this.deps.store, config: this.deps.config(), now: this.deps.now() }, request);
+    const checks = await databaseChecks(
+      { db: this.deps.store, config: this.deps.config(), now: this.deps.now() },
+      request,
+    );
     if (onlyWaitingFails(checks) || !this.deps.github.budget.allowsBackgroundWork()) return undefined;
     try {
       return await this.deploy(request);
     } catch (error) {
       if (!isGitHubRateLimited(error)) throw error;
-      this.deps.log.warn({ service: request.service, environment: request.environment, resetAt: error.resetAt }, "GitHub's rate limit is used up; queued deploys wait for its reset");
+      this.deps.log.warn(
+        { service: request.service, environment: request.environment, resetAt: error.resetAt },
+        "GitHub's rate limit is used up; queued deploys wait for its reset",
+      );
       return undefined;
     }
   }
@@ -566,10 +673,14 @@ export class Deployer {
   async sweep(): Promise<void> {
     for (const lapsed of await claimLapsedDeploys(this.deps.store, this.deps.now())) {
       await this.deps.notifier.update(lapsed);
-      await this.deps.notifier.reply(lapsed, { kind: 'progress', text: 'The tugboat process running this deploy stopped before it finished, so its outcome is unknown. Check the service, then deploy again or roll back.' });
+      await this.deps.notifier.reply(lapsed, {
+        kind: 'progress',
+        text: 'The tugboat process running this deploy stopped before it finished, so its outcome is unknown. Check the service, then deploy again or roll back.',
+      });
     }
     await this.#reconcileOverdue();
-    for (const { service, environment } of await waitingQueues(this.deps.store)) await this.drainQueue(service, environment);
+    for (const { service, environment } of await waitingQueues(this.deps.store))
+      await this.drainQueue(service, environment);
   }
 }
 

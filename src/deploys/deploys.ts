@@ -64,7 +64,8 @@ export const toDeploy = (row: DeployRow): Deploy => ({
 const IN_FLIGHT = `status in ('pending', 'running')`;
 
 /** What recording a deploy takes: the fields its requester sets, and when. */
-export interface NewDeploy extends Pick<Deploy, 'service' | 'environment' | 'ref' | 'sha' | 'requestedBy' | 'channel' | 'executor' | 'forced'> {
+export interface NewDeploy
+  extends Pick<Deploy, 'service' | 'environment' | 'ref' | 'sha' | 'requestedBy' | 'channel' | 'executor' | 'forced'> {
   rollbackOf?: number;
   now: Date;
   deadlineAt?: Date;
@@ -82,7 +83,19 @@ export async function createDeploy(db: Queryable, deploy: NewDeploy): Promise<Cr
      values ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11)
      on conflict (service, environment) where ${IN_FLIGHT} do nothing
      returning *`,
-    [deploy.service, deploy.environment, deploy.ref, deploy.sha, deploy.requestedBy, deploy.channel, deploy.executor, deploy.rollbackOf ?? null, deploy.forced, deploy.now, deploy.deadlineAt ?? null],
+    [
+      deploy.service,
+      deploy.environment,
+      deploy.ref,
+      deploy.sha,
+      deploy.requestedBy,
+      deploy.channel,
+      deploy.executor,
+      deploy.rollbackOf ?? null,
+      deploy.forced,
+      deploy.now,
+      deploy.deadlineAt ?? null,
+    ],
   );
   if (rows.length) return { ok: true, deploy: toDeploy(rows[0]) };
   const running = await inFlightDeploy(db, deploy.service, deploy.environment);
@@ -94,7 +107,11 @@ export async function createDeploy(db: Queryable, deploy: NewDeploy): Promise<Cr
  * Claims the auto-deploy of `service` to `environment` for a push delivery: false when that
  * delivery already started it, or another handling of it is starting it right now.
  */
-export async function claimAutoDeployStart(db: Queryable, start: { deliveryId: string; service: string; environment: string }, claimMs: number): Promise<boolean> {
+export async function claimAutoDeployStart(
+  db: Queryable,
+  start: { deliveryId: string; service: string; environment: string },
+  claimMs: number,
+): Promise<boolean> {
   const claimed = await db.query(
     `insert into auto_deploy_starts (delivery_id, service, environment, claimed_until)
      values ($1, $2, $3, now() + $4 * interval '1 millisecond')
@@ -107,14 +124,26 @@ export async function claimAutoDeployStart(db: Queryable, start: { deliveryId: s
 }
 
 /** The claimed auto-deploy started as `deployId`, for good; or (no id) it did not start, and a later handling may try again. */
-export async function settleAutoDeployStart(db: Queryable, start: { deliveryId: string; service: string; environment: string }, deployId?: number): Promise<void> {
+export async function settleAutoDeployStart(
+  db: Queryable,
+  start: { deliveryId: string; service: string; environment: string },
+  deployId?: number,
+): Promise<void> {
   const key = [start.deliveryId, start.service, start.environment];
-  if (deployId === undefined) await db.query('delete from auto_deploy_starts where delivery_id = $1 and service = $2 and environment = $3', key);
-  else await db.query('update auto_deploy_starts set deploy_id = $4 where delivery_id = $1 and service = $2 and environment = $3', [...key, deployId]);
+  if (deployId === undefined)
+    await db.query('delete from auto_deploy_starts where delivery_id = $1 and service = $2 and environment = $3', key);
+  else
+    await db.query(
+      'update auto_deploy_starts set deploy_id = $4 where delivery_id = $1 and service = $2 and environment = $3',
+      [...key, deployId],
+    );
 }
 
 export async function inFlightDeploy(db: Queryable, service: string, environment: string): Promise<Deploy | undefined> {
-  const rows = await db.query<DeployRow>(`select * from deploys where service = $1 and environment = $2 and ${IN_FLIGHT}`, [service, environment]);
+  const rows = await db.query<DeployRow>(
+    `select * from deploys where service = $1 and environment = $2 and ${IN_FLIGHT}`,
+    [service, environment],
+  );
   return rows.map(toDeploy)[0];
 }
 
@@ -151,7 +180,10 @@ export async function markRunning(
  * was taken away (it lapsed and another replica declared the deploy lost).
  */
 export async function renewLease(db: Queryable, id: number, until: Date): Promise<Deploy | undefined> {
-  const rows = await db.query<DeployRow>(`update deploys set lease_expires_at = $2 where id = $1 and lease_expires_at is not null returning *`, [id, until]);
+  const rows = await db.query<DeployRow>(
+    `update deploys set lease_expires_at = $2 where id = $1 and lease_expires_at is not null returning *`,
+    [id, until],
+  );
   return rows.map(toDeploy)[0];
 }
 
@@ -171,7 +203,10 @@ export async function liveLeaseBesides(db: Queryable, deploy: Deploy, now: Date)
 
 /** Whether a deploy's script still holds its lease, has released it (it stopped), or let it lapse (its process died). */
 export async function leaseState(db: Queryable, id: number, now: Date): Promise<'held' | 'released' | 'lapsed'> {
-  const [row] = await db.query<{ lease_expires_at: Date | null }>('select lease_expires_at from deploys where id = $1', [id]);
+  const [row] = await db.query<{ lease_expires_at: Date | null }>(
+    'select lease_expires_at from deploys where id = $1',
+    [id],
+  );
   if (!row?.lease_expires_at) return 'released';
   return new Date(row.lease_expires_at) > now ? 'held' : 'lapsed';
 }
@@ -225,8 +260,15 @@ export async function recordSmokeResult(db: Queryable, id: number, passed: boole
   await db.query('update deploys set smoke_status = $2 where id = $1', [id, passed ? 'passed' : 'failed']);
 }
 
-export async function findByExternalId(db: Queryable, executor: string, externalId: string): Promise<Deploy | undefined> {
-  const rows = await db.query<DeployRow>('select * from deploys where executor = $1 and external_id = $2', [executor, externalId]);
+export async function findByExternalId(
+  db: Queryable,
+  executor: string,
+  externalId: string,
+): Promise<Deploy | undefined> {
+  const rows = await db.query<DeployRow>('select * from deploys where executor = $1 and external_id = $2', [
+    executor,
+    externalId,
+  ]);
   return rows.map(toDeploy)[0];
 }
 
@@ -243,7 +285,12 @@ export async function attachExternalId(db: Queryable, id: number, externalId: st
   return rows.map(toDeploy)[0];
 }
 
-export async function recentDeploys(db: Queryable, service: string, environment: string | undefined, limit: number): Promise<Deploy[]> {
+export async function recentDeploys(
+  db: Queryable,
+  service: string,
+  environment: string | undefined,
+  limit: number,
+): Promise<Deploy[]> {
   const rows = await db.query<DeployRow>(
     `select * from deploys where service = $1 and ($2::text is null or environment = $2) order by id desc limit $3`,
     [service, environment ?? null, limit],
@@ -252,7 +299,12 @@ export async function recentDeploys(db: Queryable, service: string, environment:
 }
 
 /** A service's deploys in an environment created in a window, newest first. */
-export async function deploysBetween(db: Queryable, service: string, environment: string, window: { from: Date; to: Date }): Promise<Deploy[]> {
+export async function deploysBetween(
+  db: Queryable,
+  service: string,
+  environment: string,
+  window: { from: Date; to: Date },
+): Promise<Deploy[]> {
   const rows = await db.query<DeployRow>(
     `select * from deploys where service = $1 and environment = $2 and created_at >= $3 and created_at <= $4 order by id desc`,
     [service, environment, window.from, window.to],

@@ -74,7 +74,8 @@ const CHECK_OF: Record<Blocker['kind'], CheckName> = {
   'bad-sha': 'bad-sha',
 };
 
-export const failedChecks = (checks: PreflightCheck[]): FailedCheck[] => checks.filter((c): c is FailedCheck => !c.passed);
+export const failedChecks = (checks: PreflightCheck[]): FailedCheck[] =>
+  checks.filter((c): c is FailedCheck => !c.passed);
 
 /** Only a running deploy or someone's lock fails: waiting (in the queue) makes sense. */
 export const onlyWaitingFails = (checks: PreflightCheck[]): boolean => {
@@ -101,22 +102,39 @@ function resultOf(request: DeployRequest, commit: Commit | undefined, checks: Pr
 /** A deploy that passed its checks but met a blocker when it was recorded (a lock or a deploy that got there first). */
 export function refusedAtRecord(checked: PreflightResult, blocker: Blocker): PreflightResult {
   const failed = fail(CHECK_OF[blocker.kind], blocker);
-  return resultOf(checked.request, checked.commit, checked.checks.map((c) => (c.name === failed.name ? failed : c)));
+  return resultOf(
+    checked.request,
+    checked.commit,
+    checked.checks.map((c) => (c.name === failed.name ? failed : c)),
+  );
 }
 
 /** The failed checks' kinds, for the record of a dropped queued deploy. */
-export const failureKinds = (checked: PreflightResult): string => failedChecks(checked.checks).map((c) => c.blocker.kind).join(', ');
+export const failureKinds = (checked: PreflightResult): string =>
+  failedChecks(checked.checks)
+    .map((c) => c.blocker.kind)
+    .join(', ');
 
 /** Whether the person may deploy here (the `permission` check alone, for a button that queues without deploying). */
-export const permissionCheck = (config: Config, request: { requestedBy: string; environment: string }): PreflightCheck =>
-  mayActOn(config, request.requestedBy, request.environment) ? pass('permission') : fail('permission', { kind: 'not-allowed' });
+export const permissionCheck = (
+  config: Config,
+  request: { requestedBy: string; environment: string },
+): PreflightCheck =>
+  mayActOn(config, request.requestedBy, request.environment)
+    ? pass('permission')
+    : fail('permission', { kind: 'not-allowed' });
 
 /** Asking for `--force` without the right to it: refused before any check runs. */
 export const forceRefused = (config: Config, request: { force?: boolean; requestedBy: string }): boolean =>
   Boolean(request.force) && !mayForceDeploy(config, request.requestedBy);
 
 async function lockCheck(db: Queryable, request: DeployRequest, now: Date): Promise<PreflightCheck> {
-  const lock = await findBlockingLock(db, { environment: request.environment, service: request.service, actor: request.requestedBy, now });
+  const lock = await findBlockingLock(db, {
+    environment: request.environment,
+    service: request.service,
+    actor: request.requestedBy,
+    now,
+  });
   return lock ? fail('lock', { kind: 'locked', lock }) : pass('lock');
 }
 
@@ -133,7 +151,10 @@ export async function lockCheckAtRecord(tx: Queryable, request: DeployRequest, n
  * The checks that need only tugboat.yml and the database (permission, lock, in flight): a queued
  * deploy runs these first and asks GitHub nothing while they still fail.
  */
-export async function databaseChecks(deps: { db: Queryable; config: Config; now: Date }, request: DeployRequest): Promise<PreflightCheck[]> {
+export async function databaseChecks(
+  deps: { db: Queryable; config: Config; now: Date },
+  request: DeployRequest,
+): Promise<PreflightCheck[]> {
   const running = await inFlightDeploy(deps.db, request.service, request.environment);
   const blockingDeploy = running && running.id !== request.rollbackOf ? running : undefined;
   return [
@@ -158,9 +179,24 @@ export async function preflight(
   const commit = invalid ? undefined : await deps.github.resolveRef(service.repo, request.ref);
   checks.push(refCheck(request.ref, invalid, commit));
   if (commit) {
-    checks.push(await ciCheck(deps.github, service.repo, commit.sha, request, environment.require_ci, mayForceDeploy(config, request.requestedBy)));
+    checks.push(
+      await ciCheck(
+        deps.github,
+        service.repo,
+        commit.sha,
+        request,
+        environment.require_ci,
+        mayForceDeploy(config, request.requestedBy),
+      ),
+    );
     const bad = await findBadSha(db, request.service, commit.sha);
-    checks.push(!bad || request.rollbackOf ? pass('bad-sha') : request.confirmBadSha ? pass('bad-sha', 'confirmed') : fail('bad-sha', { kind: 'bad-sha', bad }));
+    checks.push(
+      !bad || request.rollbackOf
+        ? pass('bad-sha')
+        : request.confirmBadSha
+          ? pass('bad-sha', 'confirmed')
+          : fail('bad-sha', { kind: 'bad-sha', bad }),
+    );
   }
   return resultOf(request, commit, checks);
 }
@@ -170,7 +206,14 @@ function refCheck(ref: string, problem: string | undefined, commit: Commit | und
   return commit ? pass('ref') : fail('ref', { kind: 'unknown-ref', ref });
 }
 
-async function ciCheck(github: GitHub, repo: string, sha: string, request: DeployRequest, required: boolean, mayForce: boolean): Promise<PreflightCheck> {
+async function ciCheck(
+  github: GitHub,
+  repo: string,
+  sha: string,
+  request: DeployRequest,
+  required: boolean,
+  mayForce: boolean,
+): Promise<PreflightCheck> {
   if (request.rollbackOf) return pass('ci', 'rollback');
   if (!required) return pass('ci', 'ci-not-required');
   const verdict = await github.ciVerdict(repo, sha);

@@ -41,7 +41,9 @@ export async function enqueue(
     [entry.service, entry.environment, entry.ref, entry.requestedBy, entry.channel, entry.now],
   );
   const waiting = await allWaiting(db, entry.service, entry.environment);
-  const queued = inserted.length ? toQueued(inserted[0]) : waiting.find((w) => w.requestedBy === entry.requestedBy && w.ref === entry.ref)!;
+  const queued = inserted.length
+    ? toQueued(inserted[0])
+    : waiting.find((w) => w.requestedBy === entry.requestedBy && w.ref === entry.ref)!;
   return { queued, position: waiting.findIndex((w) => w.id === queued.id) + 1, alreadyQueued: inserted.length === 0 };
 }
 
@@ -55,12 +57,18 @@ export async function allWaiting(db: Queryable, service?: string, environment?: 
 }
 
 export async function markQueuedStarted(db: Queryable, id: number, deployId: number): Promise<boolean> {
-  const rows = await db.query(`update deploy_queue set state = 'started', deploy_id = $2 where id = $1 and state = 'waiting' returning id`, [id, deployId]);
+  const rows = await db.query(
+    `update deploy_queue set state = 'started', deploy_id = $2 where id = $1 and state = 'waiting' returning id`,
+    [id, deployId],
+  );
   return rows.length > 0;
 }
 
 export async function dropQueued(db: Queryable, id: number, detail: string): Promise<boolean> {
-  const rows = await db.query(`update deploy_queue set state = 'dropped', detail = $2 where id = $1 and state = 'waiting' returning id`, [id, detail]);
+  const rows = await db.query(
+    `update deploy_queue set state = 'dropped', detail = $2 where id = $1 and state = 'waiting' returning id`,
+    [id, detail],
+  );
   return rows.length > 0;
 }
 

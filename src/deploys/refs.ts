@@ -23,7 +23,8 @@ export function refProblem(ref: string): string | undefined {
 function characterProblem(ref: string): string | undefined {
   for (const character of ref) {
     const code = character.codePointAt(0)!;
-    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `it contains the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f))
+      return `it contains the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
     if (character === ' ') return 'it contains a space';
     if (FORBIDDEN_CHARACTERS.includes(character)) return `it contains \`${character}\``;
   }

@@ -33,10 +33,10 @@ export async function findRollbackTarget(
   },
 ): Promise<RollbackTarget> {
   const [latest] = (
-    await db.query(
-      `select * from deploys where service = $1 and environment = $2 order by id desc limit 1`,
-      [request.service, request.environment],
-    )
+    await db.query(`select * from deploys where service = $1 and environment = $2 order by id desc limit 1`, [
+      request.service,
+      request.environment,
+    ])
   ).map((row) => toDeploy(row as never));
   if (!latest) return { ok: false, reason: 'nothing-deployed' };
 
@@ -63,7 +63,8 @@ export async function findRollbackTarget(
   if (named && index < 0) return { ok: false, reason: 'not-a-release', undo: latest, named: named.text };
   const target = index < 0 ? undefined : releases[index];
   if (!target) return { ok: false, reason: 'no-earlier-release', undo: latest };
-  if (index >= request.policy.max_releases) return { ok: false, reason: 'outside-policy', undo: latest, target, why: 'too-many-releases-back' };
+  if (index >= request.policy.max_releases)
+    return { ok: false, reason: 'outside-policy', undo: latest, target, why: 'too-many-releases-back' };
   if (request.now.getTime() - target.finishedAt!.getTime() > request.policy.max_age) {
     return { ok: false, reason: 'outside-policy', undo: latest, target, why: 'too-old' };
   }
@@ -71,7 +72,10 @@ export async function findRollbackTarget(
 }
 
 /** Marks the SHA a rollback moved away from: auto-deploy skips it and a manual deploy asks first. */
-export async function markBadSha(db: Queryable, mark: { service: string; sha: string; deployId: number; now: Date }): Promise<void> {
+export async function markBadSha(
+  db: Queryable,
+  mark: { service: string; sha: string; deployId: number; now: Date },
+): Promise<void> {
   await db.query(
     `insert into bad_shas (service, sha, deploy_id, marked_at) values ($1, $2, $3, $4)
      on conflict (service, sha) do update set deploy_id = excluded.deploy_id, marked_at = excluded.marked_at, cleared_at = null, cleared_by = null`,
@@ -97,7 +101,10 @@ export async function findBadSha(db: Queryable, service: string, sha: string): P
  * A deploy of a newer SHA (not a rollback) that succeeded clears the service's marks: the
  * fix is out. Deploying a marked SHA on purpose (after confirming) clears its own mark.
  */
-export async function clearBadShas(db: Queryable, clear: { service: string; sha?: string; by: string; now: Date }): Promise<void> {
+export async function clearBadShas(
+  db: Queryable,
+  clear: { service: string; sha?: string; by: string; now: Date },
+): Promise<void> {
   await db.query(
     `update bad_shas set cleared_at = $3, cleared_by = $4 where service = $1 and cleared_at is null and ($2::text is null or sha = $2)`,
     [clear.service, clear.sha ?? null, clear.now, clear.by],

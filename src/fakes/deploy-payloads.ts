@@ -25,7 +25,13 @@ export function deploymentStatusPayload(
     deployment: Record<string, unknown>;
     repository: Record<string, unknown>;
   };
-  if (known) Object.assign(payload.deployment, { sha: known.sha, ref: known.ref, environment: known.environment, payload: known.payload });
+  if (known)
+    Object.assign(payload.deployment, {
+      sha: known.sha,
+      ref: known.ref,
+      environment: known.environment,
+      payload: known.payload,
+    });
   payload.deployment_status.state = state;
   payload.deployment_status.description = options.description ?? '';
   payload.deployment_status.log_url = `https://ci.example.com/deploys/${deploymentId}`;

@@ -313,7 +313,9 @@ export class FakeGitHubApi {
     const body = parseBody(text);
     const match = matchRoute(this.#routes, method, url.pathname);
     const response = this.#withinRateLimit(
-      () => this.#takeFailure(method, url.pathname) ?? (body === undefined ? problemsParsingJson() : this.#respond(match, body ?? {}, url)),
+      () =>
+        this.#takeFailure(method, url.pathname) ??
+        (body === undefined ? problemsParsingJson() : this.#respond(match, body ?? {}, url)),
     );
     this.#calls.add({
       route: match?.route.route ?? `${method} ${url.pathname}`,
@@ -347,7 +349,14 @@ export class FakeGitHubApi {
     if (allowed) limit.remaining -= 1;
     const response: RouteResponse = allowed
       ? respond()
-      : { status: limit.refuseWith, body: { message: 'API rate limit exceeded for installation ID 1.', documentation_url: RATE_LIMIT_DOCS, status: String(limit.refuseWith) } };
+      : {
+          status: limit.refuseWith,
+          body: {
+            message: 'API rate limit exceeded for installation ID 1.',
+            documentation_url: RATE_LIMIT_DOCS,
+            status: String(limit.refuseWith),
+          },
+        };
     const headers = {
       'x-ratelimit-limit': String(limit.limit),
       'x-ratelimit-remaining': String(limit.remaining),
@@ -359,11 +368,18 @@ export class FakeGitHubApi {
   }
 
   #freshHour(): RateLimit {
-    return { limit: HOURLY_LIMIT, remaining: HOURLY_LIMIT, resetAt: new Date(this.#now() + HOUR_MS), refuseWith: 403, held: false };
+    return {
+      limit: HOURLY_LIMIT,
+      remaining: HOURLY_LIMIT,
+      resetAt: new Date(this.#now() + HOUR_MS),
+      refuseWith: 403,
+      held: false,
+    };
   }
 
   #takeFailure(method: string, path: string): RouteResponse | undefined {
-    const matches = (candidate: FailureRule) => (candidate.method ?? method).toUpperCase() === method && (candidate.path?.test(path) ?? true);
+    const matches = (candidate: FailureRule) =>
+      (candidate.method ?? method).toUpperCase() === method && (candidate.path?.test(path) ?? true);
     const rule = this.#failures.find(matches) ?? (this.#outage && matches(this.#outage) ? this.#outage : undefined);
     if (!rule) return undefined;
     this.#failures = this.#failures.filter((other) => other !== rule);
@@ -391,7 +407,12 @@ function problemsParsingJson(): RouteResponse {
 function errorResponse(error: GitHubApiError, documentationUrl: string): RouteResponse {
   return {
     status: error.status,
-    body: { message: error.message, ...error.details, documentation_url: documentationUrl, status: String(error.status) },
+    body: {
+      message: error.message,
+      ...error.details,
+      documentation_url: documentationUrl,
+      status: String(error.status),
+    },
   };
 }
 

@@ -181,13 +181,18 @@ export function githubRoutes(state: GitHubState, shapes: GitHubShapes): Route[] 
           .filter(
             (run) =>
               run.workflow_id === workflow.id &&
-              (['event', 'head_sha', 'status'] as const).every((field) => !query.has(field) || run[field] === query.get(field)) &&
+              (['event', 'head_sha', 'status'] as const).every(
+                (field) => !query.has(field) || run[field] === query.get(field),
+              ) &&
               (!query.has('branch') || run.head_branch === query.get('branch')) &&
               created(run.created_at),
           )
           .reverse();
         const { items, headers } = paginate(runs, request.url);
-        return ok({ total_count: runs.length, workflow_runs: items.map((run) => shapes.workflowRun(repo, run)) }, headers);
+        return ok(
+          { total_count: runs.length, workflow_runs: items.map((run) => shapes.workflowRun(repo, run)) },
+          headers,
+        );
       },
     },
     {
@@ -203,7 +208,8 @@ export function githubRoutes(state: GitHubState, shapes: GitHubShapes): Route[] 
       docs: 'actions/workflow-runs#cancel-a-workflow-run',
       handle: (request) => {
         const { run } = runOf(request);
-        if (run.status === 'completed') throw new GitHubApiError(409, 'Cannot cancel a workflow run that is completed.');
+        if (run.status === 'completed')
+          throw new GitHubApiError(409, 'Cannot cancel a workflow run that is completed.');
         Object.assign(run, { status: 'completed', conclusion: 'cancelled', updated_at: state.timestamp() });
         return { status: 202, body: {} };
       },
@@ -325,7 +331,13 @@ function createDeployment(state: GitHubState, repo: RepoRecord, body: Record<str
  * GitHub refuses (409) to deploy a commit whose contexts are not all green: every status context and
  * check run when `required_contexts` is omitted, only the named ones otherwise (`[]` skips the check).
  */
-function verifyRequiredContexts(state: GitHubState, repo: RepoRecord, sha: string, ref: string, required: unknown): void {
+function verifyRequiredContexts(
+  state: GitHubState,
+  repo: RepoRecord,
+  sha: string,
+  ref: string,
+  required: unknown,
+): void {
   const contexts = state.contextStates(repo, sha);
   const checked = Array.isArray(required)
     ? required.map(String).map(

@@ -499,7 +499,12 @@ export class GitHubState {
   // --- workflows ---
 
   addWorkflow(repo: RepoRecord, input: WorkflowInput): WorkflowRecord {
-    const workflow: WorkflowRecord = { id: this.nextId(), file: input.file, name: input.name ?? input.file, runName: input.runName };
+    const workflow: WorkflowRecord = {
+      id: this.nextId(),
+      file: input.file,
+      name: input.name ?? input.file,
+      runName: input.runName,
+    };
     repo.workflows.push(workflow);
     return workflow;
   }
@@ -516,7 +521,12 @@ export class GitHubState {
   }
 
   /** What a `workflow_dispatch` starts: a queued run of the ref's head commit, titled by the workflow's `run-name`. */
-  dispatchWorkflow(repo: RepoRecord, idOrFile: string, ref: string, inputs: Record<string, unknown>): WorkflowRunRecord {
+  dispatchWorkflow(
+    repo: RepoRecord,
+    idOrFile: string,
+    ref: string,
+    inputs: Record<string, unknown>,
+  ): WorkflowRunRecord {
     const workflow = this.workflow(repo, idOrFile);
     const commit = this.resolveRef(repo, ref);
     if (!commit) throw new GitHubApiError(422, `No ref found for: ${ref}`);

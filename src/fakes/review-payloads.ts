@@ -66,12 +66,26 @@ function patchRepository(payload: PayloadShape, repo: string) {
 }
 
 let senderTemplate: Login | undefined;
-const user = (login: string): Login => ({ ...(senderTemplate ??= webhookExample('pull_request', 'opened').sender), login });
+const user = (login: string): Login => ({
+  ...(senderTemplate ??= webhookExample('pull_request', 'opened').sender),
+  login,
+});
 
-export type PullRequestAction = 'opened' | 'review_requested' | 'review_request_removed' | 'ready_for_review' | 'converted_to_draft' | 'closed' | 'synchronize';
+export type PullRequestAction =
+  | 'opened'
+  | 'review_requested'
+  | 'review_request_removed'
+  | 'ready_for_review'
+  | 'converted_to_draft'
+  | 'closed'
+  | 'synchronize';
 
 /** A real `pull_request` payload, patched to this repo, pull request, people and size. */
-export function pullRequestPayload(action: PullRequestAction, pr: PullRequestPatch, changed?: { reviewer?: string; team?: string }) {
+export function pullRequestPayload(
+  action: PullRequestAction,
+  pr: PullRequestPatch,
+  changed?: { reviewer?: string; team?: string },
+) {
   const repo = pr.repo ?? DEFAULT_REPO;
   const payload = webhookExample('pull_request', action) as unknown as PullRequestShape;
   patchRepository(payload, repo);
@@ -98,7 +112,14 @@ export function pullRequestPayload(action: PullRequestAction, pr: PullRequestPat
 }
 
 /** A real `pull_request_review` `submitted` payload with this reviewer, verdict and review ID. */
-export function reviewPayload(review: { number: number; reviewer: string; state: 'approved' | 'changes_requested' | 'commented'; id: number; author?: string; repo?: string }) {
+export function reviewPayload(review: {
+  number: number;
+  reviewer: string;
+  state: 'approved' | 'changes_requested' | 'commented';
+  id: number;
+  author?: string;
+  repo?: string;
+}) {
   const repo = review.repo ?? DEFAULT_REPO;
   const payload = webhookExample('pull_request_review', 'submitted') as unknown as ReviewShape;
   patchRepository(payload, repo);
@@ -122,7 +143,15 @@ export interface CommentPatch {
   /** The pull request's (or issue's) author; default octocat, as in `pullRequestPayload`. */
   author?: string;
   /** GitHub's `author_association` of the commenter; default the example's `OWNER`. */
-  association?: 'OWNER' | 'MEMBER' | 'COLLABORATOR' | 'CONTRIBUTOR' | 'FIRST_TIMER' | 'FIRST_TIME_CONTRIBUTOR' | 'MANNEQUIN' | 'NONE';
+  association?:
+    | 'OWNER'
+    | 'MEMBER'
+    | 'COLLABORATOR'
+    | 'CONTRIBUTOR'
+    | 'FIRST_TIMER'
+    | 'FIRST_TIME_CONTRIBUTOR'
+    | 'MANNEQUIN'
+    | 'NONE';
   /** A comment on an issue rather than on a pull request. */
   onIssue?: boolean;
 }
@@ -133,10 +162,18 @@ export function commentPayload(comment: CommentPatch) {
   const payload = webhookExample('issue_comment', 'created') as unknown as CommentShape;
   patchRepository(payload, repo);
   payload.issue.number = comment.number;
-  payload.issue.html_url = comment.onIssue ? `https://github.com/${repo}/issues/${comment.number}` : htmlUrl(repo, comment.number);
+  payload.issue.html_url = comment.onIssue
+    ? `https://github.com/${repo}/issues/${comment.number}`
+    : htmlUrl(repo, comment.number);
   payload.issue.user = user(comment.author ?? 'octocat');
   if (comment.onIssue) delete payload.issue.pull_request;
-  else payload.issue.pull_request = { url: `https://api.github.com/repos/${repo}/pulls/${comment.number}`, html_url: htmlUrl(repo, comment.number), diff_url: null, patch_url: null };
+  else
+    payload.issue.pull_request = {
+      url: `https://api.github.com/repos/${repo}/pulls/${comment.number}`,
+      html_url: htmlUrl(repo, comment.number),
+      diff_url: null,
+      patch_url: null,
+    };
   payload.comment.id = comment.id;
   payload.comment.body = comment.body;
   payload.comment.user.login = comment.by;

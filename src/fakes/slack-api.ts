@@ -188,7 +188,11 @@ export class FakeSlackApi {
     return this.calls.filter((call) => call.method === method);
   }
 
-  waitFor(method: string, predicate: Predicate<SlackCall> = () => true, timeoutMs = DEFAULT_WAIT_MS): Promise<SlackCall> {
+  waitFor(
+    method: string,
+    predicate: Predicate<SlackCall> = () => true,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<SlackCall> {
     return this.#calls.waitFor(
       (call) => call.method === method && predicate(call),
       timeoutMs,
@@ -413,7 +417,9 @@ export class FakeSlackApi {
 
   #takeOutage(method: string, args: SlackArgs): OutageRule | undefined {
     const rule = this.#outages.find(
-      (candidate) => (candidate.method === undefined || candidate.method === method) && (candidate.channel === undefined || candidate.channel === args.channel),
+      (candidate) =>
+        (candidate.method === undefined || candidate.method === method) &&
+        (candidate.channel === undefined || candidate.channel === args.channel),
     );
     if (!rule) return undefined;
     rule.remaining -= 1;

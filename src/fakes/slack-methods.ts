@@ -181,7 +181,10 @@ function conversationsReplies(workspace: SlackWorkspace, args: SlackArgs): Slack
   const [parent, ...replies] = workspace.thread(channel.id, ts);
   if (!parent || parent.ts !== ts) throw new SlackApiError('thread_not_found');
   const page = messagePage(replies, args);
-  return { ...page, messages: [publicMessage(parent, flag(args, 'include_all_metadata')), ...(page.messages as unknown[])] };
+  return {
+    ...page,
+    messages: [publicMessage(parent, flag(args, 'include_all_metadata')), ...(page.messages as unknown[])],
+  };
 }
 
 /**
@@ -190,11 +193,14 @@ function conversationsReplies(workspace: SlackWorkspace, args: SlackArgs): Slack
  */
 function conversationsJoin(workspace: SlackWorkspace, args: SlackArgs): SlackResult {
   const channel = visibleChannel(workspace, args);
-  if (channel.is_private || channel.is_im || channel.is_mpim) throw new SlackApiError('method_not_supported_for_channel_type');
+  if (channel.is_private || channel.is_im || channel.is_mpim)
+    throw new SlackApiError('method_not_supported_for_channel_type');
   if (channel.is_archived) throw new SlackApiError('is_archived');
   const already = channel.members.includes(workspace.bot.userId);
   if (!already) channel.members.push(workspace.bot.userId);
-  const warning = already ? { warning: 'already_in_channel', response_metadata: { warnings: ['already_in_channel'] } } : {};
+  const warning = already
+    ? { warning: 'already_in_channel', response_metadata: { warnings: ['already_in_channel'] } }
+    : {};
   return { ok: true, channel: channelInfo(workspace, channel), ...warning };
 }
 
@@ -213,7 +219,14 @@ function messagePage(messages: SlackMessage[], args: SlackArgs): SlackResult {
     return true;
   });
   const limit = Math.min(999, Math.max(1, Number(args.limit) || 100));
-  const start = typeof args.cursor === 'string' && args.cursor !== '' ? Number(Buffer.from(args.cursor, 'base64').toString('utf8').replace(/^next:/, '')) : 0;
+  const start =
+    typeof args.cursor === 'string' && args.cursor !== ''
+      ? Number(
+          Buffer.from(args.cursor, 'base64')
+            .toString('utf8')
+            .replace(/^next:/, ''),
+        )
+      : 0;
   if (!Number.isInteger(start) || start < 0) throw new SlackApiError('invalid_cursor');
   const page = inRange.slice(start, start + limit);
   const hasMore = start + limit < inRange.length;

@@ -60,7 +60,11 @@ function deleteOriginal(workspace: SlackWorkspace, { channel, source }: Response
   else if (channel && workspace.message(channel, source.ts)) workspace.remove(channel, source.ts);
 }
 
-function replaceOriginal(workspace: SlackWorkspace, { channel, source }: ResponseTarget, content: MessageContent): void {
+function replaceOriginal(
+  workspace: SlackWorkspace,
+  { channel, source }: ResponseTarget,
+  content: MessageContent,
+): void {
   if (!source) return;
   const original = source.ephemeral
     ? workspace.ephemeral(source.ts)

@@ -367,7 +367,8 @@ export class SlackWorkspace {
     const index = messages.findIndex((message) => message.ts === ts);
     if (index < 0) throw new SlackApiError('message_not_found');
     const [removed] = messages.splice(index, 1);
-    const parent = removed.thread_ts && removed.thread_ts !== ts ? this.message(channelId, removed.thread_ts) : undefined;
+    const parent =
+      removed.thread_ts && removed.thread_ts !== ts ? this.message(channelId, removed.thread_ts) : undefined;
     if (parent?.reply_count) parent.reply_count -= 1;
   }
 

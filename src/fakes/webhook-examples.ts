@@ -53,7 +53,9 @@ export function webhookExample<
   if (!definition) throw new Error(`@octokit/webhooks-examples has no ${name} event`);
   const example = definition.examples
     .map((payload) => payload as WebhookExamplePayload<TName, TAction>)
-    .find((payload) => (action === undefined || (payload as { action?: string }).action === action) && variant(payload));
+    .find(
+      (payload) => (action === undefined || (payload as { action?: string }).action === action) && variant(payload),
+    );
   if (!example) {
     const actions = definition.examples.map((payload) => String(payload.action ?? '(none)')).join(', ');
     const wanted = `action ${action ?? '(any)'} matching the variant`;

@@ -12,7 +12,8 @@ export class GitHubRateLimitedError extends Error {
   }
 }
 
-export const isGitHubRateLimited = (error: unknown): error is GitHubRateLimitedError => error instanceof GitHubRateLimitedError;
+export const isGitHubRateLimited = (error: unknown): error is GitHubRateLimitedError =>
+  error instanceof GitHubRateLimitedError;
 
 /** Below this share of the hourly limit (or this many calls), background work waits for the reset. */
 const LOW_SHARE = 0.1;
@@ -48,8 +49,12 @@ export class GitHubBudget {
     this.observe(headers);
     const retryAfter = numberHeader(headers['retry-after']);
     const exhausted = numberHeader(headers['x-ratelimit-remaining']) === 0;
-    if (status !== 429 && !(status === 403 && (exhausted || retryAfter !== undefined || /rate limit/i.test(message)))) return undefined;
-    const until = retryAfter !== undefined ? new Date(this.now().getTime() + retryAfter * 1000) : (this.#resetAt ?? new Date(this.now().getTime() + 60_000));
+    if (status !== 429 && !(status === 403 && (exhausted || retryAfter !== undefined || /rate limit/i.test(message))))
+      return undefined;
+    const until =
+      retryAfter !== undefined
+        ? new Date(this.now().getTime() + retryAfter * 1000)
+        : (this.#resetAt ?? new Date(this.now().getTime() + 60_000));
     this.#blockedUntil = until;
     return new GitHubRateLimitedError(until);
   }

@@ -58,7 +58,10 @@ export class GitHub {
       baseUrl: settings.apiUrl,
       userAgent: 'tugboat',
       ...(settings.app
-        ? { authStrategy: createAppAuth, auth: { ...settings.app, installationId: Number(settings.app.installationId) } }
+        ? {
+            authStrategy: createAppAuth,
+            auth: { ...settings.app, installationId: Number(settings.app.installationId) },
+          }
         : settings.token
           ? { auth: settings.token }
           : {}),
@@ -75,7 +78,11 @@ export class GitHub {
     });
     this.octokit.hook.after('request', (response) => this.budget.observe(response.headers));
     this.octokit.hook.error('request', (error) => {
-      const { status, response, message } = error as { status?: number; response?: { headers: Record<string, string> }; message: string };
+      const { status, response, message } = error as {
+        status?: number;
+        response?: { headers: Record<string, string> };
+        message: string;
+      };
       throw (status && response && this.budget.refused(status, response.headers, message)) || error;
     });
   }
@@ -103,7 +110,12 @@ export class GitHub {
     const checks: CiCheck[] = [
       ...combined.data.statuses.map((status) => ({
         name: status.context,
-        state: status.state === 'success' ? ('success' as const) : status.state === 'pending' ? ('pending' as const) : ('failure' as const),
+        state:
+          status.state === 'success'
+            ? ('success' as const)
+            : status.state === 'pending'
+              ? ('pending' as const)
+              : ('failure' as const),
         url: status.target_url ?? undefined,
       })),
       ...checkRuns.map((run) => ({ name: run.name, state: checkRunState(run), url: run.html_url ?? undefined })),
@@ -129,7 +141,8 @@ export class GitHub {
       required_contexts: [],
       production_environment: deployment.environment === 'production',
     });
-    if (status !== 201 || !('id' in data)) throw new Error(`GitHub did not create the deployment: ${JSON.stringify(data).slice(0, 200)}`);
+    if (status !== 201 || !('id' in data))
+      throw new Error(`GitHub did not create the deployment: ${JSON.stringify(data).slice(0, 200)}`);
     return { id: data.id };
   }
 
@@ -158,14 +171,36 @@ export class GitHub {
   /** A deployment's newest status (state, description, log URL), or undefined when it has none. */
   async latestDeploymentStatus(repo: string, deploymentId: number): Promise<DeploymentStatus | undefined> {
     const [owner, name] = repo.split('/');
-    const { data } = await this.octokit.repos.listDeploymentStatuses({ owner, repo: name, deployment_id: deploymentId, per_page: 1 });
+    const { data } = await this.octokit.repos.listDeploymentStatuses({
+      owner,
+      repo: name,
+      deployment_id: deploymentId,
+      per_page: 1,
+    });
     const [latest] = data;
-    return latest && { state: latest.state, description: latest.description ?? undefined, logUrl: latest.log_url || latest.target_url || undefined };
+    return (
+      latest && {
+        state: latest.state,
+        description: latest.description ?? undefined,
+        logUrl: latest.log_url || latest.target_url || undefined,
+      }
+    );
   }
 
-  async createDeploymentStatus(repo: string, deploymentId: number, state: 'inactive' | 'error', description: string): Promise<void> {
+  async createDeploymentStatus(
+    repo: string,
+    deploymentId: number,
+    state: 'inactive' | 'error',
+    description: string,
+  ): Promise<void> {
     const [owner, name] = repo.split('/');
-    await this.octokit.repos.createDeploymentStatus({ owner, repo: name, deployment_id: deploymentId, state, description: description.slice(0, 140) });
+    await this.octokit.repos.createDeploymentStatus({
+      owner,
+      repo: name,
+      deployment_id: deploymentId,
+      state,
+      description: description.slice(0, 140),
+    });
   }
 
   async workflowRun(repo: string, runId: number): Promise<WorkflowRunState> {
@@ -216,7 +251,11 @@ export class GitHub {
 
   /** The logins of a team's members (needs the read:org permission). */
   async teamMembers(org: string, teamSlug: string): Promise<string[]> {
-    const members = await this.octokit.paginate(this.octokit.teams.listMembersInOrg, { org, team_slug: teamSlug, per_page: 100 });
+    const members = await this.octokit.paginate(this.octokit.teams.listMembersInOrg, {
+      org,
+      team_slug: teamSlug,
+      per_page: 100,
+    });
     return members.map((member) => member.login);
   }
 }

@@ -34,14 +34,23 @@ const key = (d: { hookId: string; id: string }) => `${d.hookId}\u0000${d.id}`;
  * redelivery of one done, waiting or being handled is false and changes nothing. A `claimed`
  * delivery is stored as claimed for its first attempt, with a lease of `leaseMs`.
  */
-export async function storeDeliveries(db: Queryable, deliveries: IncomingDelivery[], leaseMs: number): Promise<boolean[]> {
+export async function storeDeliveries(
+  db: Queryable,
+  deliveries: IncomingDelivery[],
+  leaseMs: number,
+): Promise<boolean[]> {
   // The same delivery twice in one statement would be an error: only its first occurrence is stored.
   const firsts = new Map<string, IncomingDelivery>();
   for (const d of deliveries) if (!firsts.has(key(d))) firsts.set(key(d), d);
   // In key order, so that batches written at the same time lock the same rows in the same order.
   const rows = [...firsts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
   // One parameter per value, not arrays: a body passes as it is, with no array-literal quoting.
-  const values = rows.map((_, i) => `($${5 * i + 2}::text, $${5 * i + 3}::text, $${5 * i + 4}::text, $${5 * i + 5}::bytea, $${5 * i + 6}::boolean)`).join(', ');
+  const values = rows
+    .map(
+      (_, i) =>
+        `($${5 * i + 2}::text, $${5 * i + 3}::text, $${5 * i + 4}::text, $${5 * i + 5}::bytea, $${5 * i + 6}::boolean)`,
+    )
+    .join(', ');
   const stored = await db.query<{ hook_id: string; delivery_id: string }>(
     `insert into github_deliveries (hook_id, delivery_id, event, payload, status, attempts, lease_until)
      select hook_id, delivery_id, event, payload, case when claimed then 'processing' else 'pending' end,
@@ -64,7 +73,13 @@ export async function storeDeliveries(db: Queryable, deliveries: IncomingDeliver
  * other's rows, so each delivery has one claim at a time.
  */
 export async function claimDueDeliveries(db: Queryable, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-  const rows = await db.query<{ hook_id: string; delivery_id: string; event: string; payload: Uint8Array; attempts: number }>(
+  const rows = await db.query<{
+    hook_id: string;
+    delivery_id: string;
+    event: string;
+    payload: Uint8Array;
+    attempts: number;
+  }>(
     `update github_deliveries d
         set status = 'processing', attempts = d.attempts + 1, lease_until = now() + $2 * interval '1 millisecond'
       where (d.hook_id, d.delivery_id) in (
@@ -76,7 +91,13 @@ export async function claimDueDeliveries(db: Queryable, limit: number, leaseMs: 
       returning d.hook_id, d.delivery_id, d.event, d.payload, d.attempts`,
     [limit, leaseMs],
   );
-  return rows.map((r) => ({ hookId: r.hook_id, id: r.delivery_id, event: r.event, body: r.payload, attempts: r.attempts }));
+  return rows.map((r) => ({
+    hookId: r.hook_id,
+    id: r.delivery_id,
+    event: r.event,
+    body: r.payload,
+    attempts: r.attempts,
+  }));
 }
 
 /**

@@ -3,7 +3,16 @@ import type { Metrics } from '../metrics.ts';
 import type { InFlight } from '../in-flight.ts';
 import { Batcher } from '../store/batcher.ts';
 import type { Queryable } from '../store/index.ts';
-import { claimDueDeliveries, recordOutcomes, renewLeases, storeDeliveries, type ClaimedDelivery, type IncomingDelivery, type Outcome, type ReceivedDelivery } from './deliveries.ts';
+import {
+  claimDueDeliveries,
+  recordOutcomes,
+  renewLeases,
+  storeDeliveries,
+  type ClaimedDelivery,
+  type IncomingDelivery,
+  type Outcome,
+  type ReceivedDelivery,
+} from './deliveries.ts';
 
 export interface InboxOptions {
   /** How long a claim lasts: a delivery whose replica died is handled again this long after it was claimed. */
@@ -20,7 +29,14 @@ export interface InboxOptions {
   retryBaseMs: number;
 }
 
-export const DEFAULT_INBOX_OPTIONS: InboxOptions = { leaseMs: 60_000, renewMs: 20_000, pollMs: 1_000, concurrency: 32, maxAttempts: 5, retryBaseMs: 10_000 };
+export const DEFAULT_INBOX_OPTIONS: InboxOptions = {
+  leaseMs: 60_000,
+  renewMs: 20_000,
+  pollMs: 1_000,
+  concurrency: 32,
+  maxAttempts: 5,
+  retryBaseMs: 10_000,
+};
 
 /** Batches of deliveries stored at the same time (see Batcher): one batch's commit overlaps the next one's transfer. */
 const STORES_AT_ONCE = 4;
@@ -60,7 +76,10 @@ export class WebhookInbox {
     options: Partial<InboxOptions> = {},
   ) {
     this.#options = { ...DEFAULT_INBOX_OPTIONS, ...options };
-    this.#stores = new Batcher((deliveries) => storeDeliveries(deps.store, deliveries, this.#options.leaseMs), STORES_AT_ONCE);
+    this.#stores = new Batcher(
+      (deliveries) => storeDeliveries(deps.store, deliveries, this.#options.leaseMs),
+      STORES_AT_ONCE,
+    );
     this.#outcomes = new Batcher((outcomes) => recordOutcomes(deps.store, outcomes));
   }
 
@@ -153,7 +172,10 @@ export class WebhookInbox {
   #renewLeases(): void {
     const deliveries = [...this.#handling];
     const renewed = renewLeases(this.deps.store, deliveries, this.#options.leaseMs).catch((error) =>
-      this.deps.log.warn({ err: error, deliveries: deliveries.length }, 'could not renew the leases of webhook deliveries being handled; the next renewal tries again'),
+      this.deps.log.warn(
+        { err: error, deliveries: deliveries.length },
+        'could not renew the leases of webhook deliveries being handled; the next renewal tries again',
+      ),
     );
     void this.deps.inFlight.track(renewed);
   }
@@ -179,7 +201,11 @@ export class WebhookInbox {
         log.warn({ err: error, ...context, retryInMs }, 'webhook handler failed; it will be retried');
       }
     }
-    await this.#outcomes.add(outcome).catch((error) => log.error({ err: error, ...context }, 'could not record the outcome; the lease will lapse and it runs again'));
+    await this.#outcomes
+      .add(outcome)
+      .catch((error) =>
+        log.error({ err: error, ...context }, 'could not record the outcome; the lease will lapse and it runs again'),
+      );
   }
 }
 

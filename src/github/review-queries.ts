@@ -31,7 +31,11 @@ function pullState(pull: { state: string; draft?: boolean; merged: boolean }): P
 }
 
 /** Three calls: the pull request, its requested reviewers, and its reviews (all pages). */
-export async function fetchPullRequestOnGitHub(github: GitHub, repo: string, number: number): Promise<PullRequestOnGitHub> {
+export async function fetchPullRequestOnGitHub(
+  github: GitHub,
+  repo: string,
+  number: number,
+): Promise<PullRequestOnGitHub> {
   const [owner, name] = repo.split('/');
   const where = { owner, repo: name, pull_number: number };
   const [{ data: pull }, { data: requested }, reviews] = await Promise.all([
@@ -56,7 +60,10 @@ export async function fetchPullRequestOnGitHub(github: GitHub, repo: string, num
     additions: pull.additions,
     deletions: pull.deletions,
     headSha: pull.head.sha,
-    requested: [...requested.users.map((user) => user.login), ...requested.teams.map((team) => `${owner}/${team.slug}`)].map((name) => name.toLowerCase()),
+    requested: [
+      ...requested.users.map((user) => user.login),
+      ...requested.teams.map((team) => `${owner}/${team.slug}`),
+    ].map((name) => name.toLowerCase()),
     standingReviews,
   };
 }

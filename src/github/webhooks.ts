@@ -27,7 +27,8 @@ export function createGitHubWebhooks(
   const log = deps.log.child({ component: 'github-webhooks' });
   const inbox = new WebhookInbox(
     { store: deps.store, log, metrics: deps.metrics, inFlight },
-    (delivery, payload) => webhooks.receive({ id: delivery.id, name: delivery.event, payload } as Parameters<Webhooks['receive']>[0]),
+    (delivery, payload) =>
+      webhooks.receive({ id: delivery.id, name: delivery.event, payload } as Parameters<Webhooks['receive']>[0]),
     inboxOptions,
   );
 
@@ -42,7 +43,8 @@ export function createGitHubWebhooks(
     const event = header(req, 'x-github-event');
     const id = header(req, 'x-github-delivery');
     const signature = header(req, 'x-hub-signature-256');
-    if (!event || !id || !signature) return reject(res, 400, event ?? 'unknown', 'missing X-GitHub-Event, X-GitHub-Delivery or X-Hub-Signature-256');
+    if (!event || !id || !signature)
+      return reject(res, 400, event ?? 'unknown', 'missing X-GitHub-Event, X-GitHub-Delivery or X-Hub-Signature-256');
     if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
       return reject(res, 415, event, 'set the webhook content type to application/json');
     }

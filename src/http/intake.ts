@@ -59,7 +59,9 @@ export interface IntakeBudget {
   heldBytes(): number;
 }
 
-export function createIntakeBudget(limits: Pick<IntakeLimits, 'budgetBytes' | 'smallBodyBytes' | 'reservedForSmallBytes'>): IntakeBudget {
+export function createIntakeBudget(
+  limits: Pick<IntakeLimits, 'budgetBytes' | 'smallBodyBytes' | 'reservedForSmallBytes'>,
+): IntakeBudget {
   let held = 0;
   const ceilingFor = (requestBytes: number) =>
     requestBytes > limits.smallBodyBytes ? limits.budgetBytes - limits.reservedForSmallBytes : limits.budgetBytes;

@@ -133,7 +133,12 @@ function refuse(res: ServerResponse, refusal: IntakeRefusal): void {
   send(res, refusal.status, `${refusal.message}\n`);
 }
 
-export function send(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  contentType = 'text/plain; charset=utf-8',
+): void {
   res.writeHead(status, { 'content-type': contentType });
   res.end(body);
 }

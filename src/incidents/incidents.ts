@@ -108,7 +108,15 @@ export async function openOrJoin(store: Store, check: FailingCheck): Promise<{ i
        values ($1, $2, $3, true, $4, $5, $6, $7)
        on conflict (incident_id, check_id) do update
          set failing = true, since = excluded.since, last_error = excluded.last_error, last_status = excluded.last_status, announced = false`,
-      [incident.id, check.checkId, check.name, check.since, check.lastError ?? null, check.lastStatus ?? null, inserted !== undefined],
+      [
+        incident.id,
+        check.checkId,
+        check.name,
+        check.since,
+        check.lastError ?? null,
+        check.lastStatus ?? null,
+        inserted !== undefined,
+      ],
     );
     if (inserted) {
       await recordEvent(tx, incident.id, { kind: 'first_failure', at: check.since, detail: check.name });
@@ -122,7 +130,10 @@ export async function openOrJoin(store: Store, check: FailingCheck): Promise<{ i
 }
 
 async function openRow(db: Queryable, service: string, environment: string): Promise<IncidentRow | undefined> {
-  const [row] = await db.query<IncidentRow>(`select * from incidents where service = $1 and environment = $2 and status = 'open'`, [service, environment]);
+  const [row] = await db.query<IncidentRow>(
+    `select * from incidents where service = $1 and environment = $2 and status = 'open'`,
+    [service, environment],
+  );
   return row;
 }
 
@@ -138,7 +149,9 @@ export async function getIncident(db: Queryable, id: number): Promise<Incident |
 
 /** The newest incident whose channel this is. */
 export async function incidentInChannel(db: Queryable, channelId: string): Promise<Incident | undefined> {
-  const [row] = await db.query<IncidentRow>('select * from incidents where channel_id = $1 order by id desc limit 1', [channelId]);
+  const [row] = await db.query<IncidentRow>('select * from incidents where channel_id = $1 order by id desc limit 1', [
+    channelId,
+  ]);
   return row && toIncident(row);
 }
 
@@ -147,7 +160,11 @@ export async function openIncidents(db: Queryable): Promise<Incident[]> {
 }
 
 export async function setChannel(db: Queryable, id: number, channel: { id: string; name: string }): Promise<void> {
-  await db.query('update incidents set channel_id = $2, channel_name = $3 where id = $1', [id, channel.id, channel.name]);
+  await db.query('update incidents set channel_id = $2, channel_name = $3 where id = $1', [
+    id,
+    channel.id,
+    channel.name,
+  ]);
 }
 
 interface CheckRow {
@@ -169,7 +186,9 @@ const toCheck = (row: CheckRow): IncidentCheck => ({
 });
 
 export async function incidentChecks(db: Queryable, id: number): Promise<IncidentCheck[]> {
-  return (await db.query<CheckRow>('select * from incident_checks where incident_id = $1 order by since, check_id', [id])).map(toCheck);
+  return (
+    await db.query<CheckRow>('select * from incident_checks where incident_id = $1 order by since, check_id', [id])
+  ).map(toCheck);
 }
 
 /** The incident's failing checks the channel has not been told of yet, claimed once across replicas. */
@@ -192,7 +211,10 @@ export async function recoverCheck(
   return store.transaction(async (tx) => {
     const row = await openRow(tx, check.service, check.environment);
     if (!row) return undefined;
-    const [changed] = await tx.query('update incident_checks set failing = false where incident_id = $1 and check_id = $2 and failing returning 1', [row.id, check.checkId]);
+    const [changed] = await tx.query(
+      'update incident_checks set failing = false where incident_id = $1 and check_id = $2 and failing returning 1',
+      [row.id, check.checkId],
+    );
     if (!changed) return undefined;
     await recordEvent(tx, row.id, { kind: 'check_recovered', at: check.at, detail: check.name });
     const [recovered] = await tx.query<IncidentRow>(
@@ -230,7 +252,10 @@ export type ResolveResult =
  * Closes an incident; refused while a check still fails, unless `confirmed`. Its checks' alert
  * state is reset with it, so one that still fails opens a new incident after enough failures.
  */
-export async function resolveIncident(store: Store, request: { id: number; user: string; at: Date; confirmed: boolean }): Promise<ResolveResult> {
+export async function resolveIncident(
+  store: Store,
+  request: { id: number; user: string; at: Date; confirmed: boolean },
+): Promise<ResolveResult> {
   return store.transaction(async (tx) => {
     const failing = (await incidentChecks(tx, request.id)).filter((check) => check.failing);
     if (failing.length > 0 && !request.confirmed) return { ok: false, reason: 'still-failing', failing };
@@ -239,9 +264,21 @@ export async function resolveIncident(store: Store, request: { id: number; user:
       [request.id, request.user, request.at],
     );
     if (!row) return { ok: false, reason: 'not-open', incident: await getIncident(tx, request.id) };
-    const checks = await tx.query<{ check_id: string }>('update incident_checks set failing = false where incident_id = $1 returning check_id', [request.id]);
-    await resetAlertState(tx, checks.map((check) => check.check_id), request.at);
-    await recordEvent(tx, request.id, { kind: 'resolved', at: request.at, actor: request.user, ...(failing.length ? { detail: 'while checks still failed' } : {}) });
+    const checks = await tx.query<{ check_id: string }>(
+      'update incident_checks set failing = false where incident_id = $1 returning check_id',
+      [request.id],
+    );
+    await resetAlertState(
+      tx,
+      checks.map((check) => check.check_id),
+      request.at,
+    );
+    await recordEvent(tx, request.id, {
+      kind: 'resolved',
+      at: request.at,
+      actor: request.user,
+      ...(failing.length ? { detail: 'while checks still failed' } : {}),
+    });
     return { ok: true, incident: toIncident(row) };
   });
 }
@@ -251,18 +288,18 @@ export async function recordEvent(
   incidentId: number,
   event: { kind: IncidentEventKind; at: Date; actor?: string; detail?: string; rollbackKey?: string },
 ): Promise<void> {
-  await db.query('insert into incident_events (incident_id, kind, at, actor, detail, rollback_key) values ($1, $2, $3, $4, $5, $6)', [
-    incidentId,
-    event.kind,
-    event.at,
-    event.actor ?? null,
-    event.detail ?? null,
-    event.rollbackKey ?? null,
-  ]);
+  await db.query(
+    'insert into incident_events (incident_id, kind, at, actor, detail, rollback_key) values ($1, $2, $3, $4, $5, $6)',
+    [incidentId, event.kind, event.at, event.actor ?? null, event.detail ?? null, event.rollbackKey ?? null],
+  );
 }
 
 /** The rollback deploy a button of this incident already started, if any (its detail names it). */
-export async function rollbackStartedBy(db: Queryable, incidentId: number, rollbackKey: string): Promise<IncidentEvent | undefined> {
+export async function rollbackStartedBy(
+  db: Queryable,
+  incidentId: number,
+  rollbackKey: string,
+): Promise<IncidentEvent | undefined> {
   const [row] = await db.query<{ kind: IncidentEventKind; at: Date; actor: string | null; detail: string | null }>(
     `select kind, at, actor, detail from incident_events where incident_id = $1 and kind = 'rollback_started' and rollback_key = $2 limit 1`,
     [incidentId, rollbackKey],

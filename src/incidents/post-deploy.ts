@@ -7,7 +7,10 @@ import type { IncidentResponder } from './responder.ts';
  * like scheduled ones (toward the alert rule, into an open incident), and after a rollback the
  * incident's channel learns whether it fixed things, or that the rollback itself failed.
  */
-export function postDeployChecks(monitor: Pick<SmokeMonitor, 'runNow'>, responder: Pick<IncidentResponder, 'afterDeploy'>): PostDeployChecks {
+export function postDeployChecks(
+  monitor: Pick<SmokeMonitor, 'runNow'>,
+  responder: Pick<IncidentResponder, 'afterDeploy'>,
+): PostDeployChecks {
   return {
     failed: (deploy) => responder.afterDeploy(deploy, undefined),
     async run(deploy) {

@@ -1,5 +1,13 @@
 import type { Config } from '../config/index.ts';
-import { type Deploy, type Deployer, deploysBetween, logLink, type PostDeployOutcome, recentDeploys, type RollbackAttempt } from '../deploys/index.ts';
+import {
+  type Deploy,
+  type Deployer,
+  deploysBetween,
+  logLink,
+  type PostDeployOutcome,
+  recentDeploys,
+  type RollbackAttempt,
+} from '../deploys/index.ts';
 import type { Logger } from '../log.ts';
 import { mayResolveIncident } from '../permissions.ts';
 import type { CheckTransition, MonitoringTransition, SmokeResult, Transition } from '../smoke/index.ts';
@@ -102,7 +110,13 @@ export class IncidentResponder {
     if (result.ok || result.inconclusive) return;
     const incident = await openIncident(this.deps.store, result.service, result.environment);
     if (!incident || result.startedAt < incident.openedAt) return;
-    await recordStreamedFailure(this.deps.store, { incidentId: incident.id, checkId: result.checkId, name: result.name, error: result.error, at: result.startedAt });
+    await recordStreamedFailure(this.deps.store, {
+      incidentId: incident.id,
+      checkId: result.checkId,
+      name: result.name,
+      error: result.error,
+      at: result.startedAt,
+    });
     this.deps.notifier.changed(incident);
   }
 
@@ -146,7 +160,9 @@ export class IncidentResponder {
         since: first.since,
         at: incident.openedAt,
         ...(first.lastError === null ? {} : { lastError: first.lastError }),
-      }).catch((error) => this.deps.log.error({ err: error, incident: incident.id }, 'could not open an incident channel, again'));
+      }).catch((error) =>
+        this.deps.log.error({ err: error, incident: incident.id }, 'could not open an incident channel, again'),
+      );
     }
   }
 
@@ -154,7 +170,11 @@ export class IncidentResponder {
     const config = this.deps.config();
     const service = config.services[incident.service];
     const [deployedLast] = await recentDeploys(this.deps.store, incident.service, incident.environment, 1);
-    const invitees = [...(service?.owners ?? []), ...config.incidents.invite, ...(deployedLast ? [deployedLast.requestedBy] : [])];
+    const invitees = [
+      ...(service?.owners ?? []),
+      ...config.incidents.invite,
+      ...(deployedLast ? [deployedLast.requestedBy] : []),
+    ];
     const from = new Date(incident.firstFailureAt.getTime() - RECENT_DEPLOYS_MS);
     const logUrl = logLink(service?.logs, {
       service: incident.service,
@@ -166,7 +186,10 @@ export class IncidentResponder {
       incident,
       check,
       invitees: [...new Set(invitees)],
-      recentDeploys: await deploysBetween(this.deps.store, incident.service, incident.environment, { from, to: incident.firstFailureAt }),
+      recentDeploys: await deploysBetween(this.deps.store, incident.service, incident.environment, {
+        from,
+        to: incident.firstFailureAt,
+      }),
       ...(logUrl ? { logUrl } : {}),
     };
   }
@@ -207,7 +230,13 @@ export class IncidentResponder {
       ...(beforeDeploy === undefined ? {} : { before: beforeDeploy }),
     });
     if (attempt.ok) {
-      await recordEvent(this.deps.store, id, { kind: 'rollback_started', at: this.deps.now(), actor: user, detail: `#${attempt.deploy.id} to ${attempt.deploy.sha.slice(0, 7)}`, rollbackKey });
+      await recordEvent(this.deps.store, id, {
+        kind: 'rollback_started',
+        at: this.deps.now(),
+        actor: user,
+        detail: `#${attempt.deploy.id} to ${attempt.deploy.sha.slice(0, 7)}`,
+        rollbackKey,
+      });
       await this.deps.notifier.rollbackStarted(incident, attempt.deploy);
     }
     return attempt;
@@ -229,10 +258,14 @@ export class IncidentResponder {
   /** Resolves as `user`, who must be allowed to (`mayResolveIncident`). */
   async resolve(id: number, user: string, confirmed: boolean): Promise<ResolveAttempt> {
     const incident = await getIncident(this.deps.store, id);
-    if (incident && !mayResolveIncident(this.deps.config(), user, incident)) return { ok: false, reason: 'not-allowed', incident };
+    if (incident && !mayResolveIncident(this.deps.config(), user, incident))
+      return { ok: false, reason: 'not-allowed', incident };
     const result = await resolveIncident(this.deps.store, { id, user, at: this.deps.now(), confirmed });
     if (result.ok) {
-      const [checks, events] = await Promise.all([incidentChecks(this.deps.store, id), incidentEvents(this.deps.store, id)]);
+      const [checks, events] = await Promise.all([
+        incidentChecks(this.deps.store, id),
+        incidentEvents(this.deps.store, id),
+      ]);
       await this.deps.notifier.resolved({ incident: result.incident, checks, events });
     }
     return result;

@@ -74,7 +74,10 @@ const keyParams = (key: Key) => [key.incidentId, key.checkId, key.minute];
 
 /** Claims the posting of an entry's message (one replica wins); returns the entry as it is now. */
 export async function claimPosting(db: Queryable, key: Key): Promise<StreamEntry | undefined> {
-  const [row] = await db.query<StreamRow>(`update incident_stream set message_ts = '' where ${KEY} and message_ts is null returning *`, keyParams(key));
+  const [row] = await db.query<StreamRow>(
+    `update incident_stream set message_ts = '' where ${KEY} and message_ts is null returning *`,
+    keyParams(key),
+  );
   return row && toEntry(row);
 }
 

@@ -46,19 +46,27 @@ export function durations(incident: Incident, events: IncidentEvent[]): Array<{ 
     ['Time to recover', last('recovered')],
     ['Time to resolve', first('resolved')],
   ];
-  return measured.filter((entry): entry is [string, Date] => entry[1] !== undefined).map(([label, at]) => ({ label, ms: at.getTime() - start }));
+  return measured
+    .filter((entry): entry is [string, Date] => entry[1] !== undefined)
+    .map(([label, at]) => ({ label, ms: at.getTime() - start }));
 }
 
 /**
  * A Markdown post-mortem draft built from the incident's events: the facts filled in, the
  * questions only people can answer left as prompts.
  */
-export function postMortemDraft(incident: Incident, checks: IncidentCheck[], events: IncidentEvent[], names: (userId: string) => string): string {
+export function postMortemDraft(
+  incident: Incident,
+  checks: IncidentCheck[],
+  events: IncidentEvent[],
+  names: (userId: string) => string,
+): string {
   const iso = (date: Date) => date.toISOString().replace('.000Z', 'Z');
   const who = (actor: string | null) => (actor ? ` by ${names(actor)}` : '');
   const what = (detail: string | null) => (detail ? `: ${detail}` : '');
   const rows = timeline(incident, events).map(
-    (m) => `| ${iso(m.at)} | +${formatDuration(Math.max(0, m.afterFirstFailureMs))} | ${m.label}${who(m.actor)}${what(m.detail)} |`,
+    (m) =>
+      `| ${iso(m.at)} | +${formatDuration(Math.max(0, m.afterFirstFailureMs))} | ${m.label}${who(m.actor)}${what(m.detail)} |`,
   );
   return [
     `# Post-mortem: ${incident.service} in ${incident.environment}, ${iso(incident.firstFailureAt).slice(0, 10)}`,

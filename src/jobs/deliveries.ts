@@ -20,7 +20,8 @@ export function deliveryPruneJob(deps: Pick<Deps, 'store' | 'now' | 'log'>, rete
     run: async () => {
       const before = new Date(deps.now().getTime() - retentionMs);
       const pruned = await pruneDeliveries(deps.store, before);
-      if (pruned.slackEvents + pruned.githubDeliveries + pruned.autoDeployStarts > 0) deps.log.info({ ...pruned, before }, 'pruned old delivery records');
+      if (pruned.slackEvents + pruned.githubDeliveries + pruned.autoDeployStarts > 0)
+        deps.log.info({ ...pruned, before }, 'pruned old delivery records');
     },
   };
 }

@@ -53,7 +53,10 @@ async function claimLease(db: Queryable, name: string, holder: string, leaseMs: 
 }
 
 async function renewLease(db: Queryable, name: string, holder: string, leaseMs: number): Promise<void> {
-  await db.query(`update job_leases set lease_until = now() + $3 * interval '1 millisecond' where name = $1 and holder = $2`, [name, holder, leaseMs]);
+  await db.query(
+    `update job_leases set lease_until = now() + $3 * interval '1 millisecond' where name = $1 and holder = $2`,
+    [name, holder, leaseMs],
+  );
 }
 
 async function releaseLease(db: Queryable, name: string, holder: string): Promise<void> {

@@ -10,7 +10,11 @@ type NudgeDeps = Pick<Deps, 'config' | 'github' | 'log' | 'now' | 'slack' | 'sto
 /** Nudges, in each PR's thread, whoever a review has waited on too long (`reviews.sweep_every`). */
 export function reviewNudgeJob(deps: NudgeDeps): Job {
   const recipients = new Recipients(deps);
-  return { name: 'review-nudges', schedule: cronForInterval(deps.config().reviews.sweep_every), run: () => sweepNudges(deps, recipients) };
+  return {
+    name: 'review-nudges',
+    schedule: cronForInterval(deps.config().reviews.sweep_every),
+    run: () => sweepNudges(deps, recipients),
+  };
 }
 
 export async function sweepNudges(deps: NudgeDeps, recipients: Recipients): Promise<void> {
@@ -19,10 +23,18 @@ export async function sweepNudges(deps: NudgeDeps, recipients: Recipients): Prom
   for (const { wait, recipient } of await dueNudges(deps, recipients, now)) {
     if (!(await claimNudge(deps.store, wait, now, reviews))) continue;
     try {
-      await deps.slack.post({ channel: wait.channel, thread_ts: wait.threadTs!, ...nudgeMessage(wait, recipient.slackUser, now), unfurl_links: false });
+      await deps.slack.post({
+        channel: wait.channel,
+        thread_ts: wait.threadTs!,
+        ...nudgeMessage(wait, recipient.slackUser, now),
+        unfurl_links: false,
+      });
     } catch (error) {
       // The claim stands: the next try comes after `nudge_every`, not every sweep.
-      deps.log.warn({ err: error, repo: wait.repo, number: wait.number, login: wait.login }, 'could not post a review nudge');
+      deps.log.warn(
+        { err: error, repo: wait.repo, number: wait.number, login: wait.login },
+        'could not post a review nudge',
+      );
     }
   }
 }
@@ -34,7 +46,8 @@ export function reviewReconcileJob(deps: Pick<Deps, 'store' | 'github' | 'now' |
     schedule: '0 0 * * * *',
     run: async () => {
       // Nobody waits on it: while GitHub's rate limit for tugboat runs low, it waits for the next hour.
-      if (!deps.github.budget.allowsBackgroundWork()) return deps.log.info("GitHub's rate limit is low; review reconcile skipped this hour");
+      if (!deps.github.budget.allowsBackgroundWork())
+        return deps.log.info("GitHub's rate limit is low; review reconcile skipped this hour");
       await reconcilePullRequests(deps, onRepaired);
     },
   };

@@ -20,13 +20,18 @@ export const TICKS_STOP_WAIT_MS = 10_000;
  * `stop()` starts no more ticks and waits (up to `stopWaitMs`) for those in progress, so that
  * none is cut off by the database closing under it.
  */
-export function startJobs(jobs: Job[], deps: { store: Store; log: Logger }, stopWaitMs = TICKS_STOP_WAIT_MS): { stop(): Promise<void> } {
+export function startJobs(
+  jobs: Job[],
+  deps: { store: Store; log: Logger },
+  stopWaitMs = TICKS_STOP_WAIT_MS,
+): { stop(): Promise<void> } {
   const ticking = new Set<Promise<void>>();
   const tick = async (job: Job) => {
     try {
       await runWithLease(deps, `tugboat:job:${job.name}`, job.run);
     } catch (error) {
-      if (isDatabaseUnavailable(error)) deps.log.warn({ err: error, job: job.name }, 'database unreachable; skipped this tick of a scheduled job');
+      if (isDatabaseUnavailable(error))
+        deps.log.warn({ err: error, job: job.name }, 'database unreachable; skipped this tick of a scheduled job');
       else deps.log.error({ err: error, job: job.name }, 'scheduled job failed');
     }
   };
@@ -45,7 +50,10 @@ export function startJobs(jobs: Job[], deps: { store: Store; log: Logger }, stop
     async stop() {
       await Promise.all(tasks.map((task) => task.destroy()));
       if (await finishesWithin(Promise.all(ticking), stopWaitMs)) return;
-      deps.log.warn({ waitedMs: stopWaitMs, ticks: ticking.size }, 'scheduled jobs still running at shutdown; stopping without them');
+      deps.log.warn(
+        { waitedMs: stopWaitMs, ticks: ticking.size },
+        'scheduled jobs still running at shutdown; stopping without them',
+      );
     },
   };
 }

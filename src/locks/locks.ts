@@ -1,5 +1,14 @@
 import type { Queryable, Store } from '../store/index.ts';
-import { audit, lockTransaction, serializeLockChanges, toLock, toReleased, type Lock, type LockRow, type ReleasedLock } from './rows.ts';
+import {
+  audit,
+  lockTransaction,
+  serializeLockChanges,
+  toLock,
+  toReleased,
+  type Lock,
+  type LockRow,
+  type ReleasedLock,
+} from './rows.ts';
 import { scopeColumns, sameScope, type LockScope } from './scope.ts';
 
 export type { Lock, ReleasedLock } from './rows.ts';
@@ -44,9 +53,25 @@ export async function acquireLock(
     const [row] = await tx.query<LockRow>(
       `insert into locks (environment, service, holder, reason, channel, acquired_at, duration_seconds, expires_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8) returning *`,
-      [environment, service, request.holder, request.reason, request.channel, request.now, request.durationSeconds, expiresAt],
+      [
+        environment,
+        service,
+        request.holder,
+        request.reason,
+        request.channel,
+        request.now,
+        request.durationSeconds,
+        expiresAt,
+      ],
     );
-    await audit(tx, { lockId: row.id, action: 'acquired', actor: request.holder, channel: request.channel, at: request.now, detail: { reason: request.reason, expires_at: expiresAt } });
+    await audit(tx, {
+      lockId: row.id,
+      action: 'acquired',
+      actor: request.holder,
+      channel: request.channel,
+      at: request.now,
+      detail: { reason: request.reason, expires_at: expiresAt },
+    });
     return { ok: true, lock: toLock(row) };
   });
 }
@@ -97,10 +122,10 @@ async function liveLockHeldBy(
   tx: Queryable,
   request: { lockId: number; actor: string; now: Date },
 ): Promise<LockRow | { ok: false; reason: 'none' } | { ok: false; reason: 'not-holder'; lock: Lock }> {
-  const [live] = await tx.query<LockRow>('select * from locks where id = $1 and released_at is null and expires_at > $2', [
-    request.lockId,
-    request.now,
-  ]);
+  const [live] = await tx.query<LockRow>(
+    'select * from locks where id = $1 and released_at is null and expires_at > $2',
+    [request.lockId, request.now],
+  );
   if (!live) return { ok: false, reason: 'none' };
   if (live.holder !== request.actor) return { ok: false, reason: 'not-holder', lock: toLock(live) };
   return live;
@@ -136,13 +161,21 @@ export async function extendLock(
     await serializeLockChanges(tx);
     const live = await liveLockHeldBy(tx, request);
     if ('ok' in live) return live;
-    if (new Date(live.expires_at).getTime() !== request.seenExpiresAt.getTime()) return { ok: false, reason: 'already-extended' };
+    if (new Date(live.expires_at).getTime() !== request.seenExpiresAt.getTime())
+      return { ok: false, reason: 'already-extended' };
     const [row] = await tx.query<LockRow>(
       `update locks set expires_at = expires_at + make_interval(secs => duration_seconds), reminded_at = null
         where id = $1 returning *`,
       [live.id],
     );
-    await audit(tx, { lockId: row.id, action: 'extended', actor: request.actor, channel: request.channel, at: request.now, detail: { expires_at: row.expires_at } });
+    await audit(tx, {
+      lockId: row.id,
+      action: 'extended',
+      actor: request.actor,
+      channel: request.channel,
+      at: request.now,
+      detail: { expires_at: row.expires_at },
+    });
     return { ok: true, lock: toLock(row) };
   });
 }
@@ -158,7 +191,10 @@ export async function listLocks(db: Queryable, now: Date): Promise<Lock[]> {
 }
 
 export async function countLiveLocks(db: Queryable, now: Date): Promise<number> {
-  const [{ count }] = await db.query<{ count: number }>('select count(*)::int as count from locks where released_at is null and expires_at > $1', [now]);
+  const [{ count }] = await db.query<{ count: number }>(
+    'select count(*)::int as count from locks where released_at is null and expires_at > $1',
+    [now],
+  );
   return count;
 }
 

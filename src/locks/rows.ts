@@ -46,20 +46,17 @@ export const toReleased = (row: LockRow): ReleasedLock => ({
 });
 
 /** Every lock acquisition and release in the database queues behind this one, and so does recording a deploy (its lock re-check). */
-export const serializeLockChanges = (tx: Queryable) => tx.query(`select pg_advisory_xact_lock(hashtext('tugboat:locks'))`);
+export const serializeLockChanges = (tx: Queryable) =>
+  tx.query(`select pg_advisory_xact_lock(hashtext('tugboat:locks'))`);
 
 export async function audit(
   tx: Queryable,
   event: { lockId: number; action: string; actor: string | null; channel: string | null; at: Date; detail?: object },
 ) {
-  await tx.query('insert into lock_events (lock_id, action, actor, channel, at, detail) values ($1, $2, $3, $4, $5, $6)', [
-    event.lockId,
-    event.action,
-    event.actor,
-    event.channel,
-    event.at,
-    JSON.stringify(event.detail ?? {}),
-  ]);
+  await tx.query(
+    'insert into lock_events (lock_id, action, actor, channel, at, detail) values ($1, $2, $3, $4, $5, $6)',
+    [event.lockId, event.action, event.actor, event.channel, event.at, JSON.stringify(event.detail ?? {})],
+  );
 }
 
 /** Runs `work` in a transaction queued behind every other lock change, once lapsed locks are marked expired. */
@@ -80,4 +77,3 @@ export async function expireLapsed(tx: Queryable, now: Date) {
   );
   for (const row of rows) await audit(tx, { lockId: row.id, action: 'expired', actor: null, channel: null, at: now });
 }
-

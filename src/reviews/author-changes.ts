@@ -7,11 +7,10 @@ import type { PullRequestKey } from './pull-requests.ts';
  * approve, or the pull request closes.
  */
 export async function authorOwesChanges(db: Queryable, key: PullRequestKey, since: Date): Promise<void> {
-  await db.query('insert into pull_request_author_nudges (repo, number, waiting_since) values ($1, $2, $3) on conflict (repo, number) do nothing', [
-    key.repo,
-    key.number,
-    since,
-  ]);
+  await db.query(
+    'insert into pull_request_author_nudges (repo, number, waiting_since) values ($1, $2, $3) on conflict (repo, number) do nothing',
+    [key.repo, key.number, since],
+  );
 }
 
 export async function authorOwesNothing(db: Queryable, key: PullRequestKey): Promise<void> {

@@ -16,7 +16,8 @@ function openingHours(settings: BusinessTime): { opens: number; closes: number }
   return { opens, closes };
 }
 
-const isBusinessDay = (local: DateTime, settings: BusinessTime) => settings.business_days.some((day) => day === WEEKDAYS[local.weekday]);
+const isBusinessDay = (local: DateTime, settings: BusinessTime) =>
+  settings.business_days.some((day) => day === WEEKDAYS[local.weekday]);
 
 /** Whether `at` falls inside business hours on a business day, on the wall clock of `zone`. */
 export function isBusinessTime(at: Date, zone: string, settings: BusinessTime): boolean {

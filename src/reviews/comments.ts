@@ -15,7 +15,8 @@ const LINE_BREAKS = new Set('\n\r\u2028\u2029');
 const MAX_LOGIN_LENGTH = 39;
 
 const isBlank = (c: string | undefined) => c === ' ' || c === '\t';
-const isAlphanumeric = (c: string | undefined) => c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
+const isAlphanumeric = (c: string | undefined) =>
+  c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
 const isLoginCharacter = (c: string | undefined) => isAlphanumeric(c) || c === '-';
 const scanned = (body: string) => body.slice(0, MAX_SCANNED_CHARS);
 /** Lower case for ASCII letters only, so positions in the result are positions in `text` (`İ` would become two characters). */

@@ -22,19 +22,37 @@ import {
 
 const lower = (logins: string[]) => logins.map((login) => login.toLowerCase());
 
-export async function openedForReview(db: Queryable, key: PullRequestKey, by: string, reviewers: string[], now: Date): Promise<ThreadNote[]> {
+export async function openedForReview(
+  db: Queryable,
+  key: PullRequestKey,
+  by: string,
+  reviewers: string[],
+  now: Date,
+): Promise<ThreadNote[]> {
   const added = await requestReviewsIfNew(db, key, reviewers, now);
   return added.length > 0 ? [{ kind: 'requested', by, reviewers: added }] : [{ kind: 'refresh' }];
 }
 
 /** A request (or a re-request, after a review) of one reviewer or team. */
-export async function reviewRequested(db: Queryable, key: PullRequestKey, by: string, reviewer: string, now: Date): Promise<ThreadNote[]> {
+export async function reviewRequested(
+  db: Queryable,
+  key: PullRequestKey,
+  by: string,
+  reviewer: string,
+  now: Date,
+): Promise<ThreadNote[]> {
   if (!(await requestReview(db, key, reviewer, now))) return [];
   await settleAuthorDebt(db, key);
   return [{ kind: 'requested', by, reviewers: lower([reviewer]) }];
 }
 
-export async function reviewRequestRemoved(db: Queryable, key: PullRequestKey, by: string, reviewer: string, now: Date): Promise<ThreadNote[]> {
+export async function reviewRequestRemoved(
+  db: Queryable,
+  key: PullRequestKey,
+  by: string,
+  reviewer: string,
+  now: Date,
+): Promise<ThreadNote[]> {
   if (!(await withdrawReviewRequest(db, key, reviewer, now))) return [];
   return [{ kind: 'request_removed', by, reviewer: reviewer.toLowerCase() }];
 }
@@ -45,17 +63,34 @@ export async function markedReady(db: Queryable, key: PullRequestKey, by: string
   return [{ kind: 'ready', by, reviewers: await restartReviewClocks(db, key, now) }];
 }
 
-export async function convertedToDraft(db: Queryable, key: PullRequestKey, by: string, now: Date): Promise<ThreadNote[]> {
+export async function convertedToDraft(
+  db: Queryable,
+  key: PullRequestKey,
+  by: string,
+  now: Date,
+): Promise<ThreadNote[]> {
   return (await moveState(db, key, ['open'], 'draft', now)) ? [{ kind: 'draft', by }] : [];
 }
 
-export async function closed(db: Queryable, key: PullRequestKey, by: string, merged: boolean, now: Date): Promise<ThreadNote[]> {
+export async function closed(
+  db: Queryable,
+  key: PullRequestKey,
+  by: string,
+  merged: boolean,
+  now: Date,
+): Promise<ThreadNote[]> {
   if (!(await moveState(db, key, ['open', 'draft'], merged ? 'merged' : 'closed', now))) return [];
   await authorOwesNothing(db, key);
   return [{ kind: 'closed', by, merged }];
 }
 
-export async function reopened(db: Queryable, key: PullRequestKey, by: string, draft: boolean, now: Date): Promise<ThreadNote[]> {
+export async function reopened(
+  db: Queryable,
+  key: PullRequestKey,
+  by: string,
+  draft: boolean,
+  now: Date,
+): Promise<ThreadNote[]> {
   return (await moveState(db, key, ['closed'], draft ? 'draft' : 'open', now)) ? [{ kind: 'reopened', by }] : [];
 }
 
@@ -78,7 +113,9 @@ export async function reviewSubmitted(
   if (review.verdict === 'changes_requested') await authorOwesChanges(db, key, now);
   if (review.verdict === 'approved') await settleAuthorDebt(db, key);
   const ping = review.verdict === 'commented' ? {} : { author };
-  return [{ kind: 'review', reviewer: review.reviewer.toLowerCase(), verdict: review.verdict, url: review.url, ...ping }];
+  return [
+    { kind: 'review', reviewer: review.reviewer.toLowerCase(), verdict: review.verdict, url: review.url, ...ping },
+  ];
 }
 
 /** `ready for review @a @b` in a comment: they are asked (again) and pinged. */
@@ -94,7 +131,11 @@ export async function askedForReviewInComment(
 }
 
 /** `resolved` in a comment: the reviewers who asked for changes are told, and the author owes nothing more. */
-export async function saidResolved(db: Queryable, key: PullRequestKey, comment: { by: string; url: string }): Promise<ThreadNote[]> {
+export async function saidResolved(
+  db: Queryable,
+  key: PullRequestKey,
+  comment: { by: string; url: string },
+): Promise<ThreadNote[]> {
   const reviewers = await reviewersAwaitingChanges(db, key);
   if (reviewers.length === 0) return [];
   await authorOwesNothing(db, key);

@@ -28,28 +28,44 @@ export type ClaimOutcome =
 export async function claimLogin(deps: ClaimDeps, login: string, slackUser: string): Promise<ClaimOutcome> {
   const linkedTo = await linkedSlackUser(deps.store, login);
   if (linkedTo === slackUser) return { kind: 'already_yours' };
-  if (await provenByEmail(deps, login, slackUser)) return { kind: 'linked_by_email', previous: await link(deps, login, slackUser, 'email') };
+  if (await provenByEmail(deps, login, slackUser))
+    return { kind: 'linked_by_email', previous: await link(deps, login, slackUser, 'email') };
   const { code, expiresAt } = await startClaim(deps, login, slackUser);
   return { kind: 'code', code, expiresAt, linkedTo };
 }
 
 /** An admin links a login to someone directly; returns who held it before, if someone else did. */
-export function confirmLink(deps: Pick<Deps, 'store' | 'now'>, login: string, slackUser: string): Promise<string | undefined> {
+export function confirmLink(
+  deps: Pick<Deps, 'store' | 'now'>,
+  login: string,
+  slackUser: string,
+): Promise<string | undefined> {
   return link(deps, login, slackUser, 'admin');
 }
 
-async function link(deps: Pick<Deps, 'store' | 'now'>, login: string, slackUser: string, proof: LinkProof): Promise<string | undefined> {
+async function link(
+  deps: Pick<Deps, 'store' | 'now'>,
+  login: string,
+  slackUser: string,
+  proof: LinkProof,
+): Promise<string | undefined> {
   const previous = await linkPerson(deps, login, slackUser, proof);
   // Settled: codes others asked for on this login must not move it again.
   await deps.store.query('delete from link_claims where github_login = $1', [login.toLowerCase()]);
   return previous;
 }
 
-async function startClaim(deps: Pick<Deps, 'store' | 'now'>, login: string, slackUser: string): Promise<{ code: string; expiresAt: Date }> {
+async function startClaim(
+  deps: Pick<Deps, 'store' | 'now'>,
+  login: string,
+  slackUser: string,
+): Promise<{ code: string; expiresAt: Date }> {
   const now = deps.now();
   const code = newCode();
   const expiresAt = new Date(now.getTime() + LINK_CODE_TTL_MS);
-  await deps.store.query('delete from link_claims where expires_at < $1', [new Date(now.getTime() - EXPIRED_CLAIMS_KEPT_MS)]);
+  await deps.store.query('delete from link_claims where expires_at < $1', [
+    new Date(now.getTime() - EXPIRED_CLAIMS_KEPT_MS),
+  ]);
   await deps.store.query(
     `insert into link_claims (github_login, slack_user, code_hash, created_at, expires_at) values ($1, $2, $3, $4, $5)
      on conflict (github_login, slack_user) do update set code_hash = excluded.code_hash, created_at = excluded.created_at, expires_at = excluded.expires_at`,
@@ -58,7 +74,8 @@ async function startClaim(deps: Pick<Deps, 'store' | 'now'>, login: string, slac
   return { code, expiresAt };
 }
 
-const newCode = () => Array.from({ length: LINK_CODE_LENGTH }, () => LINK_CODE_ALPHABET[randomInt(LINK_CODE_ALPHABET.length)]).join('');
+const newCode = () =>
+  Array.from({ length: LINK_CODE_LENGTH }, () => LINK_CODE_ALPHABET[randomInt(LINK_CODE_ALPHABET.length)]).join('');
 
 const hashOf = (code: string) => createHash('sha256').update(code.toUpperCase()).digest('hex');
 
@@ -69,7 +86,11 @@ export type RedeemOutcome =
   | { kind: 'wrong_login'; login: string; slackUser: string; postedBy: string };
 
 /** A link code seen in a comment by `postedBy`; undefined when no claim has that code. */
-export async function redeemCode(deps: Pick<Deps, 'store' | 'now'>, postedBy: string, code: string): Promise<RedeemOutcome | undefined> {
+export async function redeemCode(
+  deps: Pick<Deps, 'store' | 'now'>,
+  postedBy: string,
+  code: string,
+): Promise<RedeemOutcome | undefined> {
   const hash = hashOf(code);
   // Deleting is what takes the claim, so two replicas handling the same comment link once.
   const [taken] = await deps.store.query<{ github_login: string; slack_user: string; expires_at: Date }>(
@@ -89,6 +110,12 @@ export async function redeemCode(deps: Pick<Deps, 'store' | 'now'>, postedBy: st
 }
 
 /** A direct message to a Slack user; a failure is logged, not thrown (the link itself is made). */
-export async function tellSlackUser(deps: Pick<Deps, 'slack' | 'log'>, slackUser: string, message: SlackMessage): Promise<void> {
-  await deps.slack.post({ channel: slackUser, ...message }).catch((error) => deps.log.warn({ err: error, slackUser }, 'could not tell a Slack user about their GitHub link'));
+export async function tellSlackUser(
+  deps: Pick<Deps, 'slack' | 'log'>,
+  slackUser: string,
+  message: SlackMessage,
+): Promise<void> {
+  await deps.slack
+    .post({ channel: slackUser, ...message })
+    .catch((error) => deps.log.warn({ err: error, slackUser }, 'could not tell a Slack user about their GitHub link'));
 }

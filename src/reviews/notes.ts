@@ -89,7 +89,10 @@ export async function takeNotes(tx: Queryable, notes: PendingNote[]): Promise<bo
 
 /** Pull requests with notes written before `before`: their writer should have flushed them by now. */
 export async function threadsWithNotesBefore(db: Queryable, before: Date): Promise<PullRequestKey[]> {
-  return db.query<PullRequestKey>('select distinct repo, number from review_thread_notes where created_at < $1 order by repo, number', [before]);
+  return db.query<PullRequestKey>(
+    'select distinct repo, number from review_thread_notes where created_at < $1 order by repo, number',
+    [before],
+  );
 }
 
 /** The marks (from `marks`) not yet made in this thread, now made: what is said once per thread. */

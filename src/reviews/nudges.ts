@@ -49,7 +49,11 @@ async function waitsDueByClock(db: Queryable, now: Date, timing: NudgeTiming): P
  * The nudges due at `now`: due by the clock, and inside business hours on the person's own
  * wall clock (their Slack time zone when known, else the config's `timezone`).
  */
-export async function dueNudges(deps: Pick<Deps, 'store' | 'config'>, recipients: Recipients, now: Date): Promise<DueNudge[]> {
+export async function dueNudges(
+  deps: Pick<Deps, 'store' | 'config'>,
+  recipients: Recipients,
+  now: Date,
+): Promise<DueNudge[]> {
   const config = deps.config();
   const due: DueNudge[] = [];
   for (const wait of await waitsDueByClock(deps.store, now, config.reviews)) {
@@ -98,10 +102,9 @@ export async function snoozeNudge(db: Queryable, target: NudgeTarget, until: Dat
             where repo = $1 and number = $2 and reviewer = $3 and state = 'requested' returning 1`,
           [target.repo, target.number, target.login.toLowerCase(), until],
         )
-      : await db.query(`update pull_request_author_nudges set snoozed_until = $3 where repo = $1 and number = $2 returning 1`, [
-          target.repo,
-          target.number,
-          until,
-        ]);
+      : await db.query(
+          `update pull_request_author_nudges set snoozed_until = $3 where repo = $1 and number = $2 returning 1`,
+          [target.repo, target.number, until],
+        );
   return rows.length > 0;
 }

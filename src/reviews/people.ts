@@ -33,7 +33,10 @@ export const configuredSlackUser = (config: Config, login: string): string | und
   Object.entries(config.people).find(([github]) => github.toLowerCase() === login.toLowerCase())?.[1];
 
 export async function linkedSlackUser(db: Queryable, login: string): Promise<string | undefined> {
-  const [linked] = await db.query<{ slack_user: string }>('select slack_user from people_links where github_login = $1', [login.toLowerCase()]);
+  const [linked] = await db.query<{ slack_user: string }>(
+    'select slack_user from people_links where github_login = $1',
+    [login.toLowerCase()],
+  );
   return linked?.slack_user;
 }
 
@@ -41,17 +44,29 @@ export async function linkedSlackUser(db: Queryable, login: string): Promise<str
 export async function githubLoginsOf(deps: Pick<Deps, 'config' | 'store'>, slackUser: string): Promise<string[]> {
   const people = Object.entries(deps.config().people).map(([login, user]) => [login.toLowerCase(), user] as const);
   const configured = people.filter(([, user]) => user === slackUser).map(([login]) => login);
-  const linked = await deps.store.query<{ github_login: string }>('select github_login from people_links where slack_user = $1', [slackUser]);
-  const linkedOnly = linked.map((row) => row.github_login).filter((login) => !people.some(([configuredLogin]) => configuredLogin === login));
+  const linked = await deps.store.query<{ github_login: string }>(
+    'select github_login from people_links where slack_user = $1',
+    [slackUser],
+  );
+  const linkedOnly = linked
+    .map((row) => row.github_login)
+    .filter((login) => !people.some(([configuredLogin]) => configuredLogin === login));
   return [...configured, ...linkedOnly];
 }
 
 /** Whether the GitHub login's public email is the Slack user's email: the two accounts belong to one person. */
-export async function provenByEmail(deps: Pick<Deps, 'github' | 'slack' | 'log'>, login: string, slackUser: string): Promise<boolean> {
+export async function provenByEmail(
+  deps: Pick<Deps, 'github' | 'slack' | 'log'>,
+  login: string,
+  slackUser: string,
+): Promise<boolean> {
   return (await slackUserByGitHubEmail(deps, login)) === slackUser;
 }
 
-async function slackUserByGitHubEmail(deps: Pick<Deps, 'github' | 'slack' | 'log'>, login: string): Promise<string | undefined> {
+async function slackUserByGitHubEmail(
+  deps: Pick<Deps, 'github' | 'slack' | 'log'>,
+  login: string,
+): Promise<string | undefined> {
   try {
     const email = await deps.github.publicEmail(login);
     if (!email) return undefined;
@@ -66,7 +81,12 @@ async function slackUserByGitHubEmail(deps: Pick<Deps, 'github' | 'slack' | 'log
  * Links a GitHub login to a Slack user once that is proven; a proven link replaces an earlier
  * one. Returns the Slack user it was linked to before, when that was someone else.
  */
-export async function linkPerson(deps: Pick<Deps, 'store' | 'now'>, login: string, slackUser: string, proof: LinkProof): Promise<string | undefined> {
+export async function linkPerson(
+  deps: Pick<Deps, 'store' | 'now'>,
+  login: string,
+  slackUser: string,
+  proof: LinkProof,
+): Promise<string | undefined> {
   const [row] = await deps.store.query<{ previous: string | null }>(
     `with before as (select slack_user from people_links where github_login = $1)
      insert into people_links (github_login, slack_user, source, linked_at) values ($1, $2, $3, $4)

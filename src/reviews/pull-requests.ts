@@ -58,15 +58,18 @@ export const repoHasService = (config: Config, repo: string) =>
 
 /** True the first time a repo with no service is seen, so it is logged once rather than on every delivery. */
 export async function firstSightOfUntrackedRepo(db: Queryable, repo: string, now: Date): Promise<boolean> {
-  const rows = await db.query('insert into untracked_repos (repo, first_seen) values ($1, $2) on conflict (repo) do nothing returning repo', [
-    repo.toLowerCase(),
-    now,
-  ]);
+  const rows = await db.query(
+    'insert into untracked_repos (repo, first_seen) values ($1, $2) on conflict (repo) do nothing returning repo',
+    [repo.toLowerCase(), now],
+  );
   return rows.length > 0;
 }
 
 export async function getPullRequest(db: Queryable, key: PullRequestKey): Promise<TrackedPullRequest | undefined> {
-  const [row] = await db.query<PullRequestRow>('select * from pull_requests where repo = $1 and number = $2', [key.repo, key.number]);
+  const [row] = await db.query<PullRequestRow>('select * from pull_requests where repo = $1 and number = $2', [
+    key.repo,
+    key.number,
+  ]);
   return row && toPullRequest(row);
 }
 
@@ -84,7 +87,21 @@ export async function trackPullRequest(
      on conflict (repo, number) do update set title = excluded.title, url = excluded.url, additions = excluded.additions,
        deletions = excluded.deletions, head_sha = excluded.head_sha, updated_at = excluded.updated_at
      returning *`,
-    [key.repo, key.number, home.service, home.channel, snapshot.title, snapshot.url, snapshot.author, snapshot.state, snapshot.additions, snapshot.deletions, snapshot.headSha, snapshot.openedAt, now],
+    [
+      key.repo,
+      key.number,
+      home.service,
+      home.channel,
+      snapshot.title,
+      snapshot.url,
+      snapshot.author,
+      snapshot.state,
+      snapshot.additions,
+      snapshot.deletions,
+      snapshot.headSha,
+      snapshot.openedAt,
+      now,
+    ],
   );
   return toPullRequest(row);
 }
@@ -94,7 +111,12 @@ export async function trackPullRequest(
  * left alone: only the events that change it move it (see `moveState`), so a late event
  * carrying an older snapshot does not undo a close.
  */
-export async function refreshPullRequest(db: Queryable, key: PullRequestKey, snapshot: PullRequestSnapshot, now: Date): Promise<void> {
+export async function refreshPullRequest(
+  db: Queryable,
+  key: PullRequestKey,
+  snapshot: PullRequestSnapshot,
+  now: Date,
+): Promise<void> {
   await db.query(
     `update pull_requests set title = $3, url = $4, additions = $5, deletions = $6, head_sha = $7, updated_at = $8
      where repo = $1 and number = $2`,
@@ -103,7 +125,13 @@ export async function refreshPullRequest(db: Queryable, key: PullRequestKey, sna
 }
 
 /** Moves the state if it is one of `from`; false when it was not (already moved, or another replica moved it). */
-export async function moveState(db: Queryable, key: PullRequestKey, from: PullRequestState[], to: PullRequestState, now: Date): Promise<boolean> {
+export async function moveState(
+  db: Queryable,
+  key: PullRequestKey,
+  from: PullRequestState[],
+  to: PullRequestState,
+  now: Date,
+): Promise<boolean> {
   const rows = await db.query(
     'update pull_requests set state = $4, updated_at = $5 where repo = $1 and number = $2 and state = any($3) returning number',
     [key.repo, key.number, from, to, now],

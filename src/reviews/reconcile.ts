@@ -1,5 +1,10 @@
 import type { Deps } from '../deps.ts';
-import { fetchPullRequestOnGitHub, type PullRequestOnGitHub, type PullState, type ReviewVerdict } from '../github/review-queries.ts';
+import {
+  fetchPullRequestOnGitHub,
+  type PullRequestOnGitHub,
+  type PullState,
+  type ReviewVerdict,
+} from '../github/review-queries.ts';
 import type { Queryable } from '../store/index.ts';
 
 type ReviewerState = 'requested' | 'removed' | ReviewVerdict;
@@ -38,7 +43,10 @@ interface ReviewerChange {
  * with the API and repaired without a word in its thread; `onRepaired` is called for those that
  * changed. Returns them.
  */
-export async function reconcilePullRequests(deps: Pick<Deps, 'store' | 'github' | 'now' | 'log'>, onRepaired: OnRepaired): Promise<RepairedPullRequest[]> {
+export async function reconcilePullRequests(
+  deps: Pick<Deps, 'store' | 'github' | 'now' | 'log'>,
+  onRepaired: OnRepaired,
+): Promise<RepairedPullRequest[]> {
   const rows = await deps.store.query<PullRow>(
     `select repo, number, channel, thread_ts, state, title, additions, deletions, head_sha
        from pull_requests where state in ('open', 'draft') order by repo, number`,
@@ -51,7 +59,10 @@ export async function reconcilePullRequests(deps: Pick<Deps, 'store' | 'github' 
       repaired.push(pr);
       await onRepaired(pr);
     } catch (error) {
-      deps.log.warn({ err: error, repo: row.repo, number: row.number }, 'could not reconcile a pull request with GitHub');
+      deps.log.warn(
+        { err: error, repo: row.repo, number: row.number },
+        'could not reconcile a pull request with GitHub',
+      );
     }
   }
   return repaired;
@@ -64,32 +75,63 @@ async function reconcileOne(deps: Pick<Deps, 'store' | 'github' | 'now' | 'log'>
     ...(await repairPullRequest(tx, row, onGitHub, now)),
     ...(await repairReviewers(tx, row, onGitHub, now)),
   ]);
-  if (changes.length > 0) deps.log.info({ repo: row.repo, number: row.number, changes }, 'repaired a pull request from GitHub');
+  if (changes.length > 0)
+    deps.log.info({ repo: row.repo, number: row.number, changes }, 'repaired a pull request from GitHub');
   return changes.length > 0;
 }
 
 /** State, title, size and head as GitHub has them; skipped if a webhook changed the state meanwhile. */
-async function repairPullRequest(tx: Queryable, row: PullRow, onGitHub: PullRequestOnGitHub, now: Date): Promise<string[]> {
-  const github = { state: onGitHub.state, title: onGitHub.title, additions: onGitHub.additions, deletions: onGitHub.deletions, head_sha: onGitHub.headSha };
+async function repairPullRequest(
+  tx: Queryable,
+  row: PullRow,
+  onGitHub: PullRequestOnGitHub,
+  now: Date,
+): Promise<string[]> {
+  const github = {
+    state: onGitHub.state,
+    title: onGitHub.title,
+    additions: onGitHub.additions,
+    deletions: onGitHub.deletions,
+    head_sha: onGitHub.headSha,
+  };
   const differing = (Object.keys(github) as Array<keyof typeof github>).filter((key) => row[key] !== github[key]);
   if (differing.length === 0) return [];
   const updated = await tx.query(
     `update pull_requests set state = $3, title = $4, additions = $5, deletions = $6, head_sha = $7, updated_at = $8
       where repo = $1 and number = $2 and state = $9 returning 1`,
-    [row.repo, row.number, github.state, github.title, github.additions, github.deletions, github.head_sha, now, row.state],
+    [
+      row.repo,
+      row.number,
+      github.state,
+      github.title,
+      github.additions,
+      github.deletions,
+      github.head_sha,
+      now,
+      row.state,
+    ],
   );
   return updated.length === 0 ? [] : differing.map((key) => `${key}: ${String(row[key])} → ${String(github[key])}`);
 }
 
 /** What GitHub says a reviewer's state is: requested beats any review; a request gone with no review is removed. */
-function githubReviewerState(login: string, tracked: ReviewerState | undefined, onGitHub: PullRequestOnGitHub): ReviewerState | undefined {
+function githubReviewerState(
+  login: string,
+  tracked: ReviewerState | undefined,
+  onGitHub: PullRequestOnGitHub,
+): ReviewerState | undefined {
   if (onGitHub.requested.includes(login)) return 'requested';
   const review = onGitHub.standingReviews.get(login);
   if (review) return review.verdict;
   return tracked === 'requested' ? 'removed' : tracked;
 }
 
-async function repairReviewers(tx: Queryable, row: PullRow, onGitHub: PullRequestOnGitHub, now: Date): Promise<string[]> {
+async function repairReviewers(
+  tx: Queryable,
+  row: PullRow,
+  onGitHub: PullRequestOnGitHub,
+  now: Date,
+): Promise<string[]> {
   const rows = await tx.query<{ reviewer: string; state: ReviewerState }>(
     'select reviewer, state from pull_request_reviewers where repo = $1 and number = $2',
     [row.repo, row.number],
@@ -132,10 +174,17 @@ async function setReviewerState(tx: Queryable, row: PullRow, change: ReviewerCha
  * A missed request for changes leaves the author owing them (since that review); a reviewer
  * moved on from asking for changes, with nobody else still asking, releases the author.
  */
-async function repairAuthorNudge(tx: Queryable, row: PullRow, onGitHub: PullRequestOnGitHub, changes: ReviewerChange[]): Promise<void> {
+async function repairAuthorNudge(
+  tx: Queryable,
+  row: PullRow,
+  onGitHub: PullRequestOnGitHub,
+  changes: ReviewerChange[],
+): Promise<void> {
   const askedForChanges = changes.filter((change) => change.to === 'changes_requested');
   if (askedForChanges.length > 0) {
-    const since = Math.max(...askedForChanges.map((change) => onGitHub.standingReviews.get(change.login)!.submittedAt.getTime()));
+    const since = Math.max(
+      ...askedForChanges.map((change) => onGitHub.standingReviews.get(change.login)!.submittedAt.getTime()),
+    );
     await tx.query(
       `insert into pull_request_author_nudges (repo, number, waiting_since) values ($1, $2, $3) on conflict do nothing`,
       [row.repo, row.number, new Date(since)],

@@ -40,7 +40,12 @@ export async function requestReview(db: Queryable, key: PullRequestKey, reviewer
 }
 
 /** Reviewers a pull request was opened with, except those tugboat already knows (their own events may have come first). */
-export async function requestReviewsIfNew(db: Queryable, key: PullRequestKey, reviewers: string[], now: Date): Promise<string[]> {
+export async function requestReviewsIfNew(
+  db: Queryable,
+  key: PullRequestKey,
+  reviewers: string[],
+  now: Date,
+): Promise<string[]> {
   const rows = await db.query<{ reviewer: string }>(
     `insert into pull_request_reviewers (repo, number, reviewer, state, requested_at, updated_at)
      select $1, $2, reviewer, 'requested', $4, $4 from unnest($3::text[]) as t (reviewer)
@@ -52,7 +57,12 @@ export async function requestReviewsIfNew(db: Queryable, key: PullRequestKey, re
 }
 
 /** False when the reviewer was not waited on. */
-export async function withdrawReviewRequest(db: Queryable, key: PullRequestKey, reviewer: string, now: Date): Promise<boolean> {
+export async function withdrawReviewRequest(
+  db: Queryable,
+  key: PullRequestKey,
+  reviewer: string,
+  now: Date,
+): Promise<boolean> {
   const rows = await db.query(
     `update pull_request_reviewers set state = 'removed', requested_at = null, updated_at = $4
      where repo = $1 and number = $2 and reviewer = $3 and state = 'requested' returning reviewer`,
@@ -66,7 +76,12 @@ export async function withdrawReviewRequest(db: Queryable, key: PullRequestKey, 
  * its reviewer: approved or changes requested; a comment counts only where there was no verdict.
  * Run it in a transaction (the one that writes what the thread is told): its two writes go together.
  */
-export async function recordReview(tx: Queryable, key: PullRequestKey, review: SubmittedReview, now: Date): Promise<boolean> {
+export async function recordReview(
+  tx: Queryable,
+  key: PullRequestKey,
+  review: SubmittedReview,
+  now: Date,
+): Promise<boolean> {
   const inserted = await tx.query(
     `insert into pull_request_reviews (repo, number, review_id, reviewer, state, submitted_at) values ($1, $2, $3, $4, $5, $6)
      on conflict (repo, review_id) do nothing returning review_id`,

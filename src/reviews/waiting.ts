@@ -54,8 +54,9 @@ export const toWait = (row: WaitRow): Wait => ({
 
 /** What waits on any of these GitHub logins, oldest first. */
 export async function waitsOn(db: Queryable, logins: string[]): Promise<Wait[]> {
-  const rows = await db.query<WaitRow>(`select * from (${WAITS_SQL}) w where w.login = any($1) order by w.since, w.repo, w.number`, [
-    logins.map((login) => login.toLowerCase()),
-  ]);
+  const rows = await db.query<WaitRow>(
+    `select * from (${WAITS_SQL}) w where w.login = any($1) order by w.since, w.repo, w.number`,
+    [logins.map((login) => login.toLowerCase())],
+  );
   return rows.map(toWait);
 }

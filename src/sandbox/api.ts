@@ -39,7 +39,12 @@ const actionBody = z.object({
 });
 
 /** The sandbox page's HTTP API, `/api/…`; false when the path is not one of its routes. */
-export async function handleApi(deps: SandboxApiDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+export async function handleApi(
+  deps: SandboxApiDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<boolean> {
   const path = url.pathname;
   const method = req.method ?? 'GET';
   if (!path.startsWith('/api/')) return false;
@@ -50,7 +55,8 @@ export async function handleApi(deps: SandboxApiDeps, req: IncomingMessage, res:
   const messages = /^\/api\/channels\/([^/]+)\/messages$/.exec(path);
   if (method === 'GET' && messages) return done(channelMessages(deps, res, decodeURIComponent(messages[1])));
   const thread = /^\/api\/channels\/([^/]+)\/thread\/([^/]+)$/.exec(path);
-  if (method === 'GET' && thread) return done(threadMessages(deps, res, decodeURIComponent(thread[1]), decodeURIComponent(thread[2])));
+  if (method === 'GET' && thread)
+    return done(threadMessages(deps, res, decodeURIComponent(thread[1]), decodeURIComponent(thread[2])));
   if (method === 'POST' && path === '/api/command') return done(await command(deps, req, res));
   if (method === 'POST' && path === '/api/action') return done(await action(deps, req, res));
   const github = /^\/api\/github\/([^/]+)$/.exec(path);
@@ -70,7 +76,9 @@ function state(deps: SandboxApiDeps) {
   return {
     team: { id: slackApi.team.id, name: slackApi.team.name },
     bot: { id: slackApi.bot.userId, name: slackApi.bot.name },
-    users: slackApi.users().map((u) => ({ id: u.id, name: u.name, real_name: u.real_name, is_bot: u.is_bot, github: person(u.id)?.login })),
+    users: slackApi
+      .users()
+      .map((u) => ({ id: u.id, name: u.name, real_name: u.real_name, is_bot: u.is_bot, github: person(u.id)?.login })),
     people: deps.people.map((p) => ({
       id: p.slackId,
       name: p.name,
@@ -83,8 +91,16 @@ function state(deps: SandboxApiDeps) {
     })),
     channels: slackApi.channels().map(describeChannel),
     commands: SLASH_COMMANDS.map((c) => ({ ...c })),
-    services: Object.entries(config.services).map(([name, s]) => ({ name, repo: s.repo, environments: s.environments })),
-    environments: Object.entries(config.environments).map(([name, e]) => ({ name, aliases: e.aliases, channel: e.channel })),
+    services: Object.entries(config.services).map(([name, s]) => ({
+      name,
+      repo: s.repo,
+      environments: s.environments,
+    })),
+    environments: Object.entries(config.environments).map(([name, e]) => ({
+      name,
+      aliases: e.aliases,
+      channel: e.channel,
+    })),
     github: { repos: panel.repos(), logins: panel.logins(), deployments: panel.pendingDeployments() },
     demo: demo.targets(),
   };
@@ -142,19 +158,37 @@ async function command(deps: SandboxApiDeps, req: IncomingMessage, res: ServerRe
   if (!body || !checkWho(deps, res, body.user, body.channel)) return;
   const parsed = parseCommandLine(body.text);
   if (!parsed.ok) return sendError(res, 400, parsed.error);
-  const delivery = await deps.slack.slashCommand({ command: parsed.command, text: parsed.text, userId: body.user, channelId: body.channel });
-  if (delivery.status !== 200) return sendError(res, 502, `tugboat answered ${parsed.command} with HTTP ${delivery.status}: ${delivery.body || '(no body)'}`);
+  const delivery = await deps.slack.slashCommand({
+    command: parsed.command,
+    text: parsed.text,
+    userId: body.user,
+    channelId: body.channel,
+  });
+  if (delivery.status !== 200)
+    return sendError(
+      res,
+      502,
+      `tugboat answered ${parsed.command} with HTTP ${delivery.status}: ${delivery.body || '(no body)'}`,
+    );
   sendJson(res, 200, { ok: true });
 }
 
 async function action(deps: SandboxApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readJson(req, res, actionBody);
   if (!body || !checkWho(deps, res, body.user, body.channel)) return;
-  const ephemeral = deps.slackApi.ephemerals(body.user).find((e) => e.ts === body.message_ts && e.channel === body.channel);
+  const ephemeral = deps.slackApi
+    .ephemerals(body.user)
+    .find((e) => e.ts === body.message_ts && e.channel === body.channel);
   const message = deps.slackApi.message(body.channel, body.message_ts);
   const found = body.ephemeral === true ? ephemeral : body.ephemeral === false ? message : (message ?? ephemeral);
-  if (!found) return sendError(res, 404, `There is no ${body.ephemeral ? 'ephemeral message' : 'message'} ${body.message_ts} in ${body.channel} that ${body.user} can see.`);
-  if (!hasAction(found.blocks, body.action_id)) return sendError(res, 400, `That message has no button with action_id ${body.action_id}.`);
+  if (!found)
+    return sendError(
+      res,
+      404,
+      `There is no ${body.ephemeral ? 'ephemeral message' : 'message'} ${body.message_ts} in ${body.channel} that ${body.user} can see.`,
+    );
+  if (!hasAction(found.blocks, body.action_id))
+    return sendError(res, 400, `That message has no button with action_id ${body.action_id}.`);
   const delivery = await deps.slack.blockAction({
     userId: body.user,
     channelId: body.channel,
@@ -163,7 +197,12 @@ async function action(deps: SandboxApiDeps, req: IncomingMessage, res: ServerRes
     blockId: body.block_id,
     value: body.value,
   });
-  if (delivery.status !== 200) return sendError(res, 502, `tugboat answered the click with HTTP ${delivery.status}: ${delivery.body || '(no body)'}`);
+  if (delivery.status !== 200)
+    return sendError(
+      res,
+      502,
+      `tugboat answered the click with HTTP ${delivery.status}: ${delivery.body || '(no body)'}`,
+    );
   sendJson(res, 200, { ok: true });
 }
 
@@ -175,8 +214,18 @@ function hasAction(blocks: unknown[] | undefined, actionId: string): boolean {
   });
 }
 
-async function githubEvent(deps: SandboxApiDeps, req: IncomingMessage, res: ServerResponse, event: string): Promise<void> {
-  if (!(event in panelBodies)) return sendError(res, 404, `The GitHub panel has no ${event} event; it has ${Object.keys(panelBodies).join(', ')}.`);
+async function githubEvent(
+  deps: SandboxApiDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  event: string,
+): Promise<void> {
+  if (!(event in panelBodies))
+    return sendError(
+      res,
+      404,
+      `The GitHub panel has no ${event} event; it has ${Object.keys(panelBodies).join(', ')}.`,
+    );
   const name = event as PanelEvent;
   const body = await readJson(req, res, panelBodies[name]);
   if (!body) return;

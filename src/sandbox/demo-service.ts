@@ -61,7 +61,12 @@ export class DemoService {
   /** How long a release takes: the deploy script's request is answered after this. */
   rolloutMs: number;
 
-  constructor(options: { config: () => Config; initialShas: Record<string, string>; rolloutMs: number; onChange: () => void }) {
+  constructor(options: {
+    config: () => Config;
+    initialShas: Record<string, string>;
+    rolloutMs: number;
+    onChange: () => void;
+  }) {
     this.#config = options.config;
     this.#onChange = options.onChange;
     this.rolloutMs = options.rolloutMs;
@@ -110,7 +115,10 @@ export class DemoService {
     const slot = this.#require(service, environment);
     if (broken) slot.brokenShas.add(slot.sha);
     else slot.brokenShas.clear();
-    this.#record(slot, broken ? `production broken: ${slot.sha.slice(0, 7)} now answers 500` : 'repaired: every build answers 200 again');
+    this.#record(
+      slot,
+      broken ? `production broken: ${slot.sha.slice(0, 7)} now answers 500` : 'repaired: every build answers 200 again',
+    );
     this.#onChange();
   }
 
@@ -144,10 +152,12 @@ export class DemoService {
 
   #answerHealth(res: ServerResponse, service: string, environment: string): void {
     const slot = this.#slot(service, environment);
-    if (!slot) return sendError(res, 404, `The demo service has no ${service} in ${environment}; it serves ${this.#names()}.`);
+    if (!slot)
+      return sendError(res, 404, `The demo service has no ${service} in ${environment}; it serves ${this.#names()}.`);
     const broken = slot.brokenShas.has(slot.sha);
     this.#record(slot, `GET /health → ${broken ? 500 : 200}`);
-    if (broken) return sendJson(res, 500, { error: `${slot.service} ${slot.sha.slice(0, 7)} is broken`, version: slot.sha });
+    if (broken)
+      return sendJson(res, 500, { error: `${slot.service} ${slot.sha.slice(0, 7)} is broken`, version: slot.sha });
     sendJson(res, 200, { status: 'ok', service: slot.service, environment: slot.environment, version: slot.sha });
   }
 
@@ -155,7 +165,12 @@ export class DemoService {
     const body = await readJson(req, res, deployBody);
     if (!body) return;
     const slot = this.#slot(body.service, body.environment);
-    if (!slot) return sendError(res, 400, `The demo service has no ${body.service} in ${body.environment}; it serves ${this.#names()}.`);
+    if (!slot)
+      return sendError(
+        res,
+        400,
+        `The demo service has no ${body.service} in ${body.environment}; it serves ${this.#names()}.`,
+      );
     const log = [`Rolling out ${body.sha.slice(0, 7)} to ${slot.service} in ${slot.environment}…`];
     if (this.rolloutMs > 0) await sleep(this.rolloutMs);
     log.push(this.release(slot.service, slot.environment, body.sha.toLowerCase(), body.deploy_id));
@@ -171,9 +186,16 @@ export class DemoService {
     const service = query.get('service') ?? undefined;
     const environment = query.get('env') ?? undefined;
     const slot = service && environment ? this.#slot(service, environment) : undefined;
-    const lines = this.logs({ service: slot?.service ?? service, environment: slot?.environment ?? environment, from: time('from'), to: time('to') });
+    const lines = this.logs({
+      service: slot?.service ?? service,
+      environment: slot?.environment ?? environment,
+      from: time('from'),
+      to: time('to'),
+    });
     const title = `Demo service logs${service ? ` of ${service}` : ''}${environment ? ` in ${environment}` : ''}${time('from') ? ` from ${time('from')!.toISOString()}` : ''}${time('to') ? ` to ${time('to')!.toISOString()}` : ''}`;
-    const body = lines.map((line) => `${line.at.toISOString()}  ${line.service}@${line.environment}  ${line.sha.slice(0, 7)}  ${line.text}`);
+    const body = lines.map(
+      (line) => `${line.at.toISOString()}  ${line.service}@${line.environment}  ${line.sha.slice(0, 7)}  ${line.text}`,
+    );
     sendText(res, 200, [title, '', ...(body.length ? body : ['(nothing in this window)'])].join('\n') + '\n');
   }
 
@@ -186,7 +208,9 @@ export class DemoService {
   #slot(service: string, environment: string): Slot | undefined {
     const config = this.#config();
     const envName = Object.entries(config.environments).find(
-      ([name, settings]) => name.toLowerCase() === environment.toLowerCase() || settings.aliases.some((a) => a.toLowerCase() === environment.toLowerCase()),
+      ([name, settings]) =>
+        name.toLowerCase() === environment.toLowerCase() ||
+        settings.aliases.some((a) => a.toLowerCase() === environment.toLowerCase()),
     )?.[0];
     const serviceName = Object.keys(config.services).find((name) => name.toLowerCase() === service.toLowerCase());
     return serviceName && envName ? this.#slots.get(key(serviceName, envName)) : undefined;

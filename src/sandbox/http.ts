@@ -9,14 +9,23 @@ export function sendError(res: ServerResponse, status: number, error: string): v
   sendJson(res, status, { ok: false, error });
 }
 
-export function sendText(res: ServerResponse, status: number, text: string, contentType = 'text/plain; charset=utf-8'): void {
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  contentType = 'text/plain; charset=utf-8',
+): void {
   if (res.headersSent) return;
   res.writeHead(status, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
   res.end(text);
 }
 
 /** The JSON body checked against `schema`; on a problem, answers 400 with a sentence and returns undefined. */
-export async function readJson<T extends z.ZodType>(req: IncomingMessage, res: ServerResponse, schema: T): Promise<z.output<T> | undefined> {
+export async function readJson<T extends z.ZodType>(
+  req: IncomingMessage,
+  res: ServerResponse,
+  schema: T,
+): Promise<z.output<T> | undefined> {
   const text = await readBody(req);
   if (text.length > MAX_BODY_CHARS) {
     sendError(res, 413, `The request body is over ${MAX_BODY_CHARS / 1024} KB.`);

@@ -111,7 +111,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const events = new EventStream();
     cleanup.push(() => events.close());
     const currentConfig = () => tugboat?.tugboat.deps.config() ?? config;
-    const demo = new DemoService({ config: currentConfig, initialShas: seeded.firstShas, rolloutMs: 0, onChange: () => events.send('demo') });
+    const demo = new DemoService({
+      config: currentConfig,
+      initialShas: seeded.firstShas,
+      rolloutMs: 0,
+      onChange: () => events.send('demo'),
+    });
     slackApi.on('change', (change) => events.send(change.reason));
     githubApi.on('change', () => events.send('github'));
 
@@ -156,17 +161,42 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     cleanup.push(() => running.stop());
     const tugboatUrl = `http://127.0.0.1:${tugboat.port}`;
 
-    const slack = new SlackSender({ appUrl: `${tugboatUrl}/slack/events`, signingSecret: secrets.signingSecret, api: slackApi });
+    const slack = new SlackSender({
+      appUrl: `${tugboatUrl}/slack/events`,
+      signingSecret: secrets.signingSecret,
+      api: slackApi,
+    });
     const github = new GitHubSender({ appUrl: `${tugboatUrl}/github/webhooks`, secret: secrets.webhookSecret });
-    const panel = new GitHubPanel({ api: githubApi, sender: github, config: currentConfig, onChange: () => events.send('github') });
+    const panel = new GitHubPanel({
+      api: githubApi,
+      sender: github,
+      config: currentConfig,
+      onChange: () => events.send('github'),
+    });
 
     demo.rolloutMs = options.rolloutMs ?? DEFAULT_ROLLOUT_MS;
     apiDeps = { config: currentConfig, slackApi, slack, panel, demo, events, people: seeded.people };
     // In the background: the page shows these first deploys happening.
-    const ready = options.history ?? true ? deployHistory({ config, seeded, slack, demo, tugboat: running }) : Promise.resolve();
+    const ready =
+      (options.history ?? true) ? deployHistory({ config, seeded, slack, demo, tugboat: running }) : Promise.resolve();
     ready.catch((error: unknown) => running.log.warn({ err: error }, "the sandbox's first releases failed"));
 
-    return { url, tugboatUrl, config, seeded, slackApi, githubApi, slack, github, panel, demo, events, tugboat, ready, stop };
+    return {
+      url,
+      tugboatUrl,
+      config,
+      seeded,
+      slackApi,
+      githubApi,
+      slack,
+      github,
+      panel,
+      demo,
+      events,
+      tugboat,
+      ready,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -177,7 +207,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
  * Each service's first release in each environment, deployed through tugboat as the first admin
  * (a real `/deploy`, signed as Slack signs it), so the history has a release to roll back to.
  */
-async function deployHistory(context: { config: Config; seeded: Seeded; slack: SlackSender; demo: DemoService; tugboat: RunningTugboat }): Promise<void> {
+async function deployHistory(context: {
+  config: Config;
+  seeded: Seeded;
+  slack: SlackSender;
+  demo: DemoService;
+  tugboat: RunningTugboat;
+}): Promise<void> {
   const { config, seeded, slack, demo, tugboat } = context;
   const admin = config.admins[0] ?? seeded.people[0]?.slackId;
   if (!admin) return;
@@ -186,13 +222,20 @@ async function deployHistory(context: { config: Config; seeded: Seeded; slack: S
   );
   await Promise.all(
     deploys.map(({ service, environment, sha }) =>
-      slack.slashCommand({ command: '/deploy', text: `${service} ${sha} to ${environment}`, userId: admin, channelId: config.environments[environment].channel }),
+      slack.slashCommand({
+        command: '/deploy',
+        text: `${service} ${sha} to ${environment}`,
+        userId: admin,
+        channelId: config.environments[environment].channel,
+      }),
     ),
   );
   // Each deploy ends when the deploy script has told the demo service, and tugboat has recorded it.
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const rows = await tugboat.store.query<{ open: number }>(`select count(*)::int as open from deploys where status in ('pending', 'running')`);
+    const rows = await tugboat.store.query<{ open: number }>(
+      `select count(*)::int as open from deploys where status in ('pending', 'running')`,
+    );
     const released = demo.logs({}).filter((line) => line.text.startsWith('released')).length;
     if (released >= deploys.length && Number(rows[0]?.open ?? 0) === 0) {
       // The announcements' last updates and the smoke checks after the deploys.
@@ -201,13 +244,20 @@ async function deployHistory(context: { config: Config; seeded: Seeded; slack: S
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  tugboat.log.warn('the sandbox\'s first releases did not all finish within 30 s');
+  tugboat.log.warn("the sandbox's first releases did not all finish within 30 s");
 }
 
 /** The person's real Slack and GitHub credentials never reach the sandbox's tugboat. */
 function withoutCredentials(vars: EnvironmentVariables): EnvironmentVariables {
   const copy = { ...vars };
-  for (const name of ['DATABASE_URL', 'GITHUB_APP_ID', 'GITHUB_PRIVATE_KEY', 'GITHUB_INSTALLATION_ID', 'TUGBOAT_PUBLIC_URL']) delete copy[name];
+  for (const name of [
+    'DATABASE_URL',
+    'GITHUB_APP_ID',
+    'GITHUB_PRIVATE_KEY',
+    'GITHUB_INSTALLATION_ID',
+    'TUGBOAT_PUBLIC_URL',
+  ])
+    delete copy[name];
   return copy;
 }
 
@@ -215,15 +265,25 @@ function withoutCredentials(vars: EnvironmentVariables): EnvironmentVariables {
 export async function runSandbox(vars: EnvironmentVariables): Promise<void> {
   const port = portFrom(vars, 'TUGBOAT_SANDBOX_PORT', DEFAULT_PAGE_PORT);
   const tugboatPort = portFrom(vars, 'PORT', DEFAULT_TUGBOAT_PORT);
-  process.stdout.write('tugboat: no Slack credentials set, starting the sandbox (a local Slack workspace and GitHub)…\n');
-  const sandbox = await startSandbox({ port, tugboatPort, logLevel: vars.LOG_LEVEL || 'warn', baseEnv: vars }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'EADDRINUSE') {
-      exitOnStartError(new Error(`port ${(error as { port?: number }).port ?? ''} is in use: set TUGBOAT_SANDBOX_PORT (the page) or PORT (tugboat) to free ones`));
-    }
-    return exitOnStartError(error);
-  });
+  process.stdout.write(
+    'tugboat: no Slack credentials set, starting the sandbox (a local Slack workspace and GitHub)…\n',
+  );
+  const sandbox = await startSandbox({ port, tugboatPort, logLevel: vars.LOG_LEVEL || 'warn', baseEnv: vars }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        exitOnStartError(
+          new Error(
+            `port ${(error as { port?: number }).port ?? ''} is in use: set TUGBOAT_SANDBOX_PORT (the page) or PORT (tugboat) to free ones`,
+          ),
+        );
+      }
+      return exitOnStartError(error);
+    },
+  );
   const page = `http://localhost:${new URL(sandbox.url).port}/`;
-  process.stdout.write(`tugboat sandbox: open ${page} — a local Slack workspace and GitHub with tugboat in them (tugboat itself on http://localhost:${sandbox.tugboat.port}; set SLACK_BOT_TOKEN to run for real)\n`);
+  process.stdout.write(
+    `tugboat sandbox: open ${page} — a local Slack workspace and GitHub with tugboat in them (tugboat itself on http://localhost:${sandbox.tugboat.port}; set SLACK_BOT_TOKEN to run for real)\n`,
+  );
 
   process.on('SIGHUP', () => sandbox.tugboat.reloadConfig());
   // Everything in the sandbox is thrown away at the next start: no need to wait long for work in flight.

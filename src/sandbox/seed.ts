@@ -53,7 +53,10 @@ export function seedSandbox(config: Config, slack: FakeSlackApi, github: FakeGit
   for (const id of slackIdsOf(config)) {
     if (!slack.user(id)) slack.addUser({ id, name: id.toLowerCase(), real_name: id, tz: 'UTC' });
   }
-  const members = slack.users().filter((u) => !u.is_bot).map((u) => u.id);
+  const members = slack
+    .users()
+    .filter((u) => !u.is_bot)
+    .map((u) => u.id);
   for (const [id, name] of channelNames(config)) slack.addChannel({ id, name, members: [...members] });
   slack.addChannel({ ...GENERAL_CHANNEL, members: [...members] });
 
@@ -77,24 +80,43 @@ function seedRepo(github: FakeGitHubApi, fullName: string, branch: string, login
   HISTORY.forEach(([message, tag], index) => {
     const sha = fakeSha(`${fullName}#${index}`);
     const login = logins[index % Math.max(logins.length, 1)];
-    github.addCommit(fullName, { sha, message, author: login ? { login, name: login, email: emailOf(login) } : undefined });
+    github.addCommit(fullName, {
+      sha,
+      message,
+      author: login ? { login, name: login, email: emailOf(login) } : undefined,
+    });
     greenCi(github, fullName, sha);
     if (tag) github.setTag(fullName, tag, sha);
     commits.push(sha);
   });
   github.setBranch(fullName, branch, commits.at(-1)!);
   const red = { name: 'feature/flaky-tests', sha: fakeSha(`${fullName}#red`) };
-  github.addCommit(fullName, { sha: red.sha, message: 'Try a faster test runner', parents: [commits.at(-1)!], author: logins[1] ? { login: logins[1] } : undefined });
+  github.addCommit(fullName, {
+    sha: red.sha,
+    message: 'Try a faster test runner',
+    parents: [commits.at(-1)!],
+    author: logins[1] ? { login: logins[1] } : undefined,
+  });
   github.setBranch(fullName, red.name, red.sha);
   github.setCommitStatus(fullName, red.sha, { context: 'ci/build', state: 'success', description: 'Build passed' });
-  github.setCheckRun(fullName, red.sha, { name: 'test', status: 'completed', conclusion: 'failure', output: { title: '3 tests failed', summary: 'Timeouts in the orders suite' } });
+  github.setCheckRun(fullName, red.sha, {
+    name: 'test',
+    status: 'completed',
+    conclusion: 'failure',
+    output: { title: '3 tests failed', summary: 'Timeouts in the orders suite' },
+  });
   return { fullName, commits, redBranch: red };
 }
 
 /** The checks a healthy commit has: a commit status and a check run, both green. */
 export function greenCi(github: FakeGitHubApi, repo: string, sha: string): void {
   github.setCommitStatus(repo, sha, { context: 'ci/build', state: 'success', description: 'Build passed' });
-  github.setCheckRun(repo, sha, { name: 'test', status: 'completed', conclusion: 'success', output: { title: 'All tests passed', summary: '' } });
+  github.setCheckRun(repo, sha, {
+    name: 'test',
+    status: 'completed',
+    conclusion: 'success',
+    output: { title: 'All tests passed', summary: '' },
+  });
 }
 
 /** A SHA-shaped, stable name for a commit, so the sandbox looks the same on every start. */
@@ -137,12 +159,20 @@ export function channelNames(config: Config): Map<string, string> {
     names.set(id, candidate);
   };
   for (const [env, settings] of Object.entries(config.environments)) name(settings.channel, `deploys-${env}`);
-  const reviewChannels = new Set(Object.values(config.services).flatMap((s) => (s.review_channel ? [s.review_channel] : [])));
+  const reviewChannels = new Set(
+    Object.values(config.services).flatMap((s) => (s.review_channel ? [s.review_channel] : [])),
+  );
   for (const [service, settings] of Object.entries(config.services)) {
-    if (settings.review_channel) name(settings.review_channel, reviewChannels.size === 1 ? 'code-review' : `reviews-${service}`);
+    if (settings.review_channel)
+      name(settings.review_channel, reviewChannels.size === 1 ? 'code-review' : `reviews-${service}`);
   }
   for (const [id, binding] of Object.entries(config.channels)) {
-    name(id, binding.service && binding.environment ? `${binding.service}-${binding.environment}` : `team-${binding.service ?? binding.environment}`);
+    name(
+      id,
+      binding.service && binding.environment
+        ? `${binding.service}-${binding.environment}`
+        : `team-${binding.service ?? binding.environment}`,
+    );
   }
   return names;
 }

@@ -5,9 +5,12 @@ import type { Logger } from '../log.ts';
 export function boltLogger(log: Logger): SlackLogger {
   const child = log.child({ component: 'bolt' });
   // Bolt logs a debug line or two per request; only format what will be written.
-  const at = (level: 'debug' | 'info' | 'warn' | 'error') => (...msg: unknown[]) => {
-    if (child.isLevelEnabled(level)) child[level](msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' '));
-  };
+  const at =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...msg: unknown[]) => {
+      if (child.isLevelEnabled(level))
+        child[level](msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' '));
+    };
   return {
     debug: at('debug'),
     info: at('info'),

@@ -1,5 +1,12 @@
 import type { Config } from '../config/index.ts';
-import { type Deploy, deployLogLink, type DeployNotifier, type DeployReply, type PreflightResult, type QueuedDeploy } from '../deploys/index.ts';
+import {
+  type Deploy,
+  deployLogLink,
+  type DeployNotifier,
+  type DeployReply,
+  type PreflightResult,
+  type QueuedDeploy,
+} from '../deploys/index.ts';
 import type { Logger } from '../log.ts';
 import type { SlackPoster } from './poster.ts';
 import type { SlackMessage } from './render/format.ts';
@@ -21,7 +28,10 @@ import {
 /** GitHub's web address for a commit, from the REST base (api.github.com, or GHES's /api/v3). */
 export function commitLinks(githubApiUrl: string): CommitLinks {
   const api = new URL(githubApiUrl);
-  const web = api.hostname === 'api.github.com' ? 'https://github.com' : `${api.origin}${api.pathname.replace(/\/api\/v3\/?$/, '')}`;
+  const web =
+    api.hostname === 'api.github.com'
+      ? 'https://github.com'
+      : `${api.origin}${api.pathname.replace(/\/api\/v3\/?$/, '')}`;
   return { commitUrl: (repo, sha) => `${web.replace(/\/$/, '')}/${repo}/commit/${encodeURIComponent(sha)}` };
 }
 
@@ -35,12 +45,20 @@ export class SlackDeployNotifier implements DeployNotifier {
     // A service removed from tugboat.yml while its deploy ran still has its story told, without the links the config gave.
     const service = this.deps.config().services[deploy.service];
     const now = this.deps.now();
-    return deployAnnouncement(deploy, { repo: service?.repo, links: this.deps.links, logUrl: deployLogLink(service?.logs, deploy, now), now });
+    return deployAnnouncement(deploy, {
+      repo: service?.repo,
+      links: this.deps.links,
+      logUrl: deployLogLink(service?.logs, deploy, now),
+      now,
+    });
   }
 
   async announce(deploy: Deploy, _preflight: PreflightResult): Promise<string | undefined> {
     try {
-      const posted = await this.deps.slack.post({ channel: deploy.channel, ...this.#announcement(deploy) }, { deploy: deploy.id });
+      const posted = await this.deps.slack.post(
+        { channel: deploy.channel, ...this.#announcement(deploy) },
+        { deploy: deploy.id },
+      );
       return posted.ts;
     } catch (error) {
       this.deps.log.warn({ err: error, deploy: deploy.id, channel: deploy.channel }, 'could not announce a deploy');
@@ -52,7 +70,9 @@ export class SlackDeployNotifier implements DeployNotifier {
     if (!deploy.messageTs) return;
     await this.deps.slack
       .update({ channel: deploy.channel, ts: deploy.messageTs, ...this.#announcement(deploy) })
-      .catch((error) => this.deps.log.warn({ err: error, deploy: deploy.id }, 'could not update a deploy announcement'));
+      .catch((error) =>
+        this.deps.log.warn({ err: error, deploy: deploy.id }, 'could not update a deploy announcement'),
+      );
   }
 
   async reply(deploy: Deploy, reply: DeployReply): Promise<void> {

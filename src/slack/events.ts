@@ -5,6 +5,9 @@ import type { Queryable } from '../store/index.ts';
  * false when it was already recorded: Slack retried an event tugboat took.
  */
 export async function firstDeliveryOf(db: Queryable, eventId: string): Promise<boolean> {
-  const inserted = await db.query('insert into slack_events (event_id) values ($1) on conflict do nothing returning event_id', [eventId]);
+  const inserted = await db.query(
+    'insert into slack_events (event_id) values ($1) on conflict do nothing returning event_id',
+    [eventId],
+  );
   return inserted.length > 0;
 }

@@ -1,7 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/index.ts';
 import { type Deploy, logLink, type PostDeployOutcome } from '../deploys/index.ts';
-import { claimPosting, claimRendering, claimUnannounced, entriesBehind, getIncident, type Incident, incidentChecks, type IncidentNotifier, type OpenedIncident, openIncidents, releasePosting, type ResolvedIncident, type StreamEntry } from '../incidents/index.ts';
+import {
+  claimPosting,
+  claimRendering,
+  claimUnannounced,
+  entriesBehind,
+  getIncident,
+  type Incident,
+  incidentChecks,
+  type IncidentNotifier,
+  type OpenedIncident,
+  openIncidents,
+  releasePosting,
+  type ResolvedIncident,
+  type StreamEntry,
+} from '../incidents/index.ts';
 import type { Logger } from '../log.ts';
 import type { CheckTransition, MonitoringTransition } from '../smoke/index.ts';
 import type { Store } from '../store/index.ts';
@@ -52,7 +66,9 @@ export class SlackIncidentNotifier implements IncidentNotifier {
     for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
       const name = render.incidentChannelName(prefix, incident, attempt);
       try {
-        const created = await this.deps.slack.call('conversations.create', 'conversations.create', () => this.deps.slack.client.conversations.create({ name }));
+        const created = await this.deps.slack.call('conversations.create', 'conversations.create', () =>
+          this.deps.slack.client.conversations.create({ name }),
+        );
         return { id: created.channel!.id!, name };
       } catch (error) {
         if ((error as { data?: { error?: string } }).data?.error !== 'name_taken') throw error;
@@ -68,7 +84,10 @@ export class SlackIncidentNotifier implements IncidentNotifier {
     try {
       await invite(users);
     } catch {
-      for (const user of users) await invite([user]).catch((error) => this.deps.log.warn({ err: error, channel, user }, 'could not invite to an incident channel'));
+      for (const user of users)
+        await invite([user]).catch((error) =>
+          this.deps.log.warn({ err: error, channel, user }, 'could not invite to an incident channel'),
+        );
     }
   }
 
@@ -78,14 +97,24 @@ export class SlackIncidentNotifier implements IncidentNotifier {
     const topic = render.incidentTopic(incident, await incidentChecks(this.deps.store, incident.id), mention);
     await this.deps.slack
       .setTopic(channel, topic)
-      .catch((error) => this.deps.log.warn({ err: error, incident: incident.id }, 'could not set an incident channel topic'));
+      .catch((error) =>
+        this.deps.log.warn({ err: error, incident: incident.id }, 'could not set an incident channel topic'),
+      );
   }
 
   /** No channel: the environment was removed from tugboat.yml since the incident opened; the incident's own channel still hears. */
-  async #post(channel: string | undefined, message: SlackMessage, threadTs?: string, onSent?: OnSent): Promise<string | undefined> {
+  async #post(
+    channel: string | undefined,
+    message: SlackMessage,
+    threadTs?: string,
+    onSent?: OnSent,
+  ): Promise<string | undefined> {
     if (channel === undefined) return undefined;
     try {
-      const posted = await this.deps.slack.post({ channel, ...message, ...(threadTs ? { thread_ts: threadTs } : {}) }, onSent);
+      const posted = await this.deps.slack.post(
+        { channel, ...message, ...(threadTs ? { thread_ts: threadTs } : {}) },
+        onSent,
+      );
       return posted.ts;
     } catch (error) {
       this.deps.log.warn({ err: error, channel }, 'could not post about an incident');
@@ -109,7 +138,9 @@ export class SlackIncidentNotifier implements IncidentNotifier {
       await sleep(FOLD_MS);
       do {
         entry.again = false;
-        await this.catchUp(incident.id).catch((error) => this.deps.log.error({ err: error, incident: incident.id }, 'could not bring an incident channel up to date'));
+        await this.catchUp(incident.id).catch((error) =>
+          this.deps.log.error({ err: error, incident: incident.id }, 'could not bring an incident channel up to date'),
+        );
       } while (entry.again);
       this.#catchingUp.delete(incident.id);
     })();
@@ -122,7 +153,10 @@ export class SlackIncidentNotifier implements IncidentNotifier {
    * Also run periodically, for what another replica left behind.
    */
   async catchUp(incidentId?: number): Promise<void> {
-    const incidents = incidentId === undefined ? await openIncidents(this.deps.store) : [await getIncident(this.deps.store, incidentId)];
+    const incidents =
+      incidentId === undefined
+        ? await openIncidents(this.deps.store)
+        : [await getIncident(this.deps.store, incidentId)];
     for (const incident of incidents) {
       if (incident?.channelId) await this.#catchUpChannel(incident);
     }
@@ -139,7 +173,8 @@ export class SlackIncidentNotifier implements IncidentNotifier {
       const [entry] = await entriesBehind(this.deps.store, incident.id, 1);
       if (!entry) return;
       // A post Slack refused is left for the periodic catch-up rather than retried at once.
-      const done = entry.messageTs === null ? await this.#postEntry(incident, entry) : await this.#updateEntry(incident, entry);
+      const done =
+        entry.messageTs === null ? await this.#postEntry(incident, entry) : await this.#updateEntry(incident, entry);
       if (!done) return;
     }
   }
@@ -149,7 +184,9 @@ export class SlackIncidentNotifier implements IncidentNotifier {
     if (!(await claimPosting(this.deps.store, entry))) return true;
     const current = await claimRendering(this.deps.store, entry, 0);
     if (!current) return true;
-    const onSent = { streamEntry: { incidentId: entry.incidentId, checkId: entry.checkId, minute: entry.minute.toISOString() } };
+    const onSent = {
+      streamEntry: { incidentId: entry.incidentId, checkId: entry.checkId, minute: entry.minute.toISOString() },
+    };
     const ts = await this.#post(incident.channelId!, this.#streamMessage(incident, current), undefined, onSent);
     if (!ts) await releasePosting(this.deps.store, entry);
     return ts !== undefined;
@@ -195,7 +232,9 @@ export class SlackIncidentNotifier implements IncidentNotifier {
   async monitoring(transition: MonitoringTransition): Promise<void> {
     const config = this.deps.config();
     const environments = new Set(Object.values(config.services).flatMap((service) => Object.keys(service.smoke)));
-    const channels = [...environments].map((environment) => config.environments[environment]?.channel).filter((channel) => channel !== undefined);
+    const channels = [...environments]
+      .map((environment) => config.environments[environment]?.channel)
+      .filter((channel) => channel !== undefined);
     await this.deps.slack.postToEach(channels, render.monitoringChanged(transition));
   }
 

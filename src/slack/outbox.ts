@@ -109,7 +109,10 @@ export async function releaseChannel(db: Queryable, channel: string, holder: str
 }
 
 /** The channel's oldest unsent row, and how long until it is due (a retry waits; the rows behind it wait with it). */
-export async function oldestUnsent(db: Queryable, channel: string): Promise<{ id: number; dueInMs: number } | undefined> {
+export async function oldestUnsent(
+  db: Queryable,
+  channel: string,
+): Promise<{ id: number; dueInMs: number } | undefined> {
   const [row] = await db.query<{ id: string; due_in_ms: number }>(
     `select id, greatest(0, ceil(extract(epoch from next_attempt_at - now()) * 1000))::float8 as due_in_ms
        from slack_outbox where channel = $1 and status in ('pending', 'sending') order by id limit 1`,
@@ -137,7 +140,10 @@ export async function startSending(db: Queryable, id: number): Promise<OutboxRow
 
 /** Records what Slack answered and tells the owner row the ts, in one transaction. */
 export async function markSent(db: Queryable, row: OutboxRow, result: Record<string, unknown>): Promise<void> {
-  await db.query(`update slack_outbox set status = 'sent', result = $2, sent_at = now() where id = $1`, [row.id, JSON.stringify(result)]);
+  await db.query(`update slack_outbox set status = 'sent', result = $2, sent_at = now() where id = $1`, [
+    row.id,
+    JSON.stringify(result),
+  ]);
   const ts = typeof result.ts === 'string' ? result.ts : undefined;
   if (ts && row.onSent) await tellOwner(db, row.onSent, ts);
 }
@@ -156,7 +162,13 @@ export async function markFailed(db: Queryable, id: number, error: string): Prom
  * Puts a row back to be tried after `delayMs`; an update already replaced by a newer pending one is dropped instead.
  * `refused`: Slack answered this attempt with a refusal, so it took nothing, and the row is in Slack only if an earlier attempt may have put it there.
  */
-export async function retryLater(db: Queryable, row: OutboxRow, delayMs: number, error: string, refused = false): Promise<void> {
+export async function retryLater(
+  db: Queryable,
+  row: OutboxRow,
+  delayMs: number,
+  error: string,
+  refused = false,
+): Promise<void> {
   await db.query(
     `update slack_outbox
         set status = case when coalesce_key is not null and exists (
@@ -185,16 +197,19 @@ export async function channelsDue(db: Queryable, orphanedAfterMs: number): Promi
 
 /** The rows among `ids` that are settled (sent, failed or superseded), wherever they were sent. */
 export async function settledRows(db: Queryable, ids: number[]): Promise<OutboxRow[]> {
-  const rows = await db.query<Row>(`select * from slack_outbox where id = any($1::bigint[]) and status in ('sent', 'failed', 'superseded')`, [ids]);
+  const rows = await db.query<Row>(
+    `select * from slack_outbox where id = any($1::bigint[]) and status in ('sent', 'failed', 'superseded')`,
+    [ids],
+  );
   return rows.map(toRow);
 }
 
 /** True when a note about `channel` was written in the last `withinMs`: one note an hour is enough. */
 export async function notedRecently(db: Queryable, channel: string, withinMs: number): Promise<boolean> {
-  const rows = await db.query(`select 1 from slack_outbox where note_about = $1 and created_at > now() - $2 * interval '1 millisecond' limit 1`, [
-    channel,
-    withinMs,
-  ]);
+  const rows = await db.query(
+    `select 1 from slack_outbox where note_about = $1 and created_at > now() - $2 * interval '1 millisecond' limit 1`,
+    [channel, withinMs],
+  );
   return rows.length > 0;
 }
 

@@ -84,7 +84,8 @@ function judge(error: unknown, attempts: number, options: PosterOptions): { retr
   const code = (error as { code?: string })?.code;
   if (isRateLimited(error)) return { retryInMs: error.retryAfter * 1000 };
   if (code === ErrorCode.PlatformError) return { giveUp: String((error as WebAPIPlatformError).data.error) };
-  if (code === ErrorCode.HTTPError && (error as WebAPIHTTPError).statusCode < 500) return { giveUp: `http_${(error as WebAPIHTTPError).statusCode}` };
+  if (code === ErrorCode.HTTPError && (error as WebAPIHTTPError).statusCode < 500)
+    return { giveUp: `http_${(error as WebAPIHTTPError).statusCode}` };
   // 5xx, timeouts, refused connections: Slack may well take it later.
   return { retryInMs: Math.min(options.maxRetryDelayMs, options.retryBaseMs * 2 ** Math.max(0, attempts - 1)) };
 }
@@ -104,7 +105,10 @@ interface Waiter {
 
 /** A Slack error as the caller would have met it calling Slack directly. */
 export class SlackGaveUp extends Error {
-  constructor(readonly method: string, readonly data: { error: string }) {
+  constructor(
+    readonly method: string,
+    readonly data: { error: string },
+  ) {
     super(`${method} failed: ${data.error}`);
   }
 }
@@ -150,17 +154,32 @@ export class SlackPoster {
 
   /** Writes a post as part of the caller's transaction; hand the result to `delivered` once committed. */
   async writePost(db: Queryable, args: ChatPostMessageArguments, onSent?: OnSent): Promise<Queued> {
-    return this.#write(db, { channel: args.channel, method: 'chat.postMessage', args: fitToSlack(args) as unknown as Record<string, unknown>, onSent });
+    return this.#write(db, {
+      channel: args.channel,
+      method: 'chat.postMessage',
+      args: fitToSlack(args) as unknown as Record<string, unknown>,
+      onSent,
+    });
   }
 
   /** Several updates of one message while it waits are sent as one, with the latest content. */
   update(args: ChatUpdateArguments): Promise<SlackResult> {
     const message = fitToSlack(args) as unknown as Record<string, unknown>;
-    return this.#say({ channel: args.channel, method: 'chat.update', args: message, coalesceKey: `${args.channel}:${args.ts}` });
+    return this.#say({
+      channel: args.channel,
+      method: 'chat.update',
+      args: message,
+      coalesceKey: `${args.channel}:${args.ts}`,
+    });
   }
 
   setTopic(channel: string, topic: string): Promise<SlackResult> {
-    return this.#say({ channel, method: 'conversations.setTopic', args: { channel, topic }, coalesceKey: `topic:${channel}` });
+    return this.#say({
+      channel,
+      method: 'conversations.setTopic',
+      args: { channel, topic },
+      coalesceKey: `topic:${channel}`,
+    });
   }
 
   invite(channel: string, users: string[]): Promise<SlackResult> {
@@ -295,14 +314,21 @@ export class SlackPoster {
     const { store, metrics, log } = this.deps;
     // Sent before the database could record it (it was unreachable): recorded now, never sent again.
     let result = this.#unrecorded.get(row.id);
-    if (!result && row.attempts > 1 && row.error === null) log.warn({ channel: row.channel, row: row.id }, 'sending a row whose sender stopped mid-call; Slack may already have it');
+    if (!result && row.attempts > 1 && row.error === null)
+      log.warn(
+        { channel: row.channel, row: row.id },
+        'sending a row whose sender stopped mid-call; Slack may already have it',
+      );
     // An earlier attempt of a post may have reached Slack (its sender died, or the answer was lost): look before posting again.
     // Updates, topics and invites need no lookup: sending the same one twice leaves Slack as once.
     if (!result && row.method === 'chat.postMessage' && row.attemptedSince) {
       const earlier = await this.#earlierPost(row, row.attemptedSince);
       if (earlier === 'retry') return;
       if (earlier) {
-        log.warn({ channel: row.channel, row: row.id, ts: earlier.ts }, 'slack already had a post whose sending was not recorded; recording it instead of posting again');
+        log.warn(
+          { channel: row.channel, row: row.id, ts: earlier.ts },
+          'slack already had a post whose sending was not recorded; recording it instead of posting again',
+        );
         result = earlier;
         this.#unrecorded.set(row.id, result);
       }
@@ -310,12 +336,18 @@ export class SlackPoster {
     if (!result) {
       await this.#spaced(row.channel);
       try {
-        const args = row.method === 'chat.postMessage' ? { ...row.args, metadata: { event_type: OUTBOX_EVENT, event_payload: { row: row.id } } } : row.args;
+        const args =
+          row.method === 'chat.postMessage'
+            ? { ...row.args, metadata: { event_type: OUTBOX_EVENT, event_payload: { row: row.id } } }
+            : row.args;
         result = (await this.client.apiCall(row.method, args)) as unknown as SlackResult;
         metrics.slackCalls.inc({ method: row.method, outcome: 'ok' });
       } catch (error) {
         // An invite whose earlier attempt reached Slack finds its people already there: that is the invite done.
-        const alreadyInvited = row.method === 'conversations.invite' && row.attemptedSince && (error as WebAPIPlatformError)?.data?.error === 'already_in_channel';
+        const alreadyInvited =
+          row.method === 'conversations.invite' &&
+          row.attemptedSince &&
+          (error as WebAPIPlatformError)?.data?.error === 'already_in_channel';
         if (!alreadyInvited) {
           await this.#refused(row, error);
           return;
@@ -342,35 +374,54 @@ export class SlackPoster {
   async #earlierPost(row: OutboxRow, since: Date): Promise<SlackResult | 'retry' | undefined> {
     const { metrics, log, store } = this.deps;
     const oldest = ((since.getTime() - LOOKUP_MARGIN_MS) / 1000).toFixed(6);
-    const threadTs = typeof row.args.thread_ts === 'string' && row.args.thread_ts !== '' ? row.args.thread_ts : undefined;
+    const threadTs =
+      typeof row.args.thread_ts === 'string' && row.args.thread_ts !== '' ? row.args.thread_ts : undefined;
     const method = threadTs ? 'conversations.replies' : 'conversations.history';
     try {
       await this.#spaced(row.channel);
       // A post to a user ID lands in the bot's DM with them, which history knows by its own ID.
-      const channel = /^[UW]/.test(row.channel) ? ((await this.client.conversations.open({ users: row.channel })).channel?.id ?? row.channel) : row.channel;
+      const channel = /^[UW]/.test(row.channel)
+        ? ((await this.client.conversations.open({ users: row.channel })).channel?.id ?? row.channel)
+        : row.channel;
       let cursor: string | undefined;
       for (let page = 0; page < LOOKUP_MAX_PAGES; page++) {
         const query = { channel, oldest, include_all_metadata: true, limit: 200, cursor };
-        const answer = threadTs ? await this.client.conversations.replies({ ...query, ts: threadTs }) : await this.#history(query);
+        const answer = threadTs
+          ? await this.client.conversations.replies({ ...query, ts: threadTs })
+          : await this.#history(query);
         metrics.slackCalls.inc({ method, outcome: 'ok' });
-        const found = (answer.messages as Array<{ ts?: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }> | undefined)?.find(
-          (message) => message.metadata?.event_type === OUTBOX_EVENT && Number(message.metadata.event_payload?.row) === row.id,
+        const found = (
+          answer.messages as
+            | Array<{ ts?: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }>
+            | undefined
+        )?.find(
+          (message) =>
+            message.metadata?.event_type === OUTBOX_EVENT && Number(message.metadata.event_payload?.row) === row.id,
         );
         if (found?.ts) return { ok: true, channel, ts: found.ts };
         cursor = answer.response_metadata?.next_cursor || undefined;
         if (!answer.has_more || !cursor) return undefined;
       }
-      log.warn({ channel: row.channel, row: row.id }, 'too many messages to look through for an earlier attempt of a post; posting it again');
+      log.warn(
+        { channel: row.channel, row: row.id },
+        'too many messages to look through for an earlier attempt of a post; posting it again',
+      );
       return undefined;
     } catch (error) {
       const verdict = judge(error, row.attempts, this.options);
       metrics.slackCalls.inc({ method, outcome: isRateLimited(error) ? 'rate_limited' : 'error' });
       if ('giveUp' in verdict) {
-        log.warn({ channel: row.channel, row: row.id, error: verdict.giveUp }, 'could not look for an earlier attempt of a post; posting it again');
+        log.warn(
+          { channel: row.channel, row: row.id, error: verdict.giveUp },
+          'could not look for an earlier attempt of a post; posting it again',
+        );
         return undefined;
       }
       const reason = String((error as Error)?.message ?? error);
-      log.warn({ channel: row.channel, row: row.id, error: reason, retryInMs: verdict.retryInMs }, 'could not look for an earlier attempt of a post; trying again later');
+      log.warn(
+        { channel: row.channel, row: row.id, error: reason, retryInMs: verdict.retryInMs },
+        'could not look for an earlier attempt of a post; trying again later',
+      );
       await retryLater(store, row, verdict.retryInMs, reason);
       return 'retry';
     } finally {
@@ -379,11 +430,20 @@ export class SlackPoster {
   }
 
   /** `conversations.history`, joining a public channel first when tugboat posts there without being a member (chat:write.public). */
-  async #history(query: { channel: string; oldest: string; include_all_metadata: boolean; limit: number; cursor?: string }) {
+  async #history(query: {
+    channel: string;
+    oldest: string;
+    include_all_metadata: boolean;
+    limit: number;
+    cursor?: string;
+  }) {
     try {
       return await this.client.conversations.history(query);
     } catch (error) {
-      const code = (error as { code?: string })?.code === ErrorCode.PlatformError ? (error as WebAPIPlatformError).data.error : undefined;
+      const code =
+        (error as { code?: string })?.code === ErrorCode.PlatformError
+          ? (error as WebAPIPlatformError).data.error
+          : undefined;
       if (code !== 'not_in_channel' || !query.channel.startsWith('C')) throw error;
       await this.client.conversations.join({ channel: query.channel });
       return this.client.conversations.history(query);
@@ -400,10 +460,20 @@ export class SlackPoster {
     }
     metrics.slackCalls.inc({ method: row.method, outcome: isRateLimited(error) ? 'rate_limited' : 'error' });
     const reason = String((error as Error)?.message ?? error);
-    log.warn({ method: row.method, channel: row.channel, row: row.id, error: reason, retryInMs: verdict.retryInMs }, 'slack did not take a message; trying again later');
+    log.warn(
+      { method: row.method, channel: row.channel, row: row.id, error: reason, retryInMs: verdict.retryInMs },
+      'slack did not take a message; trying again later',
+    );
     // Answered with a 429 or a 5xx, Slack took nothing; a timeout, a dropped connection or a gateway's 504 may hide a post it did take.
-    const status = (error as { code?: string })?.code === ErrorCode.HTTPError ? (error as WebAPIHTTPError).statusCode : undefined;
-    await retryLater(store, row, verdict.retryInMs, reason, isRateLimited(error) || (status !== undefined && status !== 504));
+    const status =
+      (error as { code?: string })?.code === ErrorCode.HTTPError ? (error as WebAPIHTTPError).statusCode : undefined;
+    await retryLater(
+      store,
+      row,
+      verdict.retryInMs,
+      reason,
+      isRateLimited(error) || (status !== undefined && status !== 504),
+    );
   }
 
   async #giveUp(row: OutboxRow, error: string): Promise<void> {
@@ -411,7 +481,10 @@ export class SlackPoster {
     this.#settle(row.id, (waiter) => waiter.reject(new SlackGaveUp(row.method, { error })));
     this.deps.metrics.slackGivenUp.inc({ method: row.method, error });
     if (!CHANNEL_ERRORS.has(error)) return;
-    this.deps.log.error({ method: row.method, channel: row.channel, error, row: row.id }, 'slack will not take messages into this channel; gave up on one');
+    this.deps.log.error(
+      { method: row.method, channel: row.channel, error, row: row.id },
+      'slack will not take messages into this channel; gave up on one',
+    );
     if (row.noteAbout === null) await this.#noteUndeliverable(row, error);
   }
 
@@ -421,7 +494,12 @@ export class SlackPoster {
     if (await notedRecently(store, row.channel, NOTE_EVERY_MS)) return;
     const message = undeliverable(row.channel, error, row.args.text ?? row.args.topic ?? '');
     for (const admin of config().admins) {
-      const queued = await this.#write(store, { channel: admin, method: 'chat.postMessage', args: { channel: admin, ...message }, noteAbout: row.channel });
+      const queued = await this.#write(store, {
+        channel: admin,
+        method: 'chat.postMessage',
+        args: { channel: admin, ...message },
+        noteAbout: row.channel,
+      });
       this.#wake(queued.channel);
     }
   }
@@ -445,7 +523,10 @@ export class SlackPoster {
       for (const channel of await channelsDue(this.deps.store, this.options.orphanedAfterMs)) this.#wake(channel);
       if (this.#waiters.size === 0) return;
       for (const row of await settledRows(this.deps.store, [...this.#waiters.keys()])) {
-        if (row.status === 'failed') this.#settle(row.id, (waiter) => waiter.reject(new SlackGaveUp(row.method, { error: row.error ?? 'failed' })));
+        if (row.status === 'failed')
+          this.#settle(row.id, (waiter) =>
+            waiter.reject(new SlackGaveUp(row.method, { error: row.error ?? 'failed' })),
+          );
         else this.#settle(row.id, (waiter) => waiter.resolve(row.result ?? {}));
       }
     } catch (error) {
@@ -457,7 +538,9 @@ export class SlackPoster {
 
   /** The Slack user with this email (`users.lookupByEmail`, needs the users:read.email scope); throws `users_not_found` when none has it. */
   async userIdByEmail(email: string): Promise<string | undefined> {
-    const found = await this.call('users.lookupByEmail', 'users.lookupByEmail', () => this.client.users.lookupByEmail({ email }));
+    const found = await this.call('users.lookupByEmail', 'users.lookupByEmail', () =>
+      this.client.users.lookupByEmail({ email }),
+    );
     const id = found.user?.id;
     return id && SLACK_USER.test(id) ? id : undefined;
   }
@@ -491,7 +574,10 @@ export class SlackPoster {
       } catch (error) {
         if (isRateLimited(error) && attempt < this.options.maxRateLimitRetries) {
           this.deps.metrics.slackCalls.inc({ method, outcome: 'rate_limited' });
-          this.deps.log.warn({ method, channel, retryAfter: error.retryAfter }, 'slack rate limited this channel; waiting');
+          this.deps.log.warn(
+            { method, channel, retryAfter: error.retryAfter },
+            'slack rate limited this channel; waiting',
+          );
           await sleep(error.retryAfter * 1000);
           continue;
         }

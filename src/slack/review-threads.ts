@@ -1,5 +1,22 @@
 import type { Deps } from '../deps.ts';
-import { addNotes, claimMarks, claimRoot, foldNotes, getPullRequest, listReviewers, type PendingNote, pendingNotes, pingedIn, type PullRequestKey, resolveMentions, setThreadTs, takeNotes, type ThreadNote, threadsWithNotesBefore, type TrackedPullRequest } from '../reviews/index.ts';
+import {
+  addNotes,
+  claimMarks,
+  claimRoot,
+  foldNotes,
+  getPullRequest,
+  listReviewers,
+  type PendingNote,
+  pendingNotes,
+  pingedIn,
+  type PullRequestKey,
+  resolveMentions,
+  setThreadTs,
+  takeNotes,
+  type ThreadNote,
+  threadsWithNotesBefore,
+  type TrackedPullRequest,
+} from '../reviews/index.ts';
 import { reviewReply, reviewRoot } from './render/reviews.ts';
 import type { SlackMessage } from './render/format.ts';
 import type { Queryable } from '../store/index.ts';
@@ -46,7 +63,11 @@ export class ReviewThreads {
    * a process that died between the change and its notes would leave the thread silent for good.
    * `alongside` runs once the notes are written (when there are any), while they wait to be posted.
    */
-  async record(key: PullRequestKey, change: (tx: Queryable, now: Date) => Promise<ThreadNote[]>, alongside?: () => Promise<unknown>): Promise<void> {
+  async record(
+    key: PullRequestKey,
+    change: (tx: Queryable, now: Date) => Promise<ThreadNote[]>,
+    alongside?: () => Promise<unknown>,
+  ): Promise<void> {
     const notes = await this.deps.store.transaction(async (tx) => {
       const now = this.deps.now();
       const said = await change(tx, now);
@@ -71,7 +92,8 @@ export class ReviewThreads {
   }
 
   async #flush(key: PullRequestKey): Promise<void> {
-    for (let window = 1; !(await flushThread(this.deps, key)) && window < ROOT_WAIT_WINDOWS; window++) await sleep(this.foldMs);
+    for (let window = 1; !(await flushThread(this.deps, key)) && window < ROOT_WAIT_WINDOWS; window++)
+      await sleep(this.foldMs);
   }
 }
 
@@ -96,18 +118,39 @@ export async function flushThread(deps: ThreadDeps, key: PullRequestKey): Promis
 }
 
 /** Posts the notes as one reply and updates the root; false when another process took some of them first. */
-async function replyWith(deps: ThreadDeps, pr: TrackedPullRequest, root: { ts: string; text?: string }, pending: PendingNote[]): Promise<boolean> {
+async function replyWith(
+  deps: ThreadDeps,
+  pr: TrackedPullRequest,
+  root: { ts: string; text?: string },
+  pending: PendingNote[],
+): Promise<boolean> {
   // Read again: the notes were written after the changes they report.
   const current = (await getPullRequest(deps.store, pr)) ?? pr;
   const reviewers = await listReviewers(deps.store, pr);
   const notes = foldNotes(pending.map((note) => note.note));
-  const mentions = await resolveMentions(deps, [current.author, ...reviewers.map((r) => r.reviewer), ...notes.flatMap(pingedIn)]);
+  const mentions = await resolveMentions(deps, [
+    current.author,
+    ...reviewers.map((r) => r.reviewer),
+    ...notes.flatMap(pingedIn),
+  ]);
   // The notes are taken in the transaction that writes their reply to the outbox, so Slack failing now loses nothing.
   const reply = await deps.store.transaction(async (tx) => {
     if (!(await takeNotes(tx, pending))) return 'taken';
-    const hints = await claimMarks(tx, pr, mentions.unmapped.map((login) => HINT + login), deps.now());
-    const message = reviewReply(notes, hints.map((mark) => mark.slice(HINT.length)), mentions.usersOf);
-    return message && deps.slack.writePost(tx, { channel: current.channel, thread_ts: root.ts, ...message, unfurl_links: false });
+    const hints = await claimMarks(
+      tx,
+      pr,
+      mentions.unmapped.map((login) => HINT + login),
+      deps.now(),
+    );
+    const message = reviewReply(
+      notes,
+      hints.map((mark) => mark.slice(HINT.length)),
+      mentions.usersOf,
+    );
+    return (
+      message &&
+      deps.slack.writePost(tx, { channel: current.channel, thread_ts: root.ts, ...message, unfurl_links: false })
+    );
   });
   if (reply === 'taken') return false;
   // The ping first: the root's edit shares the channel's one-a-second queue and can wait.
@@ -125,7 +168,11 @@ async function postRoot(deps: ThreadDeps, pr: TrackedPullRequest): Promise<{ ts:
   // written it to the outbox, which any replica sends and records as the thread's root.
   const queued = await deps.store.transaction(async (tx) =>
     (await claimRoot(tx, pr, deps.now(), ROOT_CLAIM_TTL_MS))
-      ? deps.slack.writePost(tx, { channel: pr.channel, ...message, unfurl_links: false }, { pullRequest: { repo: pr.repo, number: pr.number } })
+      ? deps.slack.writePost(
+          tx,
+          { channel: pr.channel, ...message, unfurl_links: false },
+          { pullRequest: { repo: pr.repo, number: pr.number } },
+        )
       : undefined,
   );
   if (!queued) return undefined;
@@ -136,13 +183,17 @@ async function postRoot(deps: ThreadDeps, pr: TrackedPullRequest): Promise<{ ts:
 
 /** A root that cannot be updated (deleted, say) must not keep the replies from being posted. */
 async function updateRoot(deps: ThreadDeps, channel: string, ts: string, message: SlackMessage): Promise<void> {
-  await deps.slack.update({ channel, ts, ...message }).catch((error) => deps.log.warn({ err: error, channel, ts }, 'could not update a review thread root'));
+  await deps.slack
+    .update({ channel, ts, ...message })
+    .catch((error) => deps.log.warn({ err: error, channel, ts }, 'could not update a review thread root'));
 }
 
 /** For a periodic job: posts the notes of processes that died before flushing them. */
 export async function flushOrphanedNotes(deps: ThreadDeps): Promise<void> {
   for (const key of await threadsWithNotesBefore(deps.store, new Date(deps.now().getTime() - ORPHANED_NOTE_MS))) {
-    await flushThread(deps, key).catch((error) => deps.log.error({ err: error, ...key }, 'could not flush a review thread'));
+    await flushThread(deps, key).catch((error) =>
+      deps.log.error({ err: error, ...key }, 'could not flush a review thread'),
+    );
   }
 }
 

@@ -50,7 +50,11 @@ export function streakOf(results: Array<{ ok: boolean; error?: string | null }>)
   };
 }
 
-export function transitionKind(alerting: boolean, streak: Streak, rule: AlertRule): CheckTransition['kind'] | undefined {
+export function transitionKind(
+  alerting: boolean,
+  streak: Streak,
+  rule: AlertRule,
+): CheckTransition['kind'] | undefined {
   if (!alerting && streak.failures >= rule.failuresBeforeAlert) return 'alert';
   if (alerting && streak.passes >= rule.passesBeforeRecovery) return 'recovered';
   return undefined;
@@ -78,14 +82,20 @@ export function impairmentOf(results: SmokeCheckResult[], canary: SmokeCheckResu
 const COUNTED_FROM = `coalesce((select changed_at from smoke_check_state where check_id = $1), '-infinity'::timestamptz)`;
 
 /** Applies the rule to a check after its newest counted result: the transition it makes, reported once across replicas. */
-export async function evaluateCheck(db: Queryable, result: SmokeResult, rule: AlertRule): Promise<CheckTransition | undefined> {
+export async function evaluateCheck(
+  db: Queryable,
+  result: SmokeResult,
+  rule: AlertRule,
+): Promise<CheckTransition | undefined> {
   const recent = await db.query<{ ok: boolean; error: string | null }>(
     `select ok, error from smoke_results where check_id = $1 and not inconclusive and started_at >= ${COUNTED_FROM}
       order by started_at desc, id desc limit $2`,
     [result.checkId, Math.max(rule.failuresBeforeAlert, rule.passesBeforeRecovery) + 1],
   );
   const streak = streakOf(recent);
-  const [state] = await db.query<{ alerting: boolean }>('select alerting from smoke_check_state where check_id = $1', [result.checkId]);
+  const [state] = await db.query<{ alerting: boolean }>('select alerting from smoke_check_state where check_id = $1', [
+    result.checkId,
+  ]);
   const kind = transitionKind(state?.alerting ?? false, streak, rule);
   if (kind === undefined) return undefined;
   const since = kind === 'alert' ? await startAlerting(db, result) : await stopAlerting(db, result);
@@ -134,7 +144,10 @@ async function stopAlerting(db: Queryable, result: SmokeResult): Promise<Date | 
  * silences monitoring.
  */
 export async function resetAlertState(db: Queryable, checkIds: string[], at: Date): Promise<void> {
-  await db.query('update smoke_check_state set alerting = false, changed_at = $2 where check_id = any($1)', [checkIds, at]);
+  await db.query('update smoke_check_state set alerting = false, changed_at = $2 where check_id = any($1)', [
+    checkIds,
+    at,
+  ]);
 }
 
 /** Records whether the latest pass found monitoring impaired: the transition, reported once across replicas. */
@@ -153,5 +166,10 @@ export async function settleMonitoring(
           [at, impairment],
         );
   if (row === undefined) return undefined;
-  return { kind: impairment === undefined ? 'restored' : 'impaired', since: row.impaired_since, at, reason: row.reason };
+  return {
+    kind: impairment === undefined ? 'restored' : 'impaired',
+    since: row.impaired_since,
+    at,
+    reason: row.reason,
+  };
 }

@@ -195,7 +195,8 @@ function substitute(
 }
 
 function capturedValue(captured: Map<string, unknown>, name: string, where: string): unknown {
-  if (!captured.has(name)) throw new CheckFailure(`\${captured.${name}} is used in ${where}, but no earlier step captured ${name}`);
+  if (!captured.has(name))
+    throw new CheckFailure(`\${captured.${name}} is used in ${where}, but no earlier step captured ${name}`);
   return captured.get(name);
 }
 
@@ -232,7 +233,11 @@ function buildHeaders(configured: Record<string, string> | undefined, run: Run):
  * A map is sent as JSON (with a JSON content type unless the check sets one); a string as it is.
  * Only `${captured.name}` is filled in a body, not environment variables.
  */
-function buildBody(body: SmokeCheck['body'], headers: Record<string, string>, captured: Map<string, unknown>): string | undefined {
+function buildBody(
+  body: SmokeCheck['body'],
+  headers: Record<string, string>,
+  captured: Map<string, unknown>,
+): string | undefined {
   if (body === undefined) return undefined;
   if (typeof body === 'string') return substitute(body, 'the body', { captured });
   if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'application/json';
@@ -298,7 +303,8 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'EN
 
 function describeRequestError(error: unknown, { signal, timeoutMs }: Run, hostname: string): string {
   const code = errorCode(error);
-  if (signal.aborted || (code !== undefined && TIMEOUT_ERRORS.has(code))) return `timed out after ${humanDuration(timeoutMs)}`;
+  if (signal.aborted || (code !== undefined && TIMEOUT_ERRORS.has(code)))
+    return `timed out after ${humanDuration(timeoutMs)}`;
   if (code !== undefined && DNS_ERRORS.has(code)) return `DNS lookup failed for ${hostname} (${code})`;
   if (code !== undefined && code in NETWORK_ERRORS) return `${NETWORK_ERRORS[code]} (${code})`;
   const message = error instanceof Error ? error.message || error.name : String(error);
@@ -329,7 +335,8 @@ function statusProblem(expected: number | number[] | undefined, status: number, 
   const passes = expected === undefined ? status >= 200 && status < 300 : [expected].flat().includes(status);
   if (passes) return undefined;
   const wanted = expected === undefined ? 'a 2xx status' : `status ${[expected].flat().join(' or ')}`;
-  const redirect = status >= 300 && status < 400 && typeof location === 'string' ? ` (a redirect to ${location}, not followed)` : '';
+  const redirect =
+    status >= 300 && status < 400 && typeof location === 'string' ? ` (a redirect to ${location}, not followed)` : '';
   return `expected ${wanted}, got ${status}${redirect}`;
 }
 
@@ -345,7 +352,12 @@ function bodyProblem(needle: string | undefined, read: { text: string; truncated
  */
 function jsonProblem(expected: unknown, read: { text: string; truncated: boolean }): string | undefined {
   if (expected === undefined) return undefined;
-  if (expected === null || typeof expected !== 'object' || Array.isArray(expected) || Object.keys(expected).length === 0) {
+  if (
+    expected === null ||
+    typeof expected !== 'object' ||
+    Array.isArray(expected) ||
+    Object.keys(expected).length === 0
+  ) {
     return 'expect.json must be a map of JSON paths to expected values, like { "data.status": "ok" }';
   }
   const { document, problem } = parseJson(read);
@@ -388,7 +400,12 @@ function lookup(document: unknown, path: string): { present: boolean; value?: un
   for (const segment of path.split('.')) {
     if (Array.isArray(current) && /^\d+$/.test(segment) && Number(segment) < current.length) {
       current = current[Number(segment)];
-    } else if (current !== null && typeof current === 'object' && !Array.isArray(current) && Object.hasOwn(current, segment)) {
+    } else if (
+      current !== null &&
+      typeof current === 'object' &&
+      !Array.isArray(current) &&
+      Object.hasOwn(current, segment)
+    ) {
       current = (current as Record<string, unknown>)[segment];
     } else {
       return { present: false };

@@ -32,8 +32,8 @@ export async function claimTick(db: Queryable, claim: Claim): Promise<boolean> {
 }
 
 export async function releaseClaim(db: Queryable, checkId: string, replica: string): Promise<void> {
-  await db.query(`update smoke_claims set claimed_by = null, claim_expires_at = null where check_id = $1 and claimed_by = $2`, [
-    checkId,
-    replica,
-  ]);
+  await db.query(
+    `update smoke_claims set claimed_by = null, claim_expires_at = null where check_id = $1 and claimed_by = $2`,
+    [checkId, replica],
+  );
 }

@@ -129,7 +129,9 @@ export function createSmokeRunner(deps: SmokeRunnerDeps): SmokeRunner {
     const monitoring = await settleMonitoring(deps.store, impairment, now);
     const counted = results.filter((result) => !result.inconclusive);
     const checks = await Promise.all(counted.map((result) => evaluateCheck(deps.store, result, rule)));
-    const transitions = [monitoring, ...checks].filter((transition): transition is Transition => transition !== undefined);
+    const transitions = [monitoring, ...checks].filter(
+      (transition): transition is Transition => transition !== undefined,
+    );
     return { results, transitions };
   }
 
@@ -137,10 +139,18 @@ export function createSmokeRunner(deps: SmokeRunnerDeps): SmokeRunner {
     async runDueChecks(now) {
       const due = configuredChecks(deps.config()).filter((configured) => isDue(configured, now));
       const ran = await Promise.all(due.map((configured) => runIfClaimed(configured, now)));
-      return settle(ran.filter((outcome) => outcome !== undefined), now);
+      return settle(
+        ran.filter((outcome) => outcome !== undefined),
+        now,
+      );
     },
     async runNow(checks, now) {
-      const ran = await Promise.all(checks.map(async (configured) => ({ configured, result: await limit(() => runCheck(configured.check, runOptions)) })));
+      const ran = await Promise.all(
+        checks.map(async (configured) => ({
+          configured,
+          result: await limit(() => runCheck(configured.check, runOptions)),
+        })),
+      );
       return settle(ran, now);
     },
   };
@@ -201,7 +211,9 @@ export function createSmokeMonitor(deps: SmokeSchedulerDeps): SmokeMonitor {
       await Promise.allSettled(passes);
     },
     runNow(service, environment) {
-      const checks = configuredChecks(deps.config()).filter((c) => c.service === service && c.environment === environment);
+      const checks = configuredChecks(deps.config()).filter(
+        (c) => c.service === service && c.environment === environment,
+      );
       return track(runner.runNow(checks, clock()).then(reportPass));
     },
   };

@@ -94,7 +94,8 @@ async function inTransaction<T>(pool: pg.Pool, fn: (tx: Queryable) => Promise<T>
   try {
     await client.query('begin');
     const result = await fn({
-      query: async <R = Row>(sql: string, params?: unknown[]) => (await client.query(sql, params as unknown[])).rows as R[],
+      query: async <R = Row>(sql: string, params?: unknown[]) =>
+        (await client.query(sql, params as unknown[])).rows as R[],
       exec: async (sql) => {
         await client.query(script(sql));
       },
@@ -104,7 +105,10 @@ async function inTransaction<T>(pool: pg.Pool, fn: (tx: Queryable) => Promise<T>
     return result;
   } catch (error) {
     // A connection that cannot even roll back (lost, or its server gone silent) is dropped, not reused.
-    const rolledBack = await client.query('rollback').then(() => true, () => false);
+    const rolledBack = await client.query('rollback').then(
+      () => true,
+      () => false,
+    );
     client.release(rolledBack ? undefined : (error as Error));
     throw error;
   }

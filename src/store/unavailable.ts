@@ -10,20 +10,32 @@ export class DatabaseUnavailableError extends Error {
   }
 }
 
-export const isDatabaseUnavailable = (error: unknown): error is DatabaseUnavailableError => error instanceof DatabaseUnavailableError;
+export const isDatabaseUnavailable = (error: unknown): error is DatabaseUnavailableError =>
+  error instanceof DatabaseUnavailableError;
 
 /** Socket-level failures: refused, reset, unreachable, timed out, name not resolved. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /**
  * SQLSTATEs of a server going away or not serving yet: class 08 (connection exception), 57P01–57P03
  * (shut down by an administrator, crash, cannot connect now), and 25006 (read-only transaction:
  * after a failover the address still leads to the old primary, now a standby).
  */
-const isUnavailableSqlState = (code: string) => code.startsWith('08') || ['57P01', '57P02', '57P03', '25006'].includes(code);
+const isUnavailableSqlState = (code: string) =>
+  code.startsWith('08') || ['57P01', '57P02', '57P03', '25006'].includes(code);
 
 /** What node-postgres says when a connection drops, cannot be made in time, or a statement gets no answer. */
-const DROPPED_CONNECTION = /Connection terminated|not queryable|timeout exceeded when trying to connect|timeout expired|Query read timeout/i;
+const DROPPED_CONNECTION =
+  /Connection terminated|not queryable|timeout exceeded when trying to connect|timeout expired|Query read timeout/i;
 
 function isConnectionFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

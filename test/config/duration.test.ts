@@ -12,9 +12,14 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(milliseconds);
   });
 
-  it.each(['2', '2x', '1.5h', '-1h', '2H', '1w', '2 h', '1h30m', 'soon', ''])('rejects %j, naming the allowed form', (text) => {
-    expect(() => parseDuration(text)).toThrow(`invalid duration ${JSON.stringify(text)}: expected a duration like 30s, 10m, 2h or 14d`);
-  });
+  it.each(['2', '2x', '1.5h', '-1h', '2H', '1w', '2 h', '1h30m', 'soon', ''])(
+    'rejects %j, naming the allowed form',
+    (text) => {
+      expect(() => parseDuration(text)).toThrow(
+        `invalid duration ${JSON.stringify(text)}: expected a duration like 30s, 10m, 2h or 14d`,
+      );
+    },
+  );
 
   it('rejects zero', () => {
     expect(() => parseDuration('0m')).toThrow('expected a duration longer than zero');

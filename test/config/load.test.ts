@@ -92,7 +92,13 @@ describe('the shipped tugboat.yml', () => {
       business_hours: '09:00-18:00',
       business_days: ['mon', 'tue', 'wed', 'thu', 'fri'],
     });
-    expect(config.incidents).toEqual({ failures_before_alert: 5, passes_before_recovery: 2, channel_prefix: 'inc', invite: ['U0ONCALL'], result_retention: 7 * 24 * 3_600_000 });
+    expect(config.incidents).toEqual({
+      failures_before_alert: 5,
+      passes_before_recovery: 2,
+      channel_prefix: 'inc',
+      invite: ['U0ONCALL'],
+      result_retention: 7 * 24 * 3_600_000,
+    });
   });
 });
 
@@ -124,7 +130,13 @@ describe('defaults', () => {
         business_hours: '09:00-18:00',
         business_days: ['mon', 'tue', 'wed', 'thu', 'fri'],
       },
-      incidents: { failures_before_alert: 5, passes_before_recovery: 2, channel_prefix: 'inc', invite: [], result_retention: 7 * 24 * 3_600_000 },
+      incidents: {
+        failures_before_alert: 5,
+        passes_before_recovery: 2,
+        channel_prefix: 'inc',
+        invite: [],
+        result_retention: 7 * 24 * 3_600_000,
+      },
     });
   });
 
@@ -148,7 +160,10 @@ describe('defaults', () => {
 describe('values', () => {
   it('reads every way to deploy', () => {
     const deploy = (line: string) => parseLines(replaceLine(MINIMAL, '    deploy:', line)).services.api.deploy;
-    expect(deploy('    deploy: { via: workflow, workflow: deploy.yml }')).toEqual({ via: 'workflow', workflow: 'deploy.yml' });
+    expect(deploy('    deploy: { via: workflow, workflow: deploy.yml }')).toEqual({
+      via: 'workflow',
+      workflow: 'deploy.yml',
+    });
     expect(deploy('    deploy: { via: webhook, url: "https://ci.example.com/hooks/deploy" }')).toEqual({
       via: 'webhook',
       url: 'https://ci.example.com/hooks/deploy',
@@ -157,7 +172,9 @@ describe('values', () => {
       via: 'command',
       run: ['./scripts/deploy.sh', '--fast'],
     });
-    expect(deploy('    deploy: { via: command, run: ["./scripts/deploy.sh"], env: [AWS_PROFILE, KUBECONFIG] }')).toEqual({
+    expect(
+      deploy('    deploy: { via: command, run: ["./scripts/deploy.sh"], env: [AWS_PROFILE, KUBECONFIG] }'),
+    ).toEqual({
       via: 'command',
       run: ['./scripts/deploy.sh'],
       env: ['AWS_PROFILE', 'KUBECONFIG'],
@@ -216,7 +233,9 @@ describe('errors name the file, the key path and the line', () => {
 
   it('an unknown key, with a did-you-mean', () => {
     const lines = replaceLine(MINIMAL, '    channel:', '    channel: C0STAGING', '    lock_tll: 2h');
-    expect(configError(lines).message).toBe('tugboat.yml: environments.staging.lock_tll (line 4): unknown key; did you mean lock_ttl?');
+    expect(configError(lines).message).toBe(
+      'tugboat.yml: environments.staging.lock_tll (line 4): unknown key; did you mean lock_ttl?',
+    );
   });
 
   it('an unknown key far from any other, listing the keys that are allowed', () => {
@@ -266,7 +285,9 @@ describe('errors name the file, the key path and the line', () => {
 
   it('a malformed Slack ID', () => {
     const lines = ['admins: [U0ADMIN, alice]', ...MINIMAL];
-    expect(configError(lines).message).toBe('tugboat.yml: admins[1] (line 1): expected a Slack user ID like U0123ABCD, got "alice"');
+    expect(configError(lines).message).toBe(
+      'tugboat.yml: admins[1] (line 1): expected a Slack user ID like U0123ABCD, got "alice"',
+    );
   });
 
   it('a channel binding keyed by something that is not a channel ID', () => {
@@ -278,7 +299,9 @@ describe('errors name the file, the key path and the line', () => {
 
   it('a wrong type', () => {
     const lines = replaceLine(MINIMAL, '    channel:', '    channel: C0STAGING', '    require_ci: yes');
-    expect(configError(lines).message).toBe('tugboat.yml: environments.staging.require_ci (line 4): expected true or false, got "yes"');
+    expect(configError(lines).message).toBe(
+      'tugboat.yml: environments.staging.require_ci (line 4): expected true or false, got "yes"',
+    );
   });
 
   it('an unknown time zone, with a did-you-mean', () => {
@@ -306,19 +329,25 @@ describe('errors name the file, the key path and the line', () => {
 
   it('a number out of range', () => {
     const lines = [...MINIMAL, '    rollback: { max_releases: 0 }'];
-    expect(configError(lines).message).toBe('tugboat.yml: services.api.rollback.max_releases (line 9): must be at least 1');
+    expect(configError(lines).message).toBe(
+      'tugboat.yml: services.api.rollback.max_releases (line 9): must be at least 1',
+    );
   });
 
   it('a smoke check with neither url nor steps', () => {
     const lines = [...MINIMAL, '    smoke:', '      staging:', '        - name: home'];
-    expect(configError(lines).message).toBe('tugboat.yml: services.api.smoke.staging[0].url (line 11): is required (or give steps)');
+    expect(configError(lines).message).toBe(
+      'tugboat.yml: services.api.smoke.staging[0].url (line 11): is required (or give steps)',
+    );
   });
 
   it('a YAML syntax error', () => {
     const tabbed = replaceLine(MINIMAL, '    repo:', '\trepo: acme/api');
     expect(configError(tabbed).message).toBe('tugboat.yml: invalid YAML (line 6): Tabs are not allowed as indentation');
     const unquoted = replaceLine(MINIMAL, '    repo:', '    repo: acme/api: extra');
-    expect(configError(unquoted).message).toBe('tugboat.yml: invalid YAML (line 6): Nested mappings are not allowed in compact mappings');
+    expect(configError(unquoted).message).toBe(
+      'tugboat.yml: invalid YAML (line 6): Nested mappings are not allowed in compact mappings',
+    );
   });
 
   it('a key given twice', () => {
@@ -350,7 +379,9 @@ describe('errors name the file, the key path and the line', () => {
 describe('loadConfig', () => {
   it('says how to fix a missing file', () => {
     expect(() => loadConfig('tugboat.yml.missing')).toThrow(
-      new ConfigError(['tugboat.yml.missing: file not found (set TUGBOAT_CONFIG or create it; see README.md#configuration)']),
+      new ConfigError([
+        'tugboat.yml.missing: file not found (set TUGBOAT_CONFIG or create it; see README.md#configuration)',
+      ]),
     );
   });
 
@@ -402,11 +433,17 @@ describe('cross-references', () => {
 
   it('a service listing the same environment twice', () => {
     const lines = service('    environments: [production, prod]', deploy);
-    expect(configError(lines).message).toBe('tugboat.yml: services.api.environments[1] (line 10): lists environment production twice');
+    expect(configError(lines).message).toBe(
+      'tugboat.yml: services.api.environments[1] (line 10): lists environment production twice',
+    );
   });
 
   it('auto_deploy to an environment the service does not deploy to', () => {
-    const lines = service('    environments: [staging]', deploy, '    auto_deploy: { branch: main, environment: prod }');
+    const lines = service(
+      '    environments: [staging]',
+      deploy,
+      '    auto_deploy: { branch: main, environment: prod }',
+    );
     expect(configError(lines).message).toBe(
       'tugboat.yml: services.api.auto_deploy.environment (line 12): service api does not deploy to production; its environments are staging',
     );
@@ -427,7 +464,12 @@ describe('cross-references', () => {
   });
 
   it('a channel bound to a service and an environment it does not deploy to', () => {
-    const lines = service('    environments: [staging]', deploy, 'channels:', '  C0APIDEPLOY: { service: api, environment: production }');
+    const lines = service(
+      '    environments: [staging]',
+      deploy,
+      'channels:',
+      '  C0APIDEPLOY: { service: api, environment: production }',
+    );
     expect(configError(lines).message).toBe(
       'tugboat.yml: channels.C0APIDEPLOY.environment (line 13): service api does not deploy to production; its environments are staging',
     );
@@ -435,11 +477,18 @@ describe('cross-references', () => {
 
   it('a channel binding that names nothing', () => {
     const lines = [...MINIMAL, 'channels:', '  C0APIDEPLOY: {}'];
-    expect(configError(lines).message).toBe('tugboat.yml: channels.C0APIDEPLOY (line 10): expected a service, an environment or both');
+    expect(configError(lines).message).toBe(
+      'tugboat.yml: channels.C0APIDEPLOY (line 10): expected a service, an environment or both',
+    );
   });
 
   it('environment names that differ only in case', () => {
-    const lines = ['environments:', '  staging: { channel: C0STAGING }', '  Staging: { channel: C0OTHER }', ...MINIMAL.slice(3)];
+    const lines = [
+      'environments:',
+      '  staging: { channel: C0STAGING }',
+      '  Staging: { channel: C0OTHER }',
+      ...MINIMAL.slice(3),
+    ];
     expect(configError(lines).message).toBe(
       'tugboat.yml: environments.Staging (line 3): clashes with environment staging (names are matched ignoring case)',
     );
@@ -491,7 +540,9 @@ describe('cross-references', () => {
 
   it('service names that differ only in case', () => {
     const lines = [...MINIMAL, '  API:', '    repo: acme/api2', '    environments: [staging]', deploy];
-    expect(configError(lines).message).toBe('tugboat.yml: services.API (line 9): clashes with service api (names are matched ignoring case)');
+    expect(configError(lines).message).toBe(
+      'tugboat.yml: services.API (line 9): clashes with service api (names are matched ignoring case)',
+    );
   });
 });
 
@@ -506,7 +557,9 @@ describe('reviews.sweep_every', () => {
       '  sweep_every: 45s',
       '',
     ].join('\n');
-    expect(() => parseConfig(yaml, 'tugboat.yml')).toThrow(/reviews\.sweep_every \(line 6\): must divide a minute, an hour or a day evenly/);
+    expect(() => parseConfig(yaml, 'tugboat.yml')).toThrow(
+      /reviews\.sweep_every \(line 6\): must divide a minute, an hour or a day evenly/,
+    );
     expect(parseConfig(yaml.replace('45s', '30s'), 'tugboat.yml').reviews.sweep_every).toBe(30_000);
   });
 });

@@ -32,7 +32,10 @@ describe('resolveEnvironment', () => {
   });
 
   it('suggests a full name for a near miss of it', () => {
-    expect(resolveEnvironment(config, 'stagign')).toMatchObject({ ok: false, message: expect.stringContaining('Did you mean `staging`?') });
+    expect(resolveEnvironment(config, 'stagign')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('Did you mean `staging`?'),
+    });
   });
 
   it('lists the valid names without a guess when nothing is close', () => {
@@ -71,7 +74,10 @@ describe('resolveService', () => {
   });
 
   it('suggests a service from an abbreviation', () => {
-    expect(resolveService(config, 'web')).toMatchObject({ ok: false, message: expect.stringContaining('Did you mean `web-frontend`?') });
+    expect(resolveService(config, 'web')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('Did you mean `web-frontend`?'),
+    });
   });
 });
 

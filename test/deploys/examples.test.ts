@@ -8,7 +8,6 @@ import { freePort } from '../../src/fakes/http.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-
 describe('the shipped examples', () => {
   let h: Harness;
   const stops: Array<() => void> = [];
@@ -24,7 +23,11 @@ describe('the shipped examples', () => {
     await command(h, 'U0ALICE', '/deploy web to staging', 'C0STAGING');
     const [done] = channelMessages(h, 'C0STAGING');
     expect(done.text).toContain(':white_check_mark: <@U0ALICE> deployed *web*');
-    expect(threadOf(h, 'C0STAGING', done.ts).map((m) => m.text).join('\n')).toContain(`Deploying web ${sha('w1')}`);
+    expect(
+      threadOf(h, 'C0STAGING', done.ts)
+        .map((m) => m.text)
+        .join('\n'),
+    ).toContain(`Deploying web ${sha('w1')}`);
   });
 
   /** Runs examples/webhook-receiver.mjs with DEPLOY_COMMAND, and tugboat with api deploying through it; returns its port. */
@@ -32,12 +35,22 @@ describe('the shipped examples', () => {
     const port = await freePort();
     const receiver = spawn(process.execPath, ['examples/webhook-receiver.mjs'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', PORT: String(port), TUGBOAT_WEBHOOK_SECRET: SECRETS.deployWebhookSecret, DEPLOY_COMMAND: deployCommand },
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: String(port),
+        TUGBOAT_WEBHOOK_SECRET: SECRETS.deployWebhookSecret,
+        DEPLOY_COMMAND: deployCommand,
+      },
       stdio: 'pipe',
     });
     stops.push(() => receiver.kill());
-    await new Promise<void>((resolve) => receiver.stdout.on('data', (d) => String(d).includes('listening') && resolve()));
-    const config = FIXTURE_CONFIG.replace('deploy: { via: github-deployment }', `deploy: { via: webhook, url: "http://127.0.0.1:${port}/deploy" }`);
+    await new Promise<void>((resolve) =>
+      receiver.stdout.on('data', (d) => String(d).includes('listening') && resolve()),
+    );
+    const config = FIXTURE_CONFIG.replace(
+      'deploy: { via: github-deployment }',
+      `deploy: { via: webhook, url: "http://127.0.0.1:${port}/deploy" }`,
+    );
     h = await startHarness({ backend: storeBackends[0], configYaml: config, publicUrl: 'self' });
     return port;
   }
@@ -50,7 +63,11 @@ describe('the shipped examples', () => {
     await h.tugboat.settle();
     const [done] = channelMessages(h, 'C0STAGING');
     expect(done.text).toContain(':white_check_mark: <@U0ALICE> deployed *api*');
-    expect(threadOf(h, 'C0STAGING', done.ts).map((m) => m.text).join('\n')).toContain('Receiver: running');
+    expect(
+      threadOf(h, 'C0STAGING', done.ts)
+        .map((m) => m.text)
+        .join('\n'),
+    ).toContain('Receiver: running');
   });
 
   it('examples/webhook-receiver.mjs stops the deploy it runs when tugboat sends a signed cancel', async () => {
@@ -60,6 +77,10 @@ describe('the shipped examples', () => {
     await h.slackApi.waitFor('chat.postMessage', (c) => String(c.args.text).includes('Receiver: running'), 10_000);
     await command(h, 'U0ALICE', '/deploy cancel api to staging', 'C0STAGING');
     const [cancelled] = channelMessages(h, 'C0STAGING');
-    expect(threadOf(h, 'C0STAGING', cancelled.ts).map((m) => m.text).join('\n')).toContain(`Stopped on the other side: the receiver at 127.0.0.1:${port} was told to cancel.`);
+    expect(
+      threadOf(h, 'C0STAGING', cancelled.ts)
+        .map((m) => m.text)
+        .join('\n'),
+    ).toContain(`Stopped on the other side: the receiver at 127.0.0.1:${port} was told to cancel.`);
   });
 });

@@ -12,7 +12,17 @@ describe.each(storeBackends)('recording the GitHub run a deploy belongs to, on $
 
   beforeEach(async () => {
     db = await backend.open();
-    const created = await createDeploy(db.store, { service: 'api', environment: 'staging', ref: 'main', sha: 'a'.repeat(40), requestedBy: 'U0ALICE', channel: 'C0STAGING', executor: 'workflow', forced: false, now });
+    const created = await createDeploy(db.store, {
+      service: 'api',
+      environment: 'staging',
+      ref: 'main',
+      sha: 'a'.repeat(40),
+      requestedBy: 'U0ALICE',
+      channel: 'C0STAGING',
+      executor: 'workflow',
+      forced: false,
+      now,
+    });
     if (!created.ok) throw new Error('expected a new deploy');
     deploy = created.deploy;
   });
@@ -22,7 +32,10 @@ describe.each(storeBackends)('recording the GitHub run a deploy belongs to, on $
     expect(await attachExternalId(db.store, deploy.id, '5')).toMatchObject({ externalId: '5' });
     expect(await attachExternalId(db.store, deploy.id, '5')).toMatchObject({ externalId: '5' });
     expect(await attachExternalId(db.store, deploy.id, '6')).toBeUndefined();
-    expect(await markRunning(db.store, deploy.id, { now, externalId: '6' })).toMatchObject({ status: 'running', externalId: '5' });
+    expect(await markRunning(db.store, deploy.id, { now, externalId: '6' })).toMatchObject({
+      status: 'running',
+      externalId: '5',
+    });
   });
 
   it('records no run on a finished deploy', async () => {

@@ -27,12 +27,19 @@ describe('deploy outcomes from outside', () => {
   afterEach(() => h?.stop());
 
   it('dispatches a workflow with the SHA and takes the outcome from its workflow_run', async () => {
-    h = await startHarness({ backend: storeBackends[0], configYaml: withDeploy('{ via: workflow, workflow: deploy.yml }') });
+    h = await startHarness({
+      backend: storeBackends[0],
+      configYaml: withDeploy('{ via: workflow, workflow: deploy.yml }'),
+    });
     seedRepo(h, 'acme/api', ['one']);
     h.githubApi.addWorkflow('acme/api', { file: 'deploy.yml', name: 'Deploy', runName: RUN_NAME_CONVENTION });
     await command(h, 'U0ALICE', `/deploy api ${sha('one')} to staging`, 'C0STAGING');
     const [dispatch] = h.githubApi.dispatches('acme/api');
-    expect(dispatch).toMatchObject({ workflow_id: 'deploy.yml', ref: 'main', inputs: { sha: sha('one'), environment: 'staging', deploy_id: '1' } });
+    expect(dispatch).toMatchObject({
+      workflow_id: 'deploy.yml',
+      ref: 'main',
+      inputs: { sha: sha('one'), environment: 'staging', deploy_id: '1' },
+    });
     const [run] = h.githubApi.workflowRuns('acme/api');
     expect(run.display_title).toBe('tugboat deploy #1');
 
@@ -45,21 +52,37 @@ describe('deploy outcomes from outside', () => {
   it('posts a signed request to a webhook receiver and takes its signed callback, once', async () => {
     const ci = await receiver();
     try {
-      h = await startHarness({ backend: storeBackends[0], configYaml: withDeploy(`{ via: webhook, url: "${ci.url}" }`), publicUrl: 'https://tugboat.example.com' });
+      h = await startHarness({
+        backend: storeBackends[0],
+        configYaml: withDeploy(`{ via: webhook, url: "${ci.url}" }`),
+        publicUrl: 'https://tugboat.example.com',
+      });
       seedRepo(h, 'acme/api', ['one']);
       await command(h, 'U0ALICE', '/deploy api to staging', 'C0STAGING');
       const [sent] = ci.received;
       const body = JSON.parse(sent.body);
-      expect(body).toMatchObject({ deploy_id: 1, service: 'api', environment: 'staging', sha: sha('one'), callback_url: 'https://tugboat.example.com/deploys/callback' });
+      expect(body).toMatchObject({
+        deploy_id: 1,
+        service: 'api',
+        environment: 'staging',
+        sha: sha('one'),
+        callback_url: 'https://tugboat.example.com/deploys/callback',
+      });
       const ts = String(sent.headers['x-tugboat-timestamp']);
-      expect(sent.headers['x-tugboat-signature-256']).toBe(signWebhookBody(SECRETS.deployWebhookSecret, Number(ts), sent.body));
+      expect(sent.headers['x-tugboat-signature-256']).toBe(
+        signWebhookBody(SECRETS.deployWebhookSecret, Number(ts), sent.body),
+      );
 
       const report = (status: string, secret = SECRETS.deployWebhookSecret) => {
         const raw = JSON.stringify({ deploy_id: 1, status, log_url: 'https://ci.example.com/runs/5' });
         const now = Math.floor(Date.now() / 1000);
         return fetch(`${h.url}/deploys/callback`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-tugboat-timestamp': String(now), 'x-tugboat-signature-256': signWebhookBody(secret, now, raw) },
+          headers: {
+            'content-type': 'application/json',
+            'x-tugboat-timestamp': String(now),
+            'x-tugboat-signature-256': signWebhookBody(secret, now, raw),
+          },
           body: raw,
         });
       };
@@ -93,11 +116,18 @@ describe.runIf(postgresBackend)('a replica that dies mid-deploy, on real Postgre
     const db = await postgresBackend!.open();
     first = await startHarness({ backend: postgresBackend!, db, commandCwd: dir });
     seedRepo(first, 'acme/web', ['w1']);
-    await first.slack.slashCommand({ command: '/deploy', text: 'web to staging', userId: 'U0ALICE', channelId: 'C0STAGING' });
+    await first.slack.slashCommand({
+      command: '/deploy',
+      text: 'web to staging',
+      userId: 'U0ALICE',
+      channelId: 'C0STAGING',
+    });
     await first.slackApi.waitFor('chat.update', (c) => String(c.args.text).includes('is deploying *web*'));
 
     // The first replica's process dies: its lease is never renewed again.
-    const [running] = await db.store.query<{ id: number; lease_expires_at: Date }>(`select id, lease_expires_at from deploys where status = 'running'`);
+    const [running] = await db.store.query<{ id: number; lease_expires_at: Date }>(
+      `select id, lease_expires_at from deploys where status = 'running'`,
+    );
     expect(running.lease_expires_at).not.toBeNull();
     second = await startHarness({ backend: postgresBackend!, db, clock: first.clock });
     second.slackApi.addChannel({ id: 'C0STAGING', name: 'staging' });
@@ -109,7 +139,9 @@ describe.runIf(postgresBackend)('a replica that dies mid-deploy, on real Postgre
     await Promise.all([sweep.run(), sweep.run()]);
     await second.tugboat.settle();
     expect((await db.store.query<{ status: string }>('select status from deploys'))[0].status).toBe('unknown');
-    const told = second.slackApi.callsTo('chat.postMessage').filter((c) => String(c.args.text).includes('outcome is unknown'));
+    const told = second.slackApi
+      .callsTo('chat.postMessage')
+      .filter((c) => String(c.args.text).includes('outcome is unknown'));
     expect(told).toHaveLength(1);
     expect(told[0].args.thread_ts).toBeDefined();
 

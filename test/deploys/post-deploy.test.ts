@@ -2,13 +2,23 @@ import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeServer, listenOnLoopback } from '../../src/fakes/http.ts';
 import { FIXTURE_CONFIG, startHarness, type Harness } from '../helpers/harness.ts';
-import { channelMessages, command, githubDeployments, reportDeploymentStatus, seedRepo, sha, threadOf } from '../helpers/deploys.ts';
+import {
+  channelMessages,
+  command,
+  githubDeployments,
+  reportDeploymentStatus,
+  seedRepo,
+  sha,
+  threadOf,
+} from '../helpers/deploys.ts';
 import { storeBackends } from '../helpers/stores.ts';
 
 /** The service as users see it: healthy or not, as the test says. */
 async function service() {
   const state = { healthy: true };
-  const server = http.createServer((_req, res) => res.writeHead(state.healthy ? 200 : 503).end(state.healthy ? 'ok' : 'down'));
+  const server = http.createServer((_req, res) =>
+    res.writeHead(state.healthy ? 200 : 503).end(state.healthy ? 'ok' : 'down'),
+  );
   return { state, url: `${await listenOnLoopback(server)}/healthz`, close: () => closeServer(server) };
 }
 

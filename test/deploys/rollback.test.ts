@@ -1,7 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { webhookExample } from '../../src/fakes/webhook-examples.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { answersTo, channelMessages, command, githubDeployments, reportDeploymentStatus, seedRepo, sha } from '../helpers/deploys.ts';
+import {
+  answersTo,
+  channelMessages,
+  command,
+  githubDeployments,
+  reportDeploymentStatus,
+  seedRepo,
+  sha,
+} from '../helpers/deploys.ts';
 import { storeBackends } from '../helpers/stores.ts';
 
 const DAY = 24 * 60 * 60_000;
@@ -49,7 +57,9 @@ for (const backend of storeBackends) {
       for (const v of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6']) await ship(h, v);
       await h.db.store.query(`update deploys set smoke_status = 'failed' where sha = $1`, [sha('v5')]);
       expect((await command(h, 'U0BOB', '/rollback api staging to #1'))[0]).toContain('more than 3 releases back');
-      expect((await command(h, 'U0BOB', '/rollback api staging to nonsense'))[0]).toContain('`nonsense` is not an earlier successful release');
+      expect((await command(h, 'U0BOB', '/rollback api staging to nonsense'))[0]).toContain(
+        '`nonsense` is not an earlier successful release',
+      );
       await command(h, 'U0BOB', '/rollback api staging');
       expect(lastDeployedSha(h)).toBe(sha('v4'));
     });
@@ -86,12 +96,20 @@ for (const backend of storeBackends) {
       await ship(h, 'v1');
       await ship(h, 'v2', 'failure');
       const failed = channelMessages(h, 'C0STAGING').at(-1)!;
-      const click = () => h.slack.blockAction({ userId: 'U0BOB', channelId: 'C0STAGING', actionId: 'deploy_rollback', messageTs: failed.ts });
+      const click = () =>
+        h.slack.blockAction({
+          userId: 'U0BOB',
+          channelId: 'C0STAGING',
+          actionId: 'deploy_rollback',
+          messageTs: failed.ts,
+        });
       const clicks = await Promise.all([click(), click()]);
       await h.tugboat.settle();
       expect(githubDeployments(h, 'acme/api').map((d) => d.sha)).toEqual([sha('v1'), sha('v2'), sha('v1')]);
       const answers = clicks.flatMap((c) => answersTo(h, c.responseUrl));
-      expect(answers).toEqual([expect.stringMatching(/already (in flight|deploying)|already rolled back|is already deploying/)]);
+      expect(answers).toEqual([
+        expect.stringMatching(/already (in flight|deploying)|already rolled back|is already deploying/),
+      ]);
       const late = await click();
       await h.tugboat.settle();
       expect(answersTo(h, late.responseUrl)[0]).toMatch(/#2 was already rolled back by #3|already in flight/);
@@ -101,7 +119,10 @@ for (const backend of storeBackends) {
       h = await startHarness({ backend });
       seedRepo(h, 'acme/api', ['v1', 'v2']);
       const push = (after: string, deliveryId: string) => {
-        const payload = webhookExample('push') as unknown as Record<string, unknown> & { repository: Record<string, unknown>; pusher: Record<string, unknown> };
+        const payload = webhookExample('push') as unknown as Record<string, unknown> & {
+          repository: Record<string, unknown>;
+          pusher: Record<string, unknown>;
+        };
         Object.assign(payload, { ref: 'refs/heads/main', after, deleted: false });
         payload.repository.full_name = 'acme/api';
         payload.pusher.name = 'octocat';

@@ -109,7 +109,11 @@ describe('combined status and check runs', () => {
     expect(await combinedState()).toBe('success');
     fake.setCommitStatus('acme/api', SHA_2, { context: 'ci/lint', state: 'pending' });
     expect(await combinedState()).toBe('pending');
-    fake.setCommitStatus('acme/api', SHA_2, { context: 'ci/test', state: 'error', target_url: 'https://ci.example.com/1' });
+    fake.setCommitStatus('acme/api', SHA_2, {
+      context: 'ci/test',
+      state: 'error',
+      target_url: 'https://ci.example.com/1',
+    });
     expect(await combinedState()).toBe('failure');
 
     const { data } = await octokit.repos.getCombinedStatusForRef({ ...repo, ref: 'main' });
@@ -198,7 +202,11 @@ describe('deployments', () => {
     expect(production.data).toHaveLength(2);
     expect(production.headers.link).toContain('rel="next"');
 
-    const all = await octokit.paginate(octokit.repos.listDeployments, { ...repo, environment: 'production', per_page: 2 });
+    const all = await octokit.paginate(octokit.repos.listDeployments, {
+      ...repo,
+      environment: 'production',
+      per_page: 2,
+    });
     expect(all.map((deployment) => deployment.id)).toEqual(
       fake
         .deployments('acme/api')
@@ -225,7 +233,9 @@ describe('deployments', () => {
     const statuses = await octokit.repos.listDeploymentStatuses({ ...repo, deployment_id: id });
     expect(statuses.data.map((s) => s.state)).toEqual(['success', 'in_progress']);
     expect(
-      await failure(octokit.repos.createDeploymentStatus({ ...repo, deployment_id: id, state: 'exploded' as 'success' })),
+      await failure(
+        octokit.repos.createDeploymentStatus({ ...repo, deployment_id: id, state: 'exploded' as 'success' }),
+      ),
     ).toMatchObject({ status: 422, data: { message: 'Validation Failed' } });
     expect(await failure(octokit.repos.listDeploymentStatuses({ ...repo, deployment_id: 999_999 }))).toMatchObject({
       status: 404,
@@ -247,35 +257,74 @@ describe('deployments', () => {
   });
 
   it('starts a run per dispatch, titled by the workflow run-name, and lists runs with GitHub filters', async () => {
-    fake.addWorkflow('acme/api', { file: 'deploy.yml', name: 'Deploy', runName: 'Deploy ${{ inputs.environment }} (tugboat deploy #${{ github.event.inputs.deploy_id }})' });
+    fake.addWorkflow('acme/api', {
+      file: 'deploy.yml',
+      name: 'Deploy',
+      runName: 'Deploy ${{ inputs.environment }} (tugboat deploy #${{ github.event.inputs.deploy_id }})',
+    });
     fake.addWorkflowRun('acme/api', { workflow: 'deploy.yml', head_sha: SHA_2, head_branch: 'main', event: 'push' });
     const dispatch = (deployId: string) =>
-      octokit.actions.createWorkflowDispatch({ ...repo, workflow_id: 'deploy.yml', ref: 'main', inputs: { environment: 'production', deploy_id: deployId } });
+      octokit.actions.createWorkflowDispatch({
+        ...repo,
+        workflow_id: 'deploy.yml',
+        ref: 'main',
+        inputs: { environment: 'production', deploy_id: deployId },
+      });
     await dispatch('7');
     await dispatch('8');
 
-    const runs = await octokit.actions.listWorkflowRuns({ ...repo, workflow_id: 'deploy.yml', event: 'workflow_dispatch' });
+    const runs = await octokit.actions.listWorkflowRuns({
+      ...repo,
+      workflow_id: 'deploy.yml',
+      event: 'workflow_dispatch',
+    });
     expect(runs.data.total_count).toBe(2);
     expect(runs.data.workflow_runs.map((run) => run.display_title)).toEqual([
       'Deploy production (tugboat deploy #8)',
       'Deploy production (tugboat deploy #7)',
     ]);
-    expect(runs.data.workflow_runs[0]).toMatchObject({ name: 'Deploy', head_sha: SHA_2, head_branch: 'main', path: '.github/workflows/deploy.yml', status: 'queued', conclusion: null, run_number: 3 });
+    expect(runs.data.workflow_runs[0]).toMatchObject({
+      name: 'Deploy',
+      head_sha: SHA_2,
+      head_branch: 'main',
+      path: '.github/workflows/deploy.yml',
+      status: 'queued',
+      conclusion: null,
+      run_number: 3,
+    });
 
     const { id } = fake.workflowRuns('acme/api')[0];
     const all = await octokit.actions.listWorkflowRuns({ ...repo, workflow_id: fake.repo('acme/api').workflows[0].id });
     expect(all.data.workflow_runs.map((run) => run.id).at(-1)).toBe(id);
     const created = runs.data.workflow_runs[0].created_at;
     const later = new Date(Date.parse(created) + 1000).toISOString();
-    expect((await octokit.actions.listWorkflowRuns({ ...repo, workflow_id: 'deploy.yml', created: `>=${created}` })).data.total_count).toBe(3);
-    expect((await octokit.actions.listWorkflowRuns({ ...repo, workflow_id: 'deploy.yml', created: `>=${later}` })).data.total_count).toBe(0);
-    expect((await octokit.actions.listWorkflowRuns({ ...repo, workflow_id: 'deploy.yml', created: `2020-01-01..${later}` })).data.total_count).toBe(3);
-    expect(await failure(octokit.actions.listWorkflowRuns({ ...repo, workflow_id: 999_999 }))).toMatchObject({ status: 404 });
+    expect(
+      (await octokit.actions.listWorkflowRuns({ ...repo, workflow_id: 'deploy.yml', created: `>=${created}` })).data
+        .total_count,
+    ).toBe(3);
+    expect(
+      (await octokit.actions.listWorkflowRuns({ ...repo, workflow_id: 'deploy.yml', created: `>=${later}` })).data
+        .total_count,
+    ).toBe(0);
+    expect(
+      (await octokit.actions.listWorkflowRuns({ ...repo, workflow_id: 'deploy.yml', created: `2020-01-01..${later}` }))
+        .data.total_count,
+    ).toBe(3);
+    expect(await failure(octokit.actions.listWorkflowRuns({ ...repo, workflow_id: 999_999 }))).toMatchObject({
+      status: 404,
+    });
   });
 
   it('titles a dispatched run by the workflow name when it has no run-name', async () => {
-    await octokit.actions.createWorkflowDispatch({ ...repo, workflow_id: 'release.yml', ref: 'main', inputs: { deploy_id: '3' } });
-    expect(fake.workflowRuns('acme/api')).toEqual([expect.objectContaining({ display_title: 'release.yml', event: 'workflow_dispatch', head_sha: SHA_2 })]);
+    await octokit.actions.createWorkflowDispatch({
+      ...repo,
+      workflow_id: 'release.yml',
+      ref: 'main',
+      inputs: { deploy_id: '3' },
+    });
+    expect(fake.workflowRuns('acme/api')).toEqual([
+      expect.objectContaining({ display_title: 'release.yml', event: 'workflow_dispatch', head_sha: SHA_2 }),
+    ]);
   });
 });
 
@@ -317,7 +366,9 @@ describe('pull requests, reactions and users', () => {
     expect(status).toBe(201);
     expect(data.requested_reviewers?.map((user) => user.login)).toEqual(['octocat', 'hubot']);
 
-    expect(await failure(octokit.pulls.requestReviewers({ ...repo, pull_number: 42, reviewers: ['mona'] }))).toMatchObject({
+    expect(
+      await failure(octokit.pulls.requestReviewers({ ...repo, pull_number: 42, reviewers: ['mona'] })),
+    ).toMatchObject({
       status: 422,
       data: { message: 'Review cannot be requested from pull request author.' },
     });

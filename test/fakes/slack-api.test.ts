@@ -8,7 +8,12 @@ let fake: FakeSlackApi;
 let slack: WebClient;
 
 function client(options: ConstructorParameters<typeof WebClient>[1] = {}, token = TOKEN): WebClient {
-  return new WebClient(token, { slackApiUrl: fake.url, retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR, ...options });
+  return new WebClient(token, {
+    slackApiUrl: fake.url,
+    retryConfig: { retries: 0 },
+    logLevel: LogLevel.ERROR,
+    ...options,
+  });
 }
 
 /** The Slack error code of a rejected Web API call. */
@@ -239,10 +244,14 @@ describe('rate limiting', () => {
       code: ErrorCode.RateLimitedError,
       retryAfter: 30,
     });
-    await expect(rejecting.chat.postMessage({ channel: 'U0BOB', text: 'other channels are fine' })).resolves.toMatchObject({
+    await expect(
+      rejecting.chat.postMessage({ channel: 'U0BOB', text: 'other channels are fine' }),
+    ).resolves.toMatchObject({
       ok: true,
     });
-    await expect(rejecting.chat.postMessage({ channel: 'C0DEPLOYS', text: 'b' })).rejects.toMatchObject({ retryAfter: 30 });
+    await expect(rejecting.chat.postMessage({ channel: 'C0DEPLOYS', text: 'b' })).rejects.toMatchObject({
+      retryAfter: 30,
+    });
     await expect(rejecting.chat.postMessage({ channel: 'C0DEPLOYS', text: 'c' })).resolves.toMatchObject({ ok: true });
     expect(fake.rateLimited.map((call) => call.args.text)).toEqual(['a', 'b']);
   });

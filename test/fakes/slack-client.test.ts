@@ -104,7 +104,13 @@ describe('slash commands', () => {
 
   it('adds an unknown sender and channel to the workspace, as Slack only sends from real ones', async () => {
     onCommand = async ({ ack }) => ack();
-    await slack.slashCommand({ command: '/deploy', text: '', userId: 'U0CAROL', userName: 'carol', channelId: 'C0NEW' });
+    await slack.slashCommand({
+      command: '/deploy',
+      text: '',
+      userId: 'U0CAROL',
+      userName: 'carol',
+      channelId: 'C0NEW',
+    });
 
     expect(api.user('U0CAROL')?.name).toBe('carol');
     expect(api.channel('C0NEW')?.members).toEqual(['U0CAROL']);
@@ -148,7 +154,11 @@ describe('button clicks', () => {
   };
 
   it('clicks the newest button with that action_id and lets the app replace the message', async () => {
-    const posted = await webClient.chat.postMessage({ channel: 'C0DEPLOYS', text: 'deployed', blocks: [rollbackButton] });
+    const posted = await webClient.chat.postMessage({
+      channel: 'C0DEPLOYS',
+      text: 'deployed',
+      blocks: [rollbackButton],
+    });
     let clicked: ActionArgs['body'] | undefined;
     onAction = async ({ ack, body, respond }) => {
       clicked = body;
@@ -171,7 +181,12 @@ describe('button clicks', () => {
   });
 
   it('clicks buttons in ephemeral messages, which Slack sends without the message', async () => {
-    await webClient.chat.postEphemeral({ channel: 'C0DEPLOYS', user: 'U0ALICE', text: 'sure?', blocks: [rollbackButton] });
+    await webClient.chat.postEphemeral({
+      channel: 'C0DEPLOYS',
+      user: 'U0ALICE',
+      text: 'sure?',
+      blocks: [rollbackButton],
+    });
     let clicked: ActionArgs['body'] | undefined;
     onAction = async ({ ack, body, respond }) => {
       clicked = body;
@@ -198,7 +213,12 @@ describe('events', () => {
   it('delivers event_callback bodies, with retry headers on retries', async () => {
     const seen: Array<{ eventId: unknown; text: string; retryNum: unknown; retryReason: unknown }> = [];
     onMention = async ({ event, body, context }) => {
-      seen.push({ eventId: body.event_id, text: event.text, retryNum: context.retryNum, retryReason: context.retryReason });
+      seen.push({
+        eventId: body.event_id,
+        text: event.text,
+        retryNum: context.retryNum,
+        retryReason: context.retryReason,
+      });
     };
     const mention = { type: 'app_mention', user: 'U0ALICE', channel: 'C0DEPLOYS', text: '<@U0TUGBOAT> status' };
     const first = await slack.event({ event: mention });

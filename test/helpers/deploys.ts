@@ -41,10 +41,19 @@ export async function reportDeploymentStatus(
   repo: string,
   deploymentId: number,
   state: 'success' | 'failure' | 'error' | 'in_progress',
-  options: { deliveryId?: string; description?: string; payload?: Record<string, unknown>; environment?: string; createdAt?: Date } = {},
+  options: {
+    deliveryId?: string;
+    description?: string;
+    payload?: Record<string, unknown>;
+    environment?: string;
+    createdAt?: Date;
+  } = {},
 ) {
   const known = h.githubApi.deployments(repo).find((deployment) => deployment.id === deploymentId);
-  const payload = deploymentStatusPayload(repo, deploymentId, state, known, { ...options, createdAt: options.createdAt ?? h.clock.now() });
+  const payload = deploymentStatusPayload(repo, deploymentId, state, known, {
+    ...options,
+    createdAt: options.createdAt ?? h.clock.now(),
+  });
   const delivered = await h.github.deliver('deployment_status', payload, { deliveryId: options.deliveryId });
   await h.tugboat.settle();
   return delivered;
@@ -61,7 +70,11 @@ export async function reportWorkflowRun(
   action: 'requested' | 'in_progress' | 'completed',
   options: { conclusion?: CheckConclusion; createdAt?: Date } = {},
 ) {
-  const payload = webhookExample('workflow_run', 'completed') as unknown as { action: string; workflow_run: Record<string, unknown>; repository: Record<string, unknown> };
+  const payload = webhookExample('workflow_run', 'completed') as unknown as {
+    action: string;
+    workflow_run: Record<string, unknown>;
+    repository: Record<string, unknown>;
+  };
   payload.action = action;
   Object.assign(payload.workflow_run, {
     id: run.id,

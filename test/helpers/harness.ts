@@ -74,9 +74,20 @@ export async function startHarness(options: {
   const clock = options.clock ?? new TestClock();
   const logs = new LogCapture();
   const log = createLogger({ level: 'debug', secrets: Object.values(SECRETS), destination: logs });
-  const deploys = { commandCwd: options.commandCwd ?? process.cwd(), publicUrl: options.publicUrl, webhookSecret: SECRETS.deployWebhookSecret, commandTimeoutMs: options.commandTimeoutMs, shutdownGraceMs: options.shutdownGraceMs ?? 10_000 };
+  const deploys = {
+    commandCwd: options.commandCwd ?? process.cwd(),
+    publicUrl: options.publicUrl,
+    webhookSecret: SECRETS.deployWebhookSecret,
+    commandTimeoutMs: options.commandTimeoutMs,
+    shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
+  };
   const tugboat = createTugboat({
-    slack: { botToken: SECRETS.botToken, signingSecret: SECRETS.signingSecret, apiUrl: slackApi.url, clientOptions: { retryConfig: { retries: 0 } } },
+    slack: {
+      botToken: SECRETS.botToken,
+      signingSecret: SECRETS.signingSecret,
+      apiUrl: slackApi.url,
+      clientOptions: { retryConfig: { retries: 0 } },
+    },
     github: { webhookSecret: SECRETS.webhookSecret, apiUrl: githubApi.url, token: SECRETS.githubToken },
     deploys,
     config,

@@ -4,7 +4,12 @@ import type { StoreBackend, TestDatabase } from './stores.ts';
 
 export const REVIEW_CHANNEL = 'C0REVIEWS';
 export const REPO = 'acme/api';
-export { commentPayload, pullRequestPayload, reviewPayload, type PullRequestPatch } from '../../src/fakes/review-payloads.ts';
+export {
+  commentPayload,
+  pullRequestPayload,
+  reviewPayload,
+  type PullRequestPatch,
+} from '../../src/fakes/review-payloads.ts';
 
 /** The fixture's shape: `api` discusses its pull requests in C0REVIEWS, `web` has no review channel. */
 export const REVIEWS_TEST_CONFIG = `
@@ -29,8 +34,19 @@ people:
 `;
 
 /** The app with the review webhooks registered, as app.ts will register them. */
-export async function startReviewHarness(options: { backend: StoreBackend; db?: TestDatabase; foldMs?: number; clock?: TestClock }): Promise<Harness> {
-  return startHarness({ backend: options.backend, db: options.db, clock: options.clock, configYaml: REVIEWS_TEST_CONFIG, reviews: { foldMs: options.foldMs ?? 20 } });
+export async function startReviewHarness(options: {
+  backend: StoreBackend;
+  db?: TestDatabase;
+  foldMs?: number;
+  clock?: TestClock;
+}): Promise<Harness> {
+  return startHarness({
+    backend: options.backend,
+    db: options.db,
+    clock: options.clock,
+    configYaml: REVIEWS_TEST_CONFIG,
+    reviews: { foldMs: options.foldMs ?? 20 },
+  });
 }
 
 /** Delivers a webhook and waits until tugboat has finished with it (fold window included). */
@@ -47,5 +63,8 @@ export const roots = (h: Harness) => h.slackApi.messages(REVIEW_CHANNEL);
 export function replies(h: Harness): string[] {
   const all = roots(h);
   if (all.length !== 1) throw new Error(`expected one root in ${REVIEW_CHANNEL}, found ${all.length}`);
-  return h.slackApi.thread(REVIEW_CHANNEL, all[0].ts).filter((m) => m.ts !== all[0].ts).map((m) => String(m.text));
+  return h.slackApi
+    .thread(REVIEW_CHANNEL, all[0].ts)
+    .filter((m) => m.ts !== all[0].ts)
+    .map((m) => String(m.text));
 }

@@ -58,7 +58,10 @@ export class TcpProxy {
     if (this.#cut) return void client.destroy();
     if (this.#blackhole) return void this.#sockets.add(client.pause());
     const upstream = net.connect(target.port, target.host);
-    for (const [socket, other] of [[client, upstream], [upstream, client]] as const) {
+    for (const [socket, other] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
       this.#sockets.add(socket);
       socket.on('error', () => other.destroy());
       socket.on('close', () => {

@@ -32,7 +32,9 @@ for (const backend of storeBackends) {
       const handled: string[] = [];
       h.tugboat.webhooks.on('pull_request', ({ id }) => void handled.push(id));
       const payload = webhookExample('pull_request', 'closed');
-      const results = await Promise.all([1, 2, 3, 4].map(() => h.github.deliver('pull_request', payload, { deliveryId: 'd-same' })));
+      const results = await Promise.all(
+        [1, 2, 3, 4].map(() => h.github.deliver('pull_request', payload, { deliveryId: 'd-same' })),
+      );
       expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 202]);
       await h.tugboat.settle();
       expect(handled).toEqual(['d-same']);
@@ -52,7 +54,9 @@ for (const backend of storeBackends) {
       expect(retry.status).toBe(202);
       await h.tugboat.settle();
       expect(attempts).toBe(2);
-      const [row] = await h.db.store.query<{ status: string }>(`select status from github_deliveries where delivery_id = 'd-2'`);
+      const [row] = await h.db.store.query<{ status: string }>(
+        `select status from github_deliveries where delivery_id = 'd-2'`,
+      );
       expect(row.status).toBe('done');
     });
   });
@@ -67,14 +71,18 @@ describe('/github/webhooks refusals', () => {
     const handled: string[] = [];
     h.tugboat.webhooks.onAny(({ id }) => void handled.push(id));
     const body = JSON.stringify(webhookExample('ping'));
-    const post = (headers: Record<string, string>, payload = body) => fetch(`${h.url}/github/webhooks`, { method: 'POST', headers, body: payload });
+    const post = (headers: Record<string, string>, payload = body) =>
+      fetch(`${h.url}/github/webhooks`, { method: 'POST', headers, body: payload });
     const base = { 'x-github-event': 'ping', 'x-github-delivery': 'd-x', 'content-type': 'application/json' };
     expect((await post({ ...base, 'x-hub-signature-256': 'sha256=' + 'a'.repeat(64) })).status).toBe(401);
     expect((await post({ ...base, 'x-hub-signature-256': 'garbage' })).status).toBe(401);
     expect((await post({ 'x-github-event': 'ping', 'content-type': 'application/json' })).status).toBe(400);
     const signed = (raw: string, deliveryId: string) =>
       githubWebhookHeaders({ secret: SECRETS.webhookSecret, event: 'ping', deliveryId, body: raw });
-    const form = await h.github.send(body, { ...signed(body, 'd-y'), 'Content-Type': 'application/x-www-form-urlencoded' });
+    const form = await h.github.send(body, {
+      ...signed(body, 'd-y'),
+      'Content-Type': 'application/x-www-form-urlencoded',
+    });
     expect(form.status).toBe(415);
     const notJson = await h.github.send('{not json', signed('{not json', 'd-z'));
     expect(notJson.status).toBe(400);

@@ -4,7 +4,9 @@ import { storeBackends } from '../helpers/stores.ts';
 
 /** Messages tugboat posted that Slack accepted. */
 const posts = (h: Harness, channel?: string) =>
-  h.slackApi.callsTo('chat.postMessage').filter((c) => c.response.ok && (channel === undefined || c.args.channel === channel));
+  h.slackApi
+    .callsTo('chat.postMessage')
+    .filter((c) => c.response.ok && (channel === undefined || c.args.channel === channel));
 const postTexts = (h: Harness, channel?: string) => posts(h, channel).map((c) => String(c.args.text));
 
 /** Sends a slash command, waits until tugboat has finished with it, and returns its ephemeral answers. */
@@ -57,7 +59,11 @@ for (const backend of storeBackends) {
     it('gives api@staging to exactly one of 20 people locking at once', async () => {
       h = await startHarness({ backend });
       const users = Array.from({ length: 20 }, (_, i) => `U0RACE${i}`);
-      const sent = await Promise.all(users.map((userId) => h.slack.slashCommand({ command: '/lock', text: 'api@staging', userId, channelId: 'C0STAGING' })));
+      const sent = await Promise.all(
+        users.map((userId) =>
+          h.slack.slashCommand({ command: '/lock', text: 'api@staging', userId, channelId: 'C0STAGING' }),
+        ),
+      );
       expect(sent.every((s) => s.status === 200)).toBe(true);
       await h.tugboat.settle();
       expect(posts(h)).toHaveLength(1);
@@ -103,18 +109,27 @@ for (const backend of storeBackends) {
       expect((await command(h, 'U0BOB', '/unlock prod --force'))[0]).toContain('Only admins');
       expect((await command(h, 'U0ADMIN', '/unlock prod'))[0]).toContain('--force');
       expect(await command(h, 'U0ADMIN', '/unlock prod --force')).toEqual([]);
-      expect(postTexts(h, 'C0DEPLOYS').at(-1)).toContain('<@U0ADMIN> force-released *production*, which <@U0ALICE> held');
+      expect(postTexts(h, 'C0DEPLOYS').at(-1)).toContain(
+        '<@U0ADMIN> force-released *production*, which <@U0ALICE> held',
+      );
       expect((await command(h, 'U0BOB', '/locks'))[0]).toBe('No locks are held.');
     });
 
     it('releases and announces once when three /unlocks race', async () => {
       h = await startHarness({ backend });
       await command(h, 'U0ALICE', '/lock prod', 'C0DEPLOYS');
-      const sent = await Promise.all([1, 2, 3].map(() => h.slack.slashCommand({ command: '/unlock', text: 'prod', userId: 'U0ALICE', channelId: 'C0DEPLOYS' })));
+      const sent = await Promise.all(
+        [1, 2, 3].map(() =>
+          h.slack.slashCommand({ command: '/unlock', text: 'prod', userId: 'U0ALICE', channelId: 'C0DEPLOYS' }),
+        ),
+      );
       await h.tugboat.settle();
       expect(postTexts(h, 'C0DEPLOYS').filter((t) => t.includes('released'))).toHaveLength(1);
       const answers = h.slackApi.responses.filter((r) => sent.some((s) => s.responseUrl.endsWith(r.id)));
-      expect(answers.map((a) => String(a.body.text))).toEqual([expect.stringContaining('Nothing to unlock'), expect.stringContaining('Nothing to unlock')]);
+      expect(answers.map((a) => String(a.body.text))).toEqual([
+        expect.stringContaining('Nothing to unlock'),
+        expect.stringContaining('Nothing to unlock'),
+      ]);
     });
 
     it('freezes everything with all, and lists locks widest first', async () => {
@@ -140,7 +155,7 @@ for (const backend of storeBackends) {
       await sweep.run();
       const expiries = posts(h).filter((c) => String(c.args.text).includes('expired'));
       expect(expiries.map((c) => c.args.channel).sort()).toEqual(['C0DEPLOYS', 'C0RANDOM']);
-      expect((await command(h, 'U0BOB', '/lock prod'))).toEqual([]);
+      expect(await command(h, 'U0BOB', '/lock prod')).toEqual([]);
     });
 
     it('reminds the holder ten minutes before expiry with Extend and Release buttons that act once', async () => {
@@ -156,22 +171,42 @@ for (const backend of storeBackends) {
       const [reminder] = posts(h, 'U0ALICE');
       expect(posts(h, 'U0ALICE')).toHaveLength(1);
       expect(String(reminder.args.text)).toContain('expires in 9m');
-      const buttons = (reminder.args.blocks as Array<{ elements?: Array<{ action_id: string; value: string }> }>)[1].elements!;
+      const buttons = (reminder.args.blocks as Array<{ elements?: Array<{ action_id: string; value: string }> }>)[1]
+        .elements!;
       const extend = buttons.find((b) => b.action_id === 'lock_extend')!;
       const dm = String(reminder.response.channel);
-      const click = () => h.slack.blockAction({ userId: 'U0ALICE', channelId: dm, actionId: 'lock_extend', value: extend.value, messageTs: String(reminder.response.ts) });
+      const click = () =>
+        h.slack.blockAction({
+          userId: 'U0ALICE',
+          channelId: dm,
+          actionId: 'lock_extend',
+          value: extend.value,
+          messageTs: String(reminder.response.ts),
+        });
       await Promise.all([click(), click()]);
       await h.tugboat.settle();
       expect(postTexts(h, 'C0DEPLOYS').filter((t) => t.includes('extended'))).toHaveLength(1);
       const [list] = await command(h, 'U0ALICE', '/locks');
       expect(list).toContain('in 1h 9m');
       const release = buttons.find((b) => b.action_id === 'lock_release')!;
-      const byBob = await h.slack.blockAction({ userId: 'U0BOB', channelId: 'C0DEPLOYS', actionId: 'lock_release', value: release.value, messageTs: '1.000001' });
+      const byBob = await h.slack.blockAction({
+        userId: 'U0BOB',
+        channelId: 'C0DEPLOYS',
+        actionId: 'lock_release',
+        value: release.value,
+        messageTs: '1.000001',
+      });
       await h.tugboat.settle();
-      expect(h.slackApi.responses.filter((r) => byBob.responseUrl.endsWith(r.id)).map((r) => String(r.body.text))).toEqual([
-        expect.stringContaining('locked by <@U0ALICE>, not you'),
-      ]);
-      await h.slack.blockAction({ userId: 'U0ALICE', channelId: dm, actionId: 'lock_release', value: release.value, messageTs: String(reminder.response.ts) });
+      expect(
+        h.slackApi.responses.filter((r) => byBob.responseUrl.endsWith(r.id)).map((r) => String(r.body.text)),
+      ).toEqual([expect.stringContaining('locked by <@U0ALICE>, not you')]);
+      await h.slack.blockAction({
+        userId: 'U0ALICE',
+        channelId: dm,
+        actionId: 'lock_release',
+        value: release.value,
+        messageTs: String(reminder.response.ts),
+      });
       await h.tugboat.settle();
       expect(postTexts(h, 'C0DEPLOYS').at(-1)).toBe(':unlock: <@U0ALICE> released *production*.');
     });
@@ -180,7 +215,9 @@ for (const backend of storeBackends) {
       h = await startHarness({ backend });
       await command(h, 'U0ALICE', '/lock prod', 'C0DEPLOYS');
       await command(h, 'U0ADMIN', '/unlock prod --force', 'C0ADMINS');
-      const rows = await h.db.store.query<{ action: string; actor: string; channel: string }>('select action, actor, channel from lock_events order by id');
+      const rows = await h.db.store.query<{ action: string; actor: string; channel: string }>(
+        'select action, actor, channel from lock_events order by id',
+      );
       expect(rows).toEqual([
         { action: 'acquired', actor: 'U0ALICE', channel: 'C0DEPLOYS' },
         { action: 'forced', actor: 'U0ADMIN', channel: 'C0ADMINS' },

@@ -86,7 +86,10 @@ describe('logs', () => {
     await h.slack.slashCommand({ command: '/lock', text: 'prod', userId: 'U0ALICE', channelId: 'C0DEPLOYS' });
     await h.slack.send('{bad', 'application/json', { 'x-slack-signature': `v0=${SECRETS.signingSecret}` });
     await h.tugboat.settle();
-    h.tugboat.deps.log.error({ token: SECRETS.botToken, err: new Error(`boom with ${SECRETS.webhookSecret}`) }, `url has ${SECRETS.botToken}`);
+    h.tugboat.deps.log.error(
+      { token: SECRETS.botToken, err: new Error(`boom with ${SECRETS.webhookSecret}`) },
+      `url has ${SECRETS.botToken}`,
+    );
     const all = h.logs.raw.join('\n');
     expect(h.logs.raw.length).toBeGreaterThan(0);
     for (const secret of Object.values(SECRETS)) expect(all).not.toContain(secret);

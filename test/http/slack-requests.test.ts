@@ -5,7 +5,14 @@ import { storeBackends } from '../helpers/stores.ts';
 
 const [pglite] = storeBackends;
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-const locksCommand = form({ command: '/locks', text: '', user_id: 'U0ALICE', channel_id: 'C0RANDOM', team_id: 'T0', response_url: 'http://127.0.0.1:1/none' });
+const locksCommand = form({
+  command: '/locks',
+  text: '',
+  user_id: 'U0ALICE',
+  channel_id: 'C0RANDOM',
+  team_id: 'T0',
+  response_url: 'http://127.0.0.1:1/none',
+});
 const nowSec = () => Math.floor(Date.now() / 1000);
 
 describe('requests to /slack/events', () => {
@@ -21,7 +28,11 @@ describe('requests to /slack/events', () => {
     expect(stale.status).toBe(401);
     const future = await h.slack.send(locksCommand, type, {}, nowSec() + 6 * 60);
     expect(future.status).toBe(401);
-    const unsigned = await fetch(`${h.url}/slack/events`, { method: 'POST', headers: { 'content-type': type }, body: locksCommand });
+    const unsigned = await fetch(`${h.url}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body: locksCommand,
+    });
     expect(unsigned.status).toBe(401);
     await h.tugboat.settle();
     expect(h.slackApi.calls).toEqual([]);
@@ -58,18 +69,28 @@ describe('requests to /slack/events', () => {
 
   it('acts once on an event Slack retries with the same event_id', async () => {
     h = await startHarness({ backend: pglite });
-    const event = { type: 'app_mention', user: 'U0ALICE', channel: 'C0RANDOM', text: '<@UBOT> help', ts: '1700000000.000100' };
+    const event = {
+      type: 'app_mention',
+      user: 'U0ALICE',
+      channel: 'C0RANDOM',
+      text: '<@UBOT> help',
+      ts: '1700000000.000100',
+    };
     const first = await h.slack.event({ event, eventId: 'Ev0001' });
     const retry = await h.slack.event({ event, eventId: 'Ev0001', retryNum: 1, retryReason: 'http_timeout' });
     expect([first.status, retry.status]).toEqual([200, 200]);
     await h.tugboat.settle();
     expect(h.slackApi.callsTo('chat.postMessage')).toHaveLength(1);
-    expect(h.slackApi.callsTo('chat.postMessage')[0].args).toMatchObject({ channel: 'C0RANDOM', thread_ts: '1700000000.000100' });
+    expect(h.slackApi.callsTo('chat.postMessage')[0].args).toMatchObject({
+      channel: 'C0RANDOM',
+      thread_ts: '1700000000.000100',
+    });
   });
 
   it('calls no Slack API before acknowledging a command (Bolt’s per-request auth.test is avoided)', async () => {
     h = await startHarness({ backend: pglite });
-    for (let i = 0; i < 3; i++) await h.slack.slashCommand({ command: '/locks', text: '', userId: 'U0ALICE', channelId: 'C0RANDOM' });
+    for (let i = 0; i < 3; i++)
+      await h.slack.slashCommand({ command: '/locks', text: '', userId: 'U0ALICE', channelId: 'C0RANDOM' });
     await h.tugboat.settle();
     expect(h.slackApi.calls.map((c) => c.method)).toEqual([]);
     expect(h.slackApi.responses).toHaveLength(3);

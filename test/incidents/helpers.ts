@@ -46,7 +46,8 @@ ${options.canary ? `  canary: ${options.canary}\n` : ''}`;
 }
 
 /** A check item for `incidentConfig`. */
-export const check = (name: string, url: string, timeout = '1s') => `        - name: ${name}\n          url: ${url}\n          timeout: ${timeout}\n`;
+export const check = (name: string, url: string, timeout = '1s') =>
+  `        - name: ${name}\n          url: ${url}\n          timeout: ${timeout}\n`;
 
 /**
  * The service as its users see it: a loopback server whose `/health` fails while the SHA it
@@ -64,7 +65,13 @@ export interface VersionedService {
 
 export async function startVersionedService(): Promise<VersionedService> {
   const server = await startTestServer();
-  const service: VersionedService = { server, origin: server.origin, broken: new Set(), undeployable: new Set(), down: false };
+  const service: VersionedService = {
+    server,
+    origin: server.origin,
+    broken: new Set(),
+    undeployable: new Set(),
+    down: false,
+  };
   server.routes.set('/deployed', (req, res) => {
     const sha = new URL(req.url ?? '/', 'http://x').searchParams.get('sha') ?? '';
     if (service.undeployable.has(sha)) return void res.writeHead(500).end();
@@ -100,9 +107,14 @@ export async function runChecks(h: Harness, times = 1): Promise<void> {
 }
 
 /** The channels tugboat created (every channel whose name starts with the incident prefix). */
-export const incidentChannels = (h: Harness): SlackChannel[] => h.slackApi.channels().filter((channel) => channel.name.startsWith('inc-'));
+export const incidentChannels = (h: Harness): SlackChannel[] =>
+  h.slackApi.channels().filter((channel) => channel.name.startsWith('inc-'));
 
-export async function waitUntil<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 5000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

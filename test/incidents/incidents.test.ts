@@ -3,7 +3,16 @@ import type { Harness } from '../helpers/harness.ts';
 import { channelMessages, command, sha, threadOf } from '../helpers/deploys.ts';
 import { storeBackends } from '../helpers/stores.ts';
 import { freePort } from '../../src/fakes/http.ts';
-import { check, incidentChannels, incidentConfig, runChecks, startIncidentHarness, startVersionedService, waitUntil, type VersionedService } from './helpers.ts';
+import {
+  check,
+  incidentChannels,
+  incidentConfig,
+  runChecks,
+  startIncidentHarness,
+  startVersionedService,
+  waitUntil,
+  type VersionedService,
+} from './helpers.ts';
 
 const HOUR = 60 * 60_000;
 
@@ -16,14 +25,19 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     h = undefined!;
   });
 
-  async function start(checks: (service: VersionedService) => string, options: Parameters<typeof incidentConfig>[2] = {}) {
+  async function start(
+    checks: (service: VersionedService) => string,
+    options: Parameters<typeof incidentConfig>[2] = {},
+  ) {
     service = await startVersionedService();
     h = await startIncidentHarness({ backend, configYaml: incidentConfig(service, checks(service), options) });
   }
 
   const health = (s: VersionedService) => check('health', `${s.origin}/health`);
-  const deploy = (user: string, version: string) => command(h, user, `/deploy api ${sha(version)} to production`, 'C0DEPLOYS');
-  const messageText = (message: { text: string; blocks?: unknown[] }) => `${message.text} ${JSON.stringify(message.blocks ?? [])}`;
+  const deploy = (user: string, version: string) =>
+    command(h, user, `/deploy api ${sha(version)} to production`, 'C0DEPLOYS');
+  const messageText = (message: { text: string; blocks?: unknown[] }) =>
+    `${message.text} ${JSON.stringify(message.blocks ?? [])}`;
 
   it('opens an incident after exactly N failures: channel, invites, topic, first message and a pointer in the environment channel', async () => {
     await start(health);
@@ -49,7 +63,9 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     const firstFailure = new Date('2026-11-22T13:00:00Z');
     expect(first.text).toContain('health since 2026-11-22T13:00:00.000Z: expected a 2xx status, got 503');
     // In mrkdwn a link's `&` is written `&amp;`, as Slack itself writes it; Slack decodes it when the link is opened.
-    const logs = /<(https:\/\/logs\.example\.com[^|>]+)\|/.exec(JSON.stringify(first.blocks))![1].replaceAll('&amp;', '&');
+    const logs = /<(https:\/\/logs\.example\.com[^|>]+)\|/
+      .exec(JSON.stringify(first.blocks))![1]
+      .replaceAll('&amp;', '&');
     const window = new URL(logs).searchParams;
     expect(window.get('from')).toBe(new Date(firstFailure.getTime() - 15 * 60_000).toISOString());
     expect(window.get('to')).toBe('2026-11-22T13:00:02.000Z');
@@ -76,9 +92,15 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     h.clock.advance(4 * 60_000);
     service.down = false;
     await runChecks(h, 1);
-    expect(channelMessages(h, channel.id).map((m) => m.text).join('\n')).not.toContain('recovered');
+    expect(
+      channelMessages(h, channel.id)
+        .map((m) => m.text)
+        .join('\n'),
+    ).not.toContain('recovered');
     await runChecks(h, 1);
-    const said = channelMessages(h, channel.id).map((m) => m.text).join('\n');
+    const said = channelMessages(h, channel.id)
+      .map((m) => m.text)
+      .join('\n');
     expect(said).toContain('health` passes again (failed for 4m 4s)');
     expect(said).toContain('recovered: every check passes again, 4m 4s after the first failure');
     expect(channelMessages(h, 'C0DEPLOYS').at(-1)!.text).toContain('recovered after 4m 4s');
@@ -108,7 +130,10 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     h.slackApi.addChannel({ name: 'inc-20261122-api-production' });
     service.down = true;
     await runChecks(h, 3);
-    expect(incidentChannels(h).map((c) => c.name)).toEqual(['inc-20261122-api-production', 'inc-20261122-api-production-2']);
+    expect(incidentChannels(h).map((c) => c.name)).toEqual([
+      'inc-20261122-api-production',
+      'inc-20261122-api-production-2',
+    ]);
   });
 
   it('joins a second failing check of the service to the open incident, and counts a timeout as a failure', async () => {
@@ -123,7 +148,9 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
       return text.includes('Another check is failing too:\n• `search` since') && text;
     });
     expect(said).toContain('timed out after 1s');
-    await waitUntil('the topic names both', () => h.slackApi.channel(channels[0].id)!.topic.value.includes('Failing: health, search'));
+    await waitUntil('the topic names both', () =>
+      h.slackApi.channel(channels[0].id)!.topic.value.includes('Failing: health, search'),
+    );
   });
 
   it('acknowledges once, refuses to resolve while failing unless confirmed, then posts the timeline and a post-mortem draft', async () => {
@@ -142,7 +169,9 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     h.clock.advance(2 * 60_000);
     expect(await click('U0CAROL', 'incident_acknowledge')).toEqual([]);
     expect(h.slackApi.channel(channel.id)!.topic.value).toContain('Acknowledged by <@U0CAROL>');
-    expect(await click('U0BOB', 'incident_acknowledge')).toEqual([expect.stringContaining('<@U0CAROL> already acknowledged')]);
+    expect(await click('U0BOB', 'incident_acknowledge')).toEqual([
+      expect.stringContaining('<@U0CAROL> already acknowledged'),
+    ]);
 
     // Still failing 30 minutes on: said again in the environment's channel, once.
     h.clock.advance(30 * 60_000);
@@ -153,13 +182,20 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     const refused = await click('U0CAROL', 'incident_resolve');
     expect(refused).toEqual([expect.stringContaining('These checks still fail: `health`. Resolve anyway?')]);
     const confirm = h.slackApi.ephemerals('U0CAROL').at(-1)!;
-    await h.slack.blockAction({ userId: 'U0CAROL', channelId: channel.id, actionId: 'incident_resolve_confirm', messageTs: confirm.ts });
+    await h.slack.blockAction({
+      userId: 'U0CAROL',
+      channelId: channel.id,
+      actionId: 'incident_resolve_confirm',
+      messageTs: confirm.ts,
+    });
     await h.tugboat.settle();
 
     const summary = channelMessages(h, channel.id).at(-1)!;
     expect(summary.text).toContain('<@U0CAROL> resolved the incident');
     expect(summary.text).toMatch(/Time to alert: 2s · Time to acknowledge: 2m 3s · Time to resolve: 32m 3s/);
-    expect(summary.text).toMatch(/First failure[\s\S]*Alert: incident opened[\s\S]*Acknowledged by <@U0CAROL>[\s\S]*Resolved by <@U0CAROL>/);
+    expect(summary.text).toMatch(
+      /First failure[\s\S]*Alert: incident opened[\s\S]*Acknowledged by <@U0CAROL>[\s\S]*Resolved by <@U0CAROL>/,
+    );
     const draft = threadOf(h, channel.id, summary.ts)[0].text;
     expect(draft).toContain('# Post-mortem: api in production, 2026-11-22');
     expect(draft).toContain('| Acknowledged by <@U0CAROL> |');
@@ -168,7 +204,9 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     // The timeline on demand, in the incident channel only.
     const [timeline] = await command(h, 'U0BOB', '/tugboat incident', channel.id);
     expect(timeline).toMatch(/Timeline of api in production\* \(resolved\)[\s\S]*Still failing after 30 minutes/);
-    expect(await command(h, 'U0BOB', '/tugboat incident', 'C0DEPLOYS')).toEqual([expect.stringContaining('not an incident channel')]);
+    expect(await command(h, 'U0BOB', '/tugboat incident', 'C0DEPLOYS')).toEqual([
+      expect.stringContaining('not an incident channel'),
+    ]);
 
     // Fourteen days after resolution, the channel is offered for archiving, once.
     h.clock.advance(13 * 24 * HOUR);
@@ -194,24 +232,39 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     const [channel] = incidentChannels(h);
     const first = channelMessages(h, channel.id)[0];
 
-    const click = () => h.slack.blockAction({ userId: 'U0ALICE', channelId: channel.id, actionId: 'incident_rollback', messageTs: first.ts, value: JSON.stringify({ incident: 1, before: 2 }) });
+    const click = () =>
+      h.slack.blockAction({
+        userId: 'U0ALICE',
+        channelId: channel.id,
+        actionId: 'incident_rollback',
+        messageTs: first.ts,
+        value: JSON.stringify({ incident: 1, before: 2 }),
+      });
     await click();
     await h.tugboat.settle();
-    await waitUntil('the rollback is checked', () => channelMessages(h, channel.id).find((m) => m.text.includes('Rollback #3 finished')));
+    await waitUntil('the rollback is checked', () =>
+      channelMessages(h, channel.id).find((m) => m.text.includes('Rollback #3 finished')),
+    );
 
     expect(service.serving).toBe(sha('v1'));
-    const said = channelMessages(h, channel.id).map((m) => m.text).join('\n');
+    const said = channelMessages(h, channel.id)
+      .map((m) => m.text)
+      .join('\n');
     expect(said).toContain(`<@U0ALICE> is rolling api back to \`${sha('v1').slice(0, 7)}\` (rollback #3)`);
     expect(said).toContain('Rollback #3 finished and the checks pass now: the rollback fixed it.');
     // Announced in the environment's channel too, as every rollback is.
-    expect(channelMessages(h, 'C0DEPLOYS').map((m) => m.text).join('\n')).toMatch(/rollback of \*api\* \(undoing #2\)/);
+    expect(
+      channelMessages(h, 'C0DEPLOYS')
+        .map((m) => m.text)
+        .join('\n'),
+    ).toMatch(/rollback of \*api\* \(undoing #2\)/);
 
     // The same button again does nothing more.
     const again = await click();
     await h.tugboat.settle();
-    expect(h.slackApi.responses.filter((r) => again.responseUrl.endsWith(r.id)).map((r) => String(r.body.text))).toEqual([
-      expect.stringContaining('This button already started a rollback (#3'),
-    ]);
+    expect(
+      h.slackApi.responses.filter((r) => again.responseUrl.endsWith(r.id)).map((r) => String(r.body.text)),
+    ).toEqual([expect.stringContaining('This button already started a rollback (#3')]);
     expect(service.serving).toBe(sha('v1'));
   });
 
@@ -223,9 +276,16 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     service.undeployable.add(sha('v1'));
     await runChecks(h, 3);
     const [channel] = incidentChannels(h);
-    await h.slack.blockAction({ userId: 'U0ALICE', channelId: channel.id, actionId: 'incident_rollback', messageTs: channelMessages(h, channel.id)[0].ts });
+    await h.slack.blockAction({
+      userId: 'U0ALICE',
+      channelId: channel.id,
+      actionId: 'incident_rollback',
+      messageTs: channelMessages(h, channel.id)[0].ts,
+    });
     await h.tugboat.settle();
-    const failed = await waitUntil('the failure is told', () => channelMessages(h, channel.id).find((m) => m.text.includes('Rollback #3 failed')));
+    const failed = await waitUntil('the failure is told', () =>
+      channelMessages(h, channel.id).find((m) => m.text.includes('Rollback #3 failed')),
+    );
     expect(failed.text).toContain('`/rollback` tries again');
     expect(service.serving).toBe(sha('v2'));
   });
@@ -245,7 +305,9 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     const [locks] = await command(h, 'U0CAROL', '/locks');
     expect(locks).toMatch(/production.*<@U0BOB>.*smoke checks failed after deploy #2/s);
     // The failure counted toward the alert rule like a scheduled one.
-    const [{ count }] = await h.db.store.query<{ count: number }>(`select count(*)::int as count from smoke_results where not ok`);
+    const [{ count }] = await h.db.store.query<{ count: number }>(
+      `select count(*)::int as count from smoke_results where not ok`,
+    );
     expect(count).toBe(1);
   });
 
@@ -268,7 +330,9 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     await runChecks(h, 5);
     expect(incidentChannels(h)).toEqual([]);
     const said = channelMessages(h, 'C0DEPLOYS').map((m) => m.text);
-    expect(said.filter((text) => text.includes('monitoring itself is impaired'))).toEqual([expect.stringContaining('the canary failed too')]);
+    expect(said.filter((text) => text.includes('monitoring itself is impaired'))).toEqual([
+      expect.stringContaining('the canary failed too'),
+    ]);
     const [status] = await command(h, 'U0BOB', '/tugboat status');
     expect(status).toContain('`health` inconclusive: monitoring impaired');
   });
@@ -278,7 +342,9 @@ describe.each(storeBackends)('incidents on $name', (backend) => {
     service.server.answer('/search', 500, 'nope');
     await runChecks(h, 3);
     const [status] = await command(h, 'U0BOB', '/tugboat status');
-    expect(status).toMatch(/production: .*\n\s+checks: :large_green_circle: `health` \d+ ms \(.*\) · :red_circle: `search` alerting: expected a 2xx status, got 500/);
+    expect(status).toMatch(
+      /production: .*\n\s+checks: :large_green_circle: `health` \d+ ms \(.*\) · :red_circle: `search` alerting: expected a 2xx status, got 500/,
+    );
     expect(status).toMatch(/staging: nothing deployed by tugboat yet\n/);
   });
 });

@@ -2,7 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WallClock } from '../helpers/clock.ts';
 import type { Harness } from '../helpers/harness.ts';
 import { postgresBackend, type TestDatabase } from '../helpers/stores.ts';
-import { check, incidentConfig, startIncidentHarness, startVersionedService, waitUntil, type VersionedService } from './helpers.ts';
+import {
+  check,
+  incidentConfig,
+  startIncidentHarness,
+  startVersionedService,
+  waitUntil,
+  type VersionedService,
+} from './helpers.ts';
 
 describe.skipIf(!postgresBackend)('incidents on two replicas of one PostgreSQL', () => {
   let replicas: Harness[] = [];
@@ -31,10 +38,18 @@ describe.skipIf(!postgresBackend)('incidents on two replicas of one PostgreSQL',
     for (const replica of replicas) replica.tugboat.smoke.start();
 
     const count = async (sql: string) => (await db.store.query<{ count: number }>(sql))[0].count;
-    await waitUntil('an incident opens', async () => (await count('select count(*)::int as count from incidents')) > 0, 15_000);
+    await waitUntil(
+      'an incident opens',
+      async () => (await count('select count(*)::int as count from incidents')) > 0,
+      15_000,
+    );
     // Both replicas keep running every check for a few more ticks.
     const results = await count('select count(*)::int as count from smoke_results');
-    await waitUntil('a few more ticks', async () => (await count('select count(*)::int as count from smoke_results')) >= results + 6, 10_000);
+    await waitUntil(
+      'a few more ticks',
+      async () => (await count('select count(*)::int as count from smoke_results')) >= results + 6,
+      10_000,
+    );
     for (const replica of replicas) await replica.tugboat.smoke.stop();
 
     expect(await count('select count(*)::int as count from incidents')).toBe(1);

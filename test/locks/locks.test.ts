@@ -44,19 +44,29 @@ for (const backend of storeBackends) {
       for (const scope of [prod, staging, apiProd]) {
         expect(await take(db, scope, 'U2')).toMatchObject({ ok: false, lock: { scope: { kind: 'all' } } });
       }
-      expect(await findBlockingLock(db.store, { environment: 'staging', service: 'api', actor: 'U2', now: t0 })).toMatchObject({ holder: 'U1' });
-      expect(await findBlockingLock(db.store, { environment: 'staging', service: 'api', actor: 'U1', now: t0 })).toBeUndefined();
+      expect(
+        await findBlockingLock(db.store, { environment: 'staging', service: 'api', actor: 'U2', now: t0 }),
+      ).toMatchObject({ holder: 'U1' });
+      expect(
+        await findBlockingLock(db.store, { environment: 'staging', service: 'api', actor: 'U1', now: t0 }),
+      ).toBeUndefined();
     });
 
     it('releases only for the holder, or for anyone with force, and records who', async () => {
       db = await backend.open();
       await take(db, prod, 'U1');
-      expect(await releaseLock(db.store, { scope: prod, actor: 'U2', force: false, channel: 'C1', now: t0 })).toMatchObject({ ok: false, reason: 'not-holder' });
-      expect(await releaseLock(db.store, { scope: prod, actor: 'UADMIN', force: true, channel: 'C9', now: t0 })).toMatchObject({
+      expect(
+        await releaseLock(db.store, { scope: prod, actor: 'U2', force: false, channel: 'C1', now: t0 }),
+      ).toMatchObject({ ok: false, reason: 'not-holder' });
+      expect(
+        await releaseLock(db.store, { scope: prod, actor: 'UADMIN', force: true, channel: 'C9', now: t0 }),
+      ).toMatchObject({
         ok: true,
         lock: { releaseKind: 'forced', releasedBy: 'UADMIN', holder: 'U1' },
       });
-      const audit = await db.store.query<{ action: string; actor: string; channel: string }>('select action, actor, channel from lock_events order by id');
+      const audit = await db.store.query<{ action: string; actor: string; channel: string }>(
+        'select action, actor, channel from lock_events order by id',
+      );
       expect(audit).toEqual([
         { action: 'acquired', actor: 'U1', channel: 'C1' },
         { action: 'forced', actor: 'UADMIN', channel: 'C9' },
@@ -68,7 +78,10 @@ for (const backend of storeBackends) {
       await take(db, prod, 'U1', t0, 600);
       expect((await take(db, apiProd, 'U2', at(9))).ok).toBe(false);
       expect((await take(db, apiProd, 'U2', at(10))).ok).toBe(true);
-      const [first, second] = await Promise.all([claimExpiredLocks(db.store, at(11)), claimExpiredLocks(db.store, at(11))]);
+      const [first, second] = await Promise.all([
+        claimExpiredLocks(db.store, at(11)),
+        claimExpiredLocks(db.store, at(11)),
+      ]);
       expect([...first, ...second].map((l) => l.holder)).toEqual(['U1']);
       expect(await claimExpiredLocks(db.store, at(12))).toEqual([]);
     });
@@ -80,7 +93,13 @@ for (const backend of storeBackends) {
       expect(await claimDueReminders(db.store, at(49))).toEqual([]);
       expect((await claimDueReminders(db.store, at(50))).map((l) => l.id)).toEqual([taken.lock.id]);
       expect(await claimDueReminders(db.store, at(51))).toEqual([]);
-      const extend = { lockId: taken.lock.id, seenExpiresAt: taken.lock.expiresAt, actor: 'U1', channel: 'D1', now: at(52) };
+      const extend = {
+        lockId: taken.lock.id,
+        seenExpiresAt: taken.lock.expiresAt,
+        actor: 'U1',
+        channel: 'D1',
+        now: at(52),
+      };
       const clicks = await Promise.all([extendLock(db.store, extend), extendLock(db.store, extend)]);
       expect(clicks.filter((c) => c.ok)).toHaveLength(1);
       expect(clicks.find((c) => !c.ok)).toMatchObject({ reason: 'already-extended' });
@@ -105,7 +124,14 @@ describe.runIf(postgresBackend)('locks across replicas on real PostgreSQL', () =
     const replicas = await Promise.all([1, 2, 3, 4].map(() => db.openAnother()));
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        acquireLock(replicas[i % 4], { scope: apiProd, holder: `U${i}`, reason: '', channel: 'C1', durationSeconds: 60, now: t0 }),
+        acquireLock(replicas[i % 4], {
+          scope: apiProd,
+          holder: `U${i}`,
+          reason: '',
+          channel: 'C1',
+          durationSeconds: 60,
+          now: t0,
+        }),
       ),
     );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
@@ -118,14 +144,24 @@ describe.runIf(postgresBackend)('locks across replicas on real PostgreSQL', () =
     const scopes = [apiProd, webProd, prod, all, staging];
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        acquireLock(replicas[i % 4], { scope: scopes[i % 5], holder: `U${i}`, reason: '', channel: 'C1', durationSeconds: 60, now: t0 }),
+        acquireLock(replicas[i % 4], {
+          scope: scopes[i % 5],
+          holder: `U${i}`,
+          reason: '',
+          channel: 'C1',
+          durationSeconds: 60,
+          now: t0,
+        }),
       ),
     );
     const live = await listLocks(db.store, t0);
     const env = (s: LockScope) => (s.kind === 'all' ? '*' : s.environment);
     const overlaps = (a: LockScope, b: LockScope) =>
-      env(a) === '*' || env(b) === '*' || (env(a) === env(b) && (a.kind !== 'service' || b.kind !== 'service' || a.service === b.service));
-    for (const [i, a] of live.entries()) for (const b of live.slice(i + 1)) expect(overlaps(a.scope, b.scope)).toBe(false);
+      env(a) === '*' ||
+      env(b) === '*' ||
+      (env(a) === env(b) && (a.kind !== 'service' || b.kind !== 'service' || a.service === b.service));
+    for (const [i, a] of live.entries())
+      for (const b of live.slice(i + 1)) expect(overlaps(a.scope, b.scope)).toBe(false);
     expect(live.length).toBeGreaterThanOrEqual(1);
   });
 
@@ -133,7 +169,9 @@ describe.runIf(postgresBackend)('locks across replicas on real PostgreSQL', () =
     db = await postgresBackend!.open();
     const replicas = await Promise.all([1, 2, 3].map(() => db.openAnother()));
     await take(db, prod, 'U1');
-    const results = await Promise.all(replicas.map((r) => releaseLock(r, { scope: prod, actor: 'U1', force: false, channel: 'C1', now: t0 })));
+    const results = await Promise.all(
+      replicas.map((r) => releaseLock(r, { scope: prod, actor: 'U1', force: false, channel: 'C1', now: t0 })),
+    );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok && r.reason === 'none')).toHaveLength(2);
   });

@@ -6,7 +6,10 @@ import { storeBackends } from '../helpers/stores.ts';
 
 /** A signed push of `after` to acme/api's main branch, which auto-deploys to staging (test/fixtures/tugboat.yml). */
 function pushToMain(h: Harness, after: string, deliveryId: string) {
-  const payload = webhookExample('push') as unknown as Record<string, unknown> & { repository: Record<string, unknown>; pusher: Record<string, unknown> };
+  const payload = webhookExample('push') as unknown as Record<string, unknown> & {
+    repository: Record<string, unknown>;
+    pusher: Record<string, unknown>;
+  };
   Object.assign(payload, { ref: 'refs/heads/main', after, deleted: false });
   payload.repository.full_name = 'acme/api';
   payload.pusher.name = 'octocat';
@@ -14,7 +17,12 @@ function pushToMain(h: Harness, after: string, deliveryId: string) {
 }
 
 const deliveryRow = async (h: Harness, deliveryId: string) =>
-  (await h.db.store.query<{ status: string; attempts: number }>('select status, attempts from github_deliveries where delivery_id = $1', [deliveryId]))[0];
+  (
+    await h.db.store.query<{ status: string; attempts: number }>(
+      'select status, attempts from github_deliveries where delivery_id = $1',
+      [deliveryId],
+    )
+  )[0];
 
 async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -49,7 +57,11 @@ for (const backend of storeBackends) {
       await h.tugboat.settle();
       expect(await deliveryRow(h, 'push-1')).toEqual({ status: 'done', attempts: 2 });
       expect(githubDeployments(h, 'acme/api')).toHaveLength(1);
-      expect(channelMessages(h, 'C0STAGING').map((m) => m.text).join('\n')).not.toContain('Auto-deploy of *api*');
+      expect(
+        channelMessages(h, 'C0STAGING')
+          .map((m) => m.text)
+          .join('\n'),
+      ).not.toContain('Auto-deploy of *api*');
     });
   });
 }

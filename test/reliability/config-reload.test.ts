@@ -10,7 +10,8 @@ import { incidentChannels, PEOPLE, waitUntil } from '../incidents/helpers.ts';
 import { startTestServer, type TestServer } from '../smoke/helpers.ts';
 
 /** Waits, without polling, until the file at argv[1] exists: a deploy that stays in flight until the test lets it finish. */
-const WAIT_FOR_GATE = "const fs = require('fs'); setInterval(() => { if (fs.existsSync(process.argv[1])) process.exit(0); }, 25)";
+const WAIT_FOR_GATE =
+  "const fs = require('fs'); setInterval(() => { if (fs.existsSync(process.argv[1])) process.exit(0); }, 25)";
 
 const config = (withOld: { gate: string; health: string } | undefined) => `
 admins: [U0ADMIN]
@@ -68,7 +69,8 @@ for (const backend of storeBackends) {
       const sent = await h.slack.slashCommand({ command: name, text: rest.join(' '), userId: user, channelId });
       return waitUntil(`an answer to ${line}`, () => answersTo(h, sent.responseUrl)[0]);
     }
-    const deployOf = async (id: number) => (await h.db.store.query<{ status: string }>('select status from deploys where id = $1', [id]))[0]?.status;
+    const deployOf = async (id: number) =>
+      (await h.db.store.query<{ status: string }>('select status from deploys where id = $1', [id]))[0]?.status;
     const errorLogs = () => h.logs.lines.filter((line) => (line.level as number) >= 50);
 
     it('drops the queued deploy with a note, lets the running one finish and report, keeps the incident resolvable, and shows it as removed', async () => {
@@ -91,12 +93,29 @@ for (const backend of storeBackends) {
       expect(incidentChannel).toBeDefined();
 
       // A deploy in flight (its script waits), and one queued behind it.
-      await h.slack.slashCommand({ command: '/deploy', text: 'old to production', userId: 'U0ALICE', channelId: 'C0DEPLOYS' });
+      await h.slack.slashCommand({
+        command: '/deploy',
+        text: 'old to production',
+        userId: 'U0ALICE',
+        channelId: 'C0DEPLOYS',
+      });
       await waitUntil('the deploy runs', async () => (await deployOf(1)) === 'running');
-      const sent = await h.slack.slashCommand({ command: '/deploy', text: 'old to production', userId: 'U0BOB', channelId: 'C0DEPLOYS' });
-      const refusal = await waitUntil('the refusal', () => h.slackApi.responses.find((r) => sent.responseUrl.endsWith(r.id)));
+      const sent = await h.slack.slashCommand({
+        command: '/deploy',
+        text: 'old to production',
+        userId: 'U0BOB',
+        channelId: 'C0DEPLOYS',
+      });
+      const refusal = await waitUntil('the refusal', () =>
+        h.slackApi.responses.find((r) => sent.responseUrl.endsWith(r.id)),
+      );
       const queueMe = buttonsOf(refusal.body as { blocks?: unknown }).find((b) => b.action_id === 'deploy_queue')!;
-      const click = await h.slack.blockAction({ userId: 'U0BOB', channelId: 'C0DEPLOYS', actionId: 'deploy_queue', value: queueMe.value });
+      const click = await h.slack.blockAction({
+        userId: 'U0BOB',
+        channelId: 'C0DEPLOYS',
+        actionId: 'deploy_queue',
+        value: queueMe.value,
+      });
       await waitUntil('Bob is queued', () => answersTo(h, click.responseUrl)[0]?.includes('position 1'));
       // The click goes on to try the queue (still blocked); everything but the running script settles.
       await h.tugboat.settle(500);
@@ -104,15 +123,23 @@ for (const backend of storeBackends) {
       h.tugboat.setConfig(parseConfig(config(undefined), 'tugboat.yml'));
       const status = await ask('U0ADMIN', '/tugboat status', 'C0DEPLOYS');
       expect(status).toContain('*removed from tugboat.yml*');
-      expect(status).toContain(`old in production: :rocket: deploying \`${sha('one').slice(0, 7)}\` (#1) for <@U0ALICE> · queue: <@U0BOB> (\`main\`)`);
+      expect(status).toContain(
+        `old in production: :rocket: deploying \`${sha('one').slice(0, 7)}\` (#1) for <@U0ALICE> · queue: <@U0BOB> (\`main\`)`,
+      );
 
       // Every job runs on, without throwing, several times over (the clock stays put: the script's lease is renewed on real time).
       for (let tick = 0; tick < 3; tick++) {
         for (const job of h.tugboat.jobs) await job.run();
       }
-      const note = await waitUntil('Bob is told', () => h.slackApi.callsTo('chat.postMessage').find((c) => c.args.channel === 'U0BOB'));
-      expect(note.args.text).toBe(':wastebasket: Your queued deploy of *old* (`main`) to *production* was dropped: *old* was removed from tugboat.yml.');
-      expect(await h.db.store.query(`select state, detail from deploy_queue`)).toEqual([{ state: 'dropped', detail: 'service removed from tugboat.yml' }]);
+      const note = await waitUntil('Bob is told', () =>
+        h.slackApi.callsTo('chat.postMessage').find((c) => c.args.channel === 'U0BOB'),
+      );
+      expect(note.args.text).toBe(
+        ':wastebasket: Your queued deploy of *old* (`main`) to *production* was dropped: *old* was removed from tugboat.yml.',
+      );
+      expect(await h.db.store.query(`select state, detail from deploy_queue`)).toEqual([
+        { state: 'dropped', detail: 'service removed from tugboat.yml' },
+      ]);
       expect(await deployOf(1)).toBe('running');
 
       // The running deploy finishes and is reported in place, its commit shown without the link the config gave.
@@ -120,7 +147,9 @@ for (const backend of storeBackends) {
       await waitUntil('the deploy finishes', async () => (await deployOf(1)) === 'succeeded');
       await h.tugboat.settle();
       const announcement = channelMessages(h, 'C0DEPLOYS').find((m) => m.text.includes('<@U0ALICE>'))!;
-      expect(announcement.text).toBe(`:white_check_mark: <@U0ALICE> deployed *old* \`${sha('one').slice(0, 7)}\` (\`main\`) to *production*`);
+      expect(announcement.text).toBe(
+        `:white_check_mark: <@U0ALICE> deployed *old* \`${sha('one').slice(0, 7)}\` (\`main\`) to *production*`,
+      );
       const status2 = await ask('U0ADMIN', '/tugboat status', 'C0DEPLOYS');
       expect(status2).not.toContain('removed from tugboat.yml');
 
@@ -132,7 +161,9 @@ for (const backend of storeBackends) {
         return answersTo(h, click.responseUrl);
       };
       expect(await resolve('U0CAROL', 'incident_resolve', first.ts)).toEqual([expect.stringContaining('<@U0ADMIN>')]);
-      expect(await resolve('U0ADMIN', 'incident_resolve', first.ts)).toEqual([expect.stringContaining('Resolve anyway?')]);
+      expect(await resolve('U0ADMIN', 'incident_resolve', first.ts)).toEqual([
+        expect.stringContaining('Resolve anyway?'),
+      ]);
       const confirm = h.slackApi.ephemerals('U0ADMIN').at(-1)!;
       await resolve('U0ADMIN', 'incident_resolve_confirm', confirm.ts);
       expect(channelMessages(h, incidentChannel.id).at(-1)!.text).toContain('<@U0ADMIN> resolved the incident');

@@ -18,9 +18,13 @@ async function command(h: Harness, userId: string, line: string, channelId = 'C0
   return answersTo(h, sent.responseUrl);
 }
 
-const answersTo = (h: Harness, responseUrl: string) => h.slackApi.responses.filter((r) => responseUrl.endsWith(r.id)).map((r) => String(r.body.text));
+const answersTo = (h: Harness, responseUrl: string) =>
+  h.slackApi.responses.filter((r) => responseUrl.endsWith(r.id)).map((r) => String(r.body.text));
 const postTexts = (h: Harness, channel: string) =>
-  h.slackApi.callsTo('chat.postMessage').filter((c) => c.response.ok && c.args.channel === channel).map((c) => String(c.args.text));
+  h.slackApi
+    .callsTo('chat.postMessage')
+    .filter((c) => c.response.ok && c.args.channel === channel)
+    .map((c) => String(c.args.text));
 const status = async (h: Harness, path: string) => (await fetch(`${h.url}${path}`)).status;
 
 /** What would end the process outside vitest: an `error` event nobody listens to, a rejection nobody handles. */
@@ -82,7 +86,13 @@ describe.runIf(postgresBackend)('PostgreSQL unreachable, then back', () => {
     await h.tugboat.jobs.find((j) => j.name === 'lock-sweep')!.run();
     const [reminder] = h.slackApi.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0ALICE');
     const dm = String(reminder.response.channel);
-    const clickRelease = () => h.slack.blockAction({ userId: 'U0ALICE', channelId: dm, actionId: 'lock_release', messageTs: String(reminder.response.ts) });
+    const clickRelease = () =>
+      h.slack.blockAction({
+        userId: 'U0ALICE',
+        channelId: dm,
+        actionId: 'lock_release',
+        messageTs: String(reminder.response.ts),
+      });
 
     proxy.cut();
     expect(await status(h, '/readyz')).toBe(503);
@@ -102,7 +112,11 @@ describe.runIf(postgresBackend)('PostgreSQL unreachable, then back', () => {
     await clickRelease();
     await h.tugboat.settle();
     expect(postTexts(h, 'C0DEPLOYS').at(-1)).toBe(':unlock: <@U0ALICE> released *production*.');
-    const redelivered = await h.github.deliver('ping', { zen: 'Keep it logically awesome.', hook_id: 1 }, { deliveryId: delivery.deliveryId });
+    const redelivered = await h.github.deliver(
+      'ping',
+      { zen: 'Keep it logically awesome.', hook_id: 1 },
+      { deliveryId: delivery.deliveryId },
+    );
     expect(redelivered.status).toBe(202);
   });
 
@@ -128,13 +142,19 @@ describe.runIf(postgresBackend)('PostgreSQL unreachable, then back', () => {
     h = await startHarness({ backend: postgresBackend!, db });
     crashWatch = watchForCrashes();
     let ranAfterOutage = 0;
-    const probe = { name: 'probe', schedule: '* * * * * *', run: async () => void (await db.store.query('select 1'), ranAfterOutage++) };
+    const probe = {
+      name: 'probe',
+      schedule: '* * * * * *',
+      run: async () => void (await db.store.query('select 1'), ranAfterOutage++),
+    };
     const everySecond = [...h.tugboat.jobs.map((job) => ({ ...job, schedule: '* * * * * *' })), probe];
     proxy.cut();
     const jobs = startJobs(everySecond, h.tugboat.deps);
     try {
       await sleep(2_500);
-      const skipped = h.logs.lines.filter((line) => line.msg === 'database unreachable; skipped this tick of a scheduled job');
+      const skipped = h.logs.lines.filter(
+        (line) => line.msg === 'database unreachable; skipped this tick of a scheduled job',
+      );
       expect(new Set(skipped.map((line) => line.job))).toEqual(new Set(everySecond.map((job) => job.name)));
       expect(h.logs.lines.filter((line) => line.msg === 'scheduled job failed')).toEqual([]);
 

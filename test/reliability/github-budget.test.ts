@@ -33,11 +33,21 @@ for (const backend of storeBackends) {
 
     /** `/deploy <service> to staging` refused under a lock, then Queue me clicked. */
     async function queue(user: string, service: string) {
-      const sent = await h.slack.slashCommand({ command: '/deploy', text: `${service} to staging`, userId: user, channelId: 'C0STAGING' });
+      const sent = await h.slack.slashCommand({
+        command: '/deploy',
+        text: `${service} to staging`,
+        userId: user,
+        channelId: 'C0STAGING',
+      });
       await h.tugboat.settle();
       const refusal = h.slackApi.responses.find((r) => sent.responseUrl.endsWith(r.id))!;
       const queueMe = buttonsOf(refusal.body as { blocks?: unknown }).find((b) => b.action_id === 'deploy_queue')!;
-      await h.slack.blockAction({ userId: user, channelId: 'C0STAGING', actionId: 'deploy_queue', value: queueMe.value });
+      await h.slack.blockAction({
+        userId: user,
+        channelId: 'C0STAGING',
+        actionId: 'deploy_queue',
+        value: queueMe.value,
+      });
       await h.tugboat.settle();
     }
 
@@ -45,7 +55,8 @@ for (const backend of storeBackends) {
       await h.tugboat.jobs.find((j) => j.name === 'deploy-sweep')!.run();
       await h.tugboat.settle();
     };
-    const commitLookups = (service: string) => h.githubApi.callsTo('GET /repos/{owner}/{repo}/commits/{ref}').filter((c) => c.params.repo === service);
+    const commitLookups = (service: string) =>
+      h.githubApi.callsTo('GET /repos/{owner}/{repo}/commits/{ref}').filter((c) => c.params.repo === service);
     const waiting = () => h.db.store.query(`select service from deploy_queue where state = 'waiting'`);
 
     it('asks GitHub nothing for 10 deploys queued behind /lock all while it holds, then once each when it is released', async () => {
@@ -75,49 +86,74 @@ for (const backend of storeBackends) {
       expect(await waiting()).toHaveLength(0);
     });
 
-    it.each([403, 429] as const)('with the limit used up (GitHub answering %i), /deploy says so plainly and until when, calls GitHub no more, and queued deploys wait for the reset', async (refuseWith) => {
-      await start();
-      const plan = await h.slack.slashCommand({ command: '/deploy', text: 'svc5 to staging --plan', userId: 'U0CAROL', channelId: 'C0STAGING' });
-      await h.tugboat.settle();
-      const planned = h.slackApi.responses.find((r) => plan.responseUrl.endsWith(r.id))!;
-      const deployButton = buttonsOf(planned.body as { blocks?: unknown }).find((b) => b.action_id === 'deploy_confirm')!;
-      await command(h, 'U0BOB', '/lock staging for 1h db migration', 'C0STAGING');
-      await queue('U0ALICE', 'svc1');
-      const resetAt = new Date(h.clock.now().getTime() + 25 * MINUTE);
-      h.githubApi.setRateLimit({ remaining: 0, resetAt, refuseWith });
+    it.each([403, 429] as const)(
+      'with the limit used up (GitHub answering %i), /deploy says so plainly and until when, calls GitHub no more, and queued deploys wait for the reset',
+      async (refuseWith) => {
+        await start();
+        const plan = await h.slack.slashCommand({
+          command: '/deploy',
+          text: 'svc5 to staging --plan',
+          userId: 'U0CAROL',
+          channelId: 'C0STAGING',
+        });
+        await h.tugboat.settle();
+        const planned = h.slackApi.responses.find((r) => plan.responseUrl.endsWith(r.id))!;
+        const deployButton = buttonsOf(planned.body as { blocks?: unknown }).find(
+          (b) => b.action_id === 'deploy_confirm',
+        )!;
+        await command(h, 'U0BOB', '/lock staging for 1h db migration', 'C0STAGING');
+        await queue('U0ALICE', 'svc1');
+        const resetAt = new Date(h.clock.now().getTime() + 25 * MINUTE);
+        h.githubApi.setRateLimit({ remaining: 0, resetAt, refuseWith });
 
-      const [answer] = await command(h, 'U0CAROL', '/deploy svc2 to staging', 'C0STAGING');
-      expect(answer).toBe(
-        `GitHub's API limit for tugboat is used up until <!date^${resetAt.getTime() / 1000}^{date_short_pretty} at {time}|2026-11-20 15:25 UTC> (in 25m), so nothing was done; try again then.`,
-      );
-      const refused = h.githubApi.calls.length;
-      expect(h.githubApi.calls.at(-1)!.status).toBe(refuseWith);
-      // Known to be used up: the next /deploy does not even ask.
-      const sent = await h.slack.slashCommand({ command: '/deploy', text: 'svc3 to staging', userId: 'U0CAROL', channelId: 'C0STAGING' });
-      await h.tugboat.settle();
-      expect(answersTo(h, sent.responseUrl)).toEqual([expect.stringContaining("GitHub's API limit for tugboat is used up until")]);
-      expect(h.githubApi.calls.length).toBe(refused);
-      // The same from a plan's Deploy button.
-      const click = await h.slack.blockAction({ userId: 'U0CAROL', channelId: 'C0STAGING', actionId: 'deploy_confirm', value: deployButton.value, messageTs: '1.000001' });
-      await h.tugboat.settle();
-      expect(answersTo(h, click.responseUrl)).toEqual([expect.stringContaining("GitHub's API limit for tugboat is used up until")]);
-      expect(h.githubApi.calls.length).toBe(refused);
-      expect(h.logs.lines.filter((line) => (line.level as number) >= 50)).toEqual([]);
+        const [answer] = await command(h, 'U0CAROL', '/deploy svc2 to staging', 'C0STAGING');
+        expect(answer).toBe(
+          `GitHub's API limit for tugboat is used up until <!date^${resetAt.getTime() / 1000}^{date_short_pretty} at {time}|2026-11-20 15:25 UTC> (in 25m), so nothing was done; try again then.`,
+        );
+        const refused = h.githubApi.calls.length;
+        expect(h.githubApi.calls.at(-1)!.status).toBe(refuseWith);
+        // Known to be used up: the next /deploy does not even ask.
+        const sent = await h.slack.slashCommand({
+          command: '/deploy',
+          text: 'svc3 to staging',
+          userId: 'U0CAROL',
+          channelId: 'C0STAGING',
+        });
+        await h.tugboat.settle();
+        expect(answersTo(h, sent.responseUrl)).toEqual([
+          expect.stringContaining("GitHub's API limit for tugboat is used up until"),
+        ]);
+        expect(h.githubApi.calls.length).toBe(refused);
+        // The same from a plan's Deploy button.
+        const click = await h.slack.blockAction({
+          userId: 'U0CAROL',
+          channelId: 'C0STAGING',
+          actionId: 'deploy_confirm',
+          value: deployButton.value,
+          messageTs: '1.000001',
+        });
+        await h.tugboat.settle();
+        expect(answersTo(h, click.responseUrl)).toEqual([
+          expect.stringContaining("GitHub's API limit for tugboat is used up until"),
+        ]);
+        expect(h.githubApi.calls.length).toBe(refused);
+        expect(h.logs.lines.filter((line) => (line.level as number) >= 50)).toEqual([]);
 
-      await command(h, 'U0BOB', '/unlock staging', 'C0STAGING');
-      for (let tick = 0; tick < 4; tick++) {
-        h.clock.advance(SWEEP_MS);
+        await command(h, 'U0BOB', '/unlock staging', 'C0STAGING');
+        for (let tick = 0; tick < 4; tick++) {
+          h.clock.advance(SWEEP_MS);
+          await sweep();
+        }
+        expect(h.githubApi.calls.length).toBe(refused);
+        expect(await waiting()).toEqual([{ service: 'svc1' }]);
+
+        h.githubApi.setRateLimit({ remaining: 5000, resetAt: new Date(resetAt.getTime() + 60 * MINUTE) });
+        h.clock.current = new Date(resetAt.getTime() + 1000);
         await sweep();
-      }
-      expect(h.githubApi.calls.length).toBe(refused);
-      expect(await waiting()).toEqual([{ service: 'svc1' }]);
-
-      h.githubApi.setRateLimit({ remaining: 5000, resetAt: new Date(resetAt.getTime() + 60 * MINUTE) });
-      h.clock.current = new Date(resetAt.getTime() + 1000);
-      await sweep();
-      expect(await waiting()).toEqual([]);
-      expect(h.githubApi.deployments('acme/svc1')).toHaveLength(1);
-    });
+        expect(await waiting()).toEqual([]);
+        expect(h.githubApi.deployments('acme/svc1')).toHaveLength(1);
+      },
+    );
 
     it('with little left, slows down: queued deploys and the review reconcile wait for the reset while /deploy still works', async () => {
       await start();

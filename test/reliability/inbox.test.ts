@@ -12,7 +12,12 @@ interface DeliveryRow {
 }
 
 const rowOf = async (h: Harness, deliveryId: string) =>
-  (await h.db.store.query<DeliveryRow>('select delivery_id, status, attempts, payload, error from github_deliveries where delivery_id = $1', [deliveryId]))[0];
+  (
+    await h.db.store.query<DeliveryRow>(
+      'select delivery_id, status, attempts, payload, error from github_deliveries where delivery_id = $1',
+      [deliveryId],
+    )
+  )[0];
 
 async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -79,7 +84,10 @@ for (const backend of storeBackends) {
         if (attemptedAt.length < 3) throw new Error('Slack answered 503');
       });
 
-      expect((await h.github.deliver('pull_request', webhookExample('pull_request', 'opened'), { deliveryId: 'd-flaky' })).status).toBe(202);
+      expect(
+        (await h.github.deliver('pull_request', webhookExample('pull_request', 'opened'), { deliveryId: 'd-flaky' }))
+          .status,
+      ).toBe(202);
 
       await waitUntil('the delivery is done', async () => (await rowOf(h, 'd-flaky')).status === 'done');
       expect(await rowOf(h, 'd-flaky')).toMatchObject({ status: 'done', attempts: 3, error: null });
@@ -105,9 +113,16 @@ for (const backend of storeBackends) {
       const payload = webhookExample('pull_request', 'opened');
 
       await h.github.deliver('pull_request', payload, { deliveryId: 'd-redeliver' });
-      await waitUntil('the delivery has failed for good', async () => (await rowOf(h, 'd-redeliver')).status === 'failed');
+      await waitUntil(
+        'the delivery has failed for good',
+        async () => (await rowOf(h, 'd-redeliver')).status === 'failed',
+      );
       expect(await rowOf(h, 'd-redeliver')).toMatchObject({ attempts: 2, error: 'Slack answered 503' });
-      expect(h.logs.lines.filter((line) => line.msg === 'webhook handler failed for good; Redeliver in GitHub runs it again')).toHaveLength(1);
+      expect(
+        h.logs.lines.filter(
+          (line) => line.msg === 'webhook handler failed for good; Redeliver in GitHub runs it again',
+        ),
+      ).toHaveLength(1);
       expect(runs).toBe(2);
 
       slackDown = false;
@@ -137,7 +152,10 @@ for (const backend of storeBackends) {
       expect(await rowOf(h, 'd-lapsed')).toMatchObject({ attempts: 2 });
       expect(handled).toEqual(['d-lapsed']);
       expect(await rowOf(h, 'd-leased')).toMatchObject({ status: 'processing', attempts: 1 });
-      await waitUntil('the other lease lapses and its delivery is done', async () => (await rowOf(h, 'd-leased')).status === 'done');
+      await waitUntil(
+        'the other lease lapses and its delivery is done',
+        async () => (await rowOf(h, 'd-leased')).status === 'done',
+      );
       expect(handled).toEqual(['d-lapsed', 'd-leased']);
     });
 
@@ -151,7 +169,10 @@ for (const backend of storeBackends) {
         await handling.opened;
       });
 
-      expect((await h.github.deliver('pull_request', webhookExample('pull_request', 'opened'), { deliveryId: 'd-long' })).status).toBe(202);
+      expect(
+        (await h.github.deliver('pull_request', webhookExample('pull_request', 'opened'), { deliveryId: 'd-long' }))
+          .status,
+      ).toBe(202);
       // Five leases' time, with the poll looking for lapsed leases every 20 ms.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       expect(await rowOf(h, 'd-long')).toMatchObject({ status: 'processing', attempts: 1 });
@@ -220,10 +241,14 @@ describe.skipIf(!postgresBackend)('the webhook inbox on two replicas of one Post
     const payload = webhookExample('pull_request', 'opened');
     const ids = Array.from({ length: 40 }, (_, i) => `d-${i}`);
 
-    const answers = await Promise.all(ids.map((id, i) => (i % 2 === 0 ? a : b).github.deliver('pull_request', payload, { deliveryId: id })));
+    const answers = await Promise.all(
+      ids.map((id, i) => (i % 2 === 0 ? a : b).github.deliver('pull_request', payload, { deliveryId: id })),
+    );
 
     expect(answers.every((answer) => answer.status === 202)).toBe(true);
-    const done = async () => (await db.store.query<{ n: number }>(`select count(*)::int as n from github_deliveries where status = 'done'`))[0].n;
+    const done = async () =>
+      (await db.store.query<{ n: number }>(`select count(*)::int as n from github_deliveries where status = 'done'`))[0]
+        .n;
     await waitUntil('every delivery is done', async () => (await done()) === ids.length);
     await Promise.all([a.tugboat.settle(), b.tugboat.settle()]);
     expect([...runs].sort()).toEqual([...ids].sort());
@@ -242,7 +267,10 @@ describe.skipIf(!postgresBackend)('the webhook inbox on two replicas of one Post
     });
     b.tugboat.webhooks.on('pull_request', () => void runs.push('b'));
 
-    expect((await a.github.deliver('pull_request', webhookExample('pull_request', 'opened'), { deliveryId: 'd-frozen' })).status).toBe(202);
+    expect(
+      (await a.github.deliver('pull_request', webhookExample('pull_request', 'opened'), { deliveryId: 'd-frozen' }))
+        .status,
+    ).toBe(202);
 
     await waitUntil('replica b has handled it', async () => (await rowOf(a, 'd-frozen')).status === 'done');
     expect(runs).toEqual(['a', 'b']);

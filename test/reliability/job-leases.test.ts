@@ -15,7 +15,10 @@ for (const backend of storeBackends) {
       db = await backend.open();
       const deps = { store: db.store, log };
       let finish!: () => void;
-      const long = runWithLease(deps, 'reconcile', () => new Promise<void>((resolve) => (finish = resolve)), { leaseMs: 300, renewMs: 100 });
+      const long = runWithLease(deps, 'reconcile', () => new Promise<void>((resolve) => (finish = resolve)), {
+        leaseMs: 300,
+        renewMs: 100,
+      });
       await sleep(800);
       expect(await runWithLease(deps, 'reconcile', async () => undefined)).toBe(false);
       finish();
@@ -27,7 +30,10 @@ for (const backend of storeBackends) {
       db = await backend.open();
       const deps = { store: db.store, log };
       let finish!: () => void;
-      const stuck = runWithLease(deps, 'sweep', () => new Promise<void>((resolve) => (finish = resolve)), { leaseMs: 200, renewMs: 60_000 });
+      const stuck = runWithLease(deps, 'sweep', () => new Promise<void>((resolve) => (finish = resolve)), {
+        leaseMs: 200,
+        renewMs: 60_000,
+      });
       await sleep(50);
       expect(await runWithLease(deps, 'sweep', async () => undefined)).toBe(false);
       await sleep(300);
@@ -36,12 +42,15 @@ for (const backend of storeBackends) {
       await stuck;
     });
 
-    it('does not let a holder whose lease lapsed release the next holder\'s turn', async () => {
+    it("does not let a holder whose lease lapsed release the next holder's turn", async () => {
       db = await backend.open();
       const deps = { store: db.store, log };
       let finishFirst!: () => void;
       let finishSecond!: () => void;
-      const first = runWithLease(deps, 'sweep', () => new Promise<void>((resolve) => (finishFirst = resolve)), { leaseMs: 100, renewMs: 60_000 });
+      const first = runWithLease(deps, 'sweep', () => new Promise<void>((resolve) => (finishFirst = resolve)), {
+        leaseMs: 100,
+        renewMs: 60_000,
+      });
       await sleep(200);
       const second = runWithLease(deps, 'sweep', () => new Promise<void>((resolve) => (finishSecond = resolve)));
       await sleep(50);

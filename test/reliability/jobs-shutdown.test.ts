@@ -6,7 +6,11 @@ import { testLogger, LogCapture } from '../helpers/logs.ts';
 import { storeBackends, type TestDatabase } from '../helpers/stores.ts';
 
 /** A scheduled job, every second, whose tick waits until the test lets it finish. */
-function heldJob(name: string, finish: (store: Harness['db']['store']) => Promise<unknown>, store: Harness['db']['store']) {
+function heldJob(
+  name: string,
+  finish: (store: Harness['db']['store']) => Promise<unknown>,
+  store: Harness['db']['store'],
+) {
   let release!: () => void;
   let started!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
@@ -40,7 +44,11 @@ for (const backend of storeBackends) {
       const harness = await startHarness({ backend });
       h = harness;
       let answer: unknown;
-      const held = heldJob('slow-report', async (store) => (answer = await store.query<{ one: number }>('select 1 as one')), harness.db.store);
+      const held = heldJob(
+        'slow-report',
+        async (store) => (answer = await store.query<{ one: number }>('select 1 as one')),
+        harness.db.store,
+      );
       harness.tugboat.jobs.push(held.job);
       harness.tugboat.startJobs();
       await held.tickStarted;
@@ -66,7 +74,9 @@ for (const backend of storeBackends) {
       await jobs.stop();
 
       expect(Date.now() - startedAt).toBeGreaterThanOrEqual(190);
-      expect(logs.lines).toContainEqual(expect.objectContaining({ msg: 'scheduled jobs still running at shutdown; stopping without them', ticks: 1 }));
+      expect(logs.lines).toContainEqual(
+        expect.objectContaining({ msg: 'scheduled jobs still running at shutdown; stopping without them', ticks: 1 }),
+      );
       held.release();
     });
   });

@@ -20,7 +20,9 @@ async function waitUntil(what: string, condition: () => boolean | Promise<boolea
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) {
-      const rows = await current?.db.store.query('select id, channel, method, status, attempts, error, next_attempt_at, now() as now from slack_outbox order by id');
+      const rows = await current?.db.store.query(
+        'select id, channel, method, status, attempts, error, next_attempt_at, now() as now from slack_outbox order by id',
+      );
       throw new Error(`timed out waiting until ${what}; the outbox: ${JSON.stringify(rows)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -40,7 +42,10 @@ async function send(h: Harness, userId: string, line: string, channelId: string)
   return sent;
 }
 
-const outboxRows = (h: Harness) => h.db.store.query<{ status: string; method: string; attempts: number }>('select status, method, attempts from slack_outbox order by id');
+const outboxRows = (h: Harness) =>
+  h.db.store.query<{ status: string; method: string; attempts: number }>(
+    'select status, method, attempts from slack_outbox order by id',
+  );
 
 for (const backend of storeBackends) {
   describe(`the Slack outbox on ${backend.name}`, () => {
@@ -60,17 +65,29 @@ for (const backend of storeBackends) {
       await send(h, 'U0ALICE', '/unlock staging', 'C0STAGING');
       await send(h, 'U0BOB', '/lock prod second', 'C0DEPLOYS');
       // Commands run after their ack: unlock only once the lock (and its announcement's row) exists.
-      await waitUntil('the production lock was announced into the outbox', async () => (await outboxRows(h!)).length >= 3);
+      await waitUntil(
+        'the production lock was announced into the outbox',
+        async () => (await outboxRows(h!)).length >= 3,
+      );
       await send(h, 'U0BOB', '/unlock prod', 'C0DEPLOYS');
-      await waitUntil('every message was refused at least twice', () => h!.slackApi.failed.filter((call) => call.method === 'chat.postMessage').length >= 4);
+      await waitUntil(
+        'every message was refused at least twice',
+        () => h!.slackApi.failed.filter((call) => call.method === 'chat.postMessage').length >= 4,
+      );
       expect(h.slackApi.callsTo('chat.postMessage')).toEqual([]);
 
       h.slackApi.endOutage();
       await waitUntil('all four arrived', () => texts(h!, 'C0STAGING').length + texts(h!, 'C0DEPLOYS').length >= 4);
       await h.tugboat.settle();
 
-      expect(texts(h, 'C0STAGING')).toEqual([expect.stringContaining('locked *staging*'), expect.stringContaining('released *staging*')]);
-      expect(texts(h, 'C0DEPLOYS')).toEqual([expect.stringContaining('locked *production*'), expect.stringContaining('released *production*')]);
+      expect(texts(h, 'C0STAGING')).toEqual([
+        expect.stringContaining('locked *staging*'),
+        expect.stringContaining('released *staging*'),
+      ]);
+      expect(texts(h, 'C0DEPLOYS')).toEqual([
+        expect.stringContaining('locked *production*'),
+        expect.stringContaining('released *production*'),
+      ]);
       expect(h.slackApi.callsTo('chat.postMessage')).toHaveLength(4);
       expect((await outboxRows(h)).map((row) => row.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
     });
@@ -103,12 +120,22 @@ for (const backend of storeBackends) {
         onSent: { pullRequest: key },
       });
       await db.store.query(`update slack_outbox set status = 'sending', attempts = 1 where id = $1`, [root]);
-      await enqueue(db.store, { channel: 'C0STAGING', method: 'chat.postMessage', args: { channel: 'C0STAGING', text: 'left behind' } });
+      await enqueue(db.store, {
+        channel: 'C0STAGING',
+        method: 'chat.postMessage',
+        args: { channel: 'C0STAGING', text: 'left behind' },
+      });
 
       h = current = await startHarness({ backend, db, poster: FAST, configYaml: REVIEWS_TEST_CONFIG });
-      await waitUntil('both were sent by the new process', () => texts(h!, REVIEW_CHANNEL).length === 1 && texts(h!, 'C0STAGING').length === 1);
+      await waitUntil(
+        'both were sent by the new process',
+        () => texts(h!, REVIEW_CHANNEL).length === 1 && texts(h!, 'C0STAGING').length === 1,
+      );
       // Slack has them a moment before the database records them (the root now after a look for an earlier attempt).
-      await waitUntil('both were recorded as sent', async () => (await db!.store.query(`select 1 from slack_outbox where status = 'sent'`)).length === 2);
+      await waitUntil(
+        'both were recorded as sent',
+        async () => (await db!.store.query(`select 1 from slack_outbox where status = 'sent'`)).length === 2,
+      );
 
       const [posted] = h.slackApi.messages(REVIEW_CHANNEL);
       expect(posted.text).toBe('the thread of acme/api#21');
@@ -132,7 +159,10 @@ for (const backend of storeBackends) {
       const deadReplicaPosts = async (args: { channel: string; text: string; thread_ts?: string }, onSent?: object) => {
         const [{ id }] = await store.query<{ id: string }>(`select nextval('slack_outbox_id_seq') as id`);
         const attemptStarted = new Date();
-        const posted = await slack.chat.postMessage({ ...args, metadata: { event_type: 'tugboat_outbox', event_payload: { row: Number(id) } } });
+        const posted = await slack.chat.postMessage({
+          ...args,
+          metadata: { event_type: 'tugboat_outbox', event_payload: { row: Number(id) } },
+        });
         await store.query(
           `insert into slack_outbox (id, channel, method, args, on_sent, status, attempts, first_attempt_at, maybe_in_slack)
            values ($1, $2, 'chat.postMessage', $3, $4, 'sending', 1, $5, true)`,
@@ -140,7 +170,10 @@ for (const backend of storeBackends) {
         );
         return { id: Number(id), ts: posted.ts! };
       };
-      const root = await deadReplicaPosts({ channel: REVIEW_CHANNEL, text: 'the thread of acme/api#22' }, { pullRequest: key });
+      const root = await deadReplicaPosts(
+        { channel: REVIEW_CHANNEL, text: 'the thread of acme/api#22' },
+        { pullRequest: key },
+      );
       const reply = await deadReplicaPosts({ channel: REVIEW_CHANNEL, text: 'a review ping', thread_ts: root.ts });
 
       const rowsSent = async () => (await store.query(`select 1 from slack_outbox where status = 'sent'`)).length === 2;
@@ -149,9 +182,14 @@ for (const backend of storeBackends) {
 
       // One root and one reply in Slack, the two the dead replica sent: nothing posted again.
       expect(h.slackApi.messages(REVIEW_CHANNEL).map((message) => message.text)).toEqual(['the thread of acme/api#22']);
-      expect(h.slackApi.thread(REVIEW_CHANNEL, root.ts).map((message) => message.text)).toEqual(['the thread of acme/api#22', 'a review ping']);
+      expect(h.slackApi.thread(REVIEW_CHANNEL, root.ts).map((message) => message.text)).toEqual([
+        'the thread of acme/api#22',
+        'a review ping',
+      ]);
       expect(accepted(h, REVIEW_CHANNEL)).toHaveLength(2);
-      const sent = await store.query<{ id: string; result: { ts: string } }>(`select id, result from slack_outbox order by id`);
+      const sent = await store.query<{ id: string; result: { ts: string } }>(
+        `select id, result from slack_outbox order by id`,
+      );
       expect(sent.map((row) => [Number(row.id), row.result.ts])).toEqual([
         [root.id, root.ts],
         [reply.id, reply.ts],
@@ -166,25 +204,39 @@ for (const backend of storeBackends) {
       // A row never tried before is posted without a lookup, carrying its row id.
       const lookups = () => h!.slackApi.calls.filter((call) => call.method.startsWith('conversations.')).length;
       const before = lookups();
-      const fresh = await enqueue(store, { channel: REVIEW_CHANNEL, method: 'chat.postMessage', args: { channel: REVIEW_CHANNEL, text: 'a fresh line' } });
+      const fresh = await enqueue(store, {
+        channel: REVIEW_CHANNEL,
+        method: 'chat.postMessage',
+        args: { channel: REVIEW_CHANNEL, text: 'a fresh line' },
+      });
       await waitUntil('the fresh line was posted', () => texts(h!, REVIEW_CHANNEL).includes('a fresh line'));
       expect(lookups()).toBe(before);
-      expect(h.slackApi.messages(REVIEW_CHANNEL).at(-1)!.metadata).toEqual({ event_type: 'tugboat_outbox', event_payload: { row: fresh } });
+      expect(h.slackApi.messages(REVIEW_CHANNEL).at(-1)!.metadata).toEqual({
+        event_type: 'tugboat_outbox',
+        event_payload: { row: fresh },
+      });
     });
 
     it('does not post again a message Slack took when its answer was lost (a dropped connection): looks first, records the ts it finds', async () => {
       h = current = await startHarness({ backend, poster: FAST });
       h.slackApi.startOutage({ method: 'chat.postMessage', channel: 'C0STAGING', dropAnswer: true, times: 1 });
       await send(h, 'U0ALICE', '/lock staging', 'C0STAGING');
-      const staging = async () => h!.db.store.query<{ status: string; attempts: number; result: { ts?: string } | null }>(`select status, attempts, result from slack_outbox where channel = 'C0STAGING'`);
-      await waitUntil('the announcement was recorded as sent', async () => (await staging()).some((row) => row.status === 'sent'));
+      const staging = async () =>
+        h!.db.store.query<{ status: string; attempts: number; result: { ts?: string } | null }>(
+          `select status, attempts, result from slack_outbox where channel = 'C0STAGING'`,
+        );
+      await waitUntil('the announcement was recorded as sent', async () =>
+        (await staging()).some((row) => row.status === 'sent'),
+      );
       await h.tugboat.settle();
 
       const messages = h.slackApi.messages('C0STAGING');
       expect(messages.map((message) => message.text)).toEqual([expect.stringContaining('locked *staging*')]);
       expect(h.slackApi.failed.map((call) => call.status)).toEqual([0]);
       expect(accepted(h, 'C0STAGING')).toHaveLength(1);
-      expect(await staging()).toEqual([{ status: 'sent', attempts: 2, result: expect.objectContaining({ ts: messages[0].ts }) }]);
+      expect(await staging()).toEqual([
+        { status: 'sent', attempts: 2, result: expect.objectContaining({ ts: messages[0].ts }) },
+      ]);
       expect(h.slackApi.callsTo('conversations.history').filter((call) => call.response.ok)).toHaveLength(1);
     });
 
@@ -195,21 +247,48 @@ for (const backend of storeBackends) {
       await waitUntil('the announcement arrived', () => texts(h!, 'C0STAGING').length === 1);
       await h.tugboat.settle();
       expect(h.slackApi.failed.map((call) => call.status)).toEqual([500]);
-      expect(h.slackApi.calls.filter((call) => call.method === 'conversations.history' || call.method === 'conversations.replies')).toEqual([]);
+      expect(
+        h.slackApi.calls.filter(
+          (call) => call.method === 'conversations.history' || call.method === 'conversations.replies',
+        ),
+      ).toEqual([]);
     });
 
     it('coalesces the updates of one message made while Slack is down: one chat.update with the latest', async () => {
-      h = current = await startHarness({ backend, poster: FAST, configYaml: REVIEWS_CONFIG, clock: new TestClock(new Date('2026-11-18T15:00:00Z')) });
+      h = current = await startHarness({
+        backend,
+        poster: FAST,
+        configYaml: REVIEWS_CONFIG,
+        clock: new TestClock(new Date('2026-11-18T15:00:00Z')),
+      });
       addReviewPeople(h);
-      const { threadTs } = await trackPull(h, { number: 5, reviewers: [{ login: 'bob', requestedAt: new Date('2026-11-18T10:00:00Z') }] });
+      const { threadTs } = await trackPull(h, {
+        number: 5,
+        reviewers: [{ login: 'bob', requestedAt: new Date('2026-11-18T10:00:00Z') }],
+      });
       await sweepNudges(h.tugboat.deps, new Recipients(h.tugboat.deps));
       const [nudge] = threadReplies(h, threadTs);
 
       h.slackApi.startOutage({ method: 'chat.update' });
-      await h.slack.blockAction({ userId: 'U0BOB', channelId: 'C0REVIEWS', actionId: 'review_snooze:4h', messageTs: nudge.ts });
+      await h.slack.blockAction({
+        userId: 'U0BOB',
+        channelId: 'C0REVIEWS',
+        actionId: 'review_snooze:4h',
+        messageTs: nudge.ts,
+      });
       await waitUntil('the first snooze was refused', () => h!.slackApi.failed.length > 0);
-      await h.slack.blockAction({ userId: 'U0BOB', channelId: 'C0REVIEWS', actionId: 'review_snooze:next-business-day', messageTs: nudge.ts });
-      await waitUntil('the second snooze is written', async () => (await outboxRows(h!)).filter((row) => row.method === 'chat.update').length > 0 && h!.slackApi.failed.length >= 2);
+      await h.slack.blockAction({
+        userId: 'U0BOB',
+        channelId: 'C0REVIEWS',
+        actionId: 'review_snooze:next-business-day',
+        messageTs: nudge.ts,
+      });
+      await waitUntil(
+        'the second snooze is written',
+        async () =>
+          (await outboxRows(h!)).filter((row) => row.method === 'chat.update').length > 0 &&
+          h!.slackApi.failed.length >= 2,
+      );
       h.slackApi.endOutage();
       await waitUntil('the nudge shows a snooze', () => accepted(h!, 'C0REVIEWS', 'chat.update').length > 0);
       await h.tugboat.settle();
@@ -217,7 +296,9 @@ for (const backend of storeBackends) {
       const updates = accepted(h, 'C0REVIEWS', 'chat.update');
       expect(updates).toHaveLength(1);
       // The next business day opens Thursday 09:00 in New York; four hours from now would be today.
-      expect(JSON.stringify(h.slackApi.message('C0REVIEWS', nudge.ts)!.blocks)).toContain(String(Date.parse('2026-11-19T14:00:00Z') / 1000));
+      expect(JSON.stringify(h.slackApi.message('C0REVIEWS', nudge.ts)!.blocks)).toContain(
+        String(Date.parse('2026-11-19T14:00:00Z') / 1000),
+      );
     });
 
     it('gives up on a channel Slack will not take messages into: a metric, a log line and a note to the admins, no retries', async () => {
@@ -225,34 +306,56 @@ for (const backend of storeBackends) {
       h.slackApi.addUser({ id: 'U0ADMIN', name: 'admin' });
       h.slackApi.channel('C0STAGING')!.is_archived = true; // someone archived it
       await send(h, 'U0ALICE', '/lock staging', 'C0RANDOM');
-      await waitUntil('the admin is told', () => h!.slackApi.callsTo('chat.postMessage').some((call) => call.args.channel === 'U0ADMIN' && call.response.ok));
+      await waitUntil('the admin is told', () =>
+        h!.slackApi.callsTo('chat.postMessage').some((call) => call.args.channel === 'U0ADMIN' && call.response.ok),
+      );
       await h.tugboat.settle();
       await new Promise((resolve) => setTimeout(resolve, 500));
 
-      expect(h.slackApi.callsTo('chat.postMessage').filter((call) => call.args.channel === 'C0STAGING').map((call) => call.response.error)).toEqual(['is_archived']);
+      expect(
+        h.slackApi
+          .callsTo('chat.postMessage')
+          .filter((call) => call.args.channel === 'C0STAGING')
+          .map((call) => call.response.error),
+      ).toEqual(['is_archived']);
       const [note] = h.slackApi.messages('U0ADMIN');
       expect(note.text).toContain('could not post to <#C0STAGING> (`is_archived`)');
       expect(note.text).toContain('locked *staging*');
-      expect(h.logs.lines.filter((line) => line.level === 50 && line.channel === 'C0STAGING' && line.error === 'is_archived')).toHaveLength(1);
+      expect(
+        h.logs.lines.filter(
+          (line) => line.level === 50 && line.channel === 'C0STAGING' && line.error === 'is_archived',
+        ),
+      ).toHaveLength(1);
       const metrics = await (await fetch(`${h.url}/metrics`, { headers: { connection: 'close' } })).text();
       expect(metrics).toContain('tugboat_slack_outbox_given_up_total{method="chat.postMessage",error="is_archived"} 1');
 
       // Another refusal within the hour is counted and logged, but the admins are not told again.
       await send(h, 'U0ALICE', '/unlock staging', 'C0RANDOM');
-      await waitUntil('the second refusal', () => h!.slackApi.callsTo('chat.postMessage').filter((call) => call.args.channel === 'C0STAGING').length === 2);
+      await waitUntil(
+        'the second refusal',
+        () => h!.slackApi.callsTo('chat.postMessage').filter((call) => call.args.channel === 'C0STAGING').length === 2,
+      );
       await h.tugboat.settle();
       expect(h.slackApi.messages('U0ADMIN')).toHaveLength(1);
     });
 
     it('keeps a review reply whose post Slack refused when it was due, and posts it later, once', async () => {
       h = current = await startHarness({ backend, poster: FAST, configYaml: REVIEWS_CONFIG });
-      await h.github.deliver('pull_request', pullRequestPayload('opened', { number: 8, author: 'octocat', reviewers: ['bob'] }));
+      await h.github.deliver(
+        'pull_request',
+        pullRequestPayload('opened', { number: 8, author: 'octocat', reviewers: ['bob'] }),
+      );
       await h.tugboat.settle();
       expect(replies(h)).toHaveLength(1);
 
       h.slackApi.startOutage({ method: 'chat.postMessage' });
-      await h.github.deliver('pull_request', pullRequestPayload('review_requested', { number: 8, reviewers: ['bob', 'dana'] }, { reviewer: 'dana' }));
-      await waitUntil('Slack refused the reply', () => h!.slackApi.failed.some((call) => call.method === 'chat.postMessage'));
+      await h.github.deliver(
+        'pull_request',
+        pullRequestPayload('review_requested', { number: 8, reviewers: ['bob', 'dana'] }, { reviewer: 'dana' }),
+      );
+      await waitUntil('Slack refused the reply', () =>
+        h!.slackApi.failed.some((call) => call.method === 'chat.postMessage'),
+      );
       const unsent = await h.db.store.query(`select 1 from slack_outbox where status in ('pending', 'sending')`);
       expect(unsent).toHaveLength(1);
       expect(await h.db.store.query('select 1 from review_thread_notes')).toEqual([]);
@@ -260,7 +363,10 @@ for (const backend of storeBackends) {
       h.slackApi.endOutage();
       await waitUntil('the reply arrived', () => replies(h!).length === 2);
       await h.tugboat.settle();
-      expect(replies(h)).toEqual([expect.stringContaining('<@U0BOB>'), ':eyes: *octocat* asked <@U0DANA> for a review.']);
+      expect(replies(h)).toEqual([
+        expect.stringContaining('<@U0BOB>'),
+        ':eyes: *octocat* asked <@U0DANA> for a review.',
+      ]);
       expect(accepted(h, REVIEW_CHANNEL).filter((call) => String(call.args.text).includes('U0DANA'))).toHaveLength(1);
     });
   });

@@ -40,18 +40,28 @@ describe.runIf(PGBOUNCER_URL && postgresBackend)('tugboat through PgBouncer in t
     const db = await freshDatabase();
     h = await startHarness({ backend: postgresBackend!, db });
     const users = Array.from({ length: 20 }, (_, i) => `U0RACE${i}`);
-    await Promise.all(users.map((userId) => h!.slack.slashCommand({ command: '/lock', text: 'api@staging', userId, channelId: 'C0STAGING' })));
+    await Promise.all(
+      users.map((userId) =>
+        h!.slack.slashCommand({ command: '/lock', text: 'api@staging', userId, channelId: 'C0STAGING' }),
+      ),
+    );
     await h.tugboat.settle();
     const announced = h.slackApi.callsTo('chat.postMessage').filter((c) => c.response.ok);
     expect(announced).toHaveLength(1);
-    expect(h.slackApi.responses.map((r) => String(r.body.text)).filter((t) => t.includes('locked by'))).toHaveLength(19);
+    expect(h.slackApi.responses.map((r) => String(r.body.text)).filter((t) => t.includes('locked by'))).toHaveLength(
+      19,
+    );
   });
 
   it('gives a job to one replica at a time while it waits, and to the next once it is done', async () => {
     const db = await freshDatabase();
     const other = await replica();
     let finish!: () => void;
-    const held = runWithLease({ store: db.store, log }, 'lock-sweep', () => new Promise<void>((resolve) => (finish = resolve)));
+    const held = runWithLease(
+      { store: db.store, log },
+      'lock-sweep',
+      () => new Promise<void>((resolve) => (finish = resolve)),
+    );
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await runWithLease({ store: other, log }, 'lock-sweep', async () => undefined)).toBe(false);
     finish();

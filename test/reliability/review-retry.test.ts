@@ -1,10 +1,22 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { pullRequestPayload, replies, REVIEW_CHANNEL, REVIEWS_TEST_CONFIG, reviewPayload, roots } from '../helpers/reviews.ts';
+import {
+  pullRequestPayload,
+  replies,
+  REVIEW_CHANNEL,
+  REVIEWS_TEST_CONFIG,
+  reviewPayload,
+  roots,
+} from '../helpers/reviews.ts';
 import { storeBackends } from '../helpers/stores.ts';
 
 const deliveryRow = async (h: Harness, deliveryId: string) =>
-  (await h.tugboat.deps.store.query<{ status: string; attempts: number }>('select status, attempts from github_deliveries where delivery_id = $1', [deliveryId]))[0];
+  (
+    await h.tugboat.deps.store.query<{ status: string; attempts: number }>(
+      'select status, attempts from github_deliveries where delivery_id = $1',
+      [deliveryId],
+    )
+  )[0];
 
 async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -38,18 +50,29 @@ for (const backend of storeBackends) {
       {
         event: 'a review request',
         setup: [],
-        payload: () => ['pull_request', pullRequestPayload('review_requested', { number: 405, reviewers: ['bob'] }, { reviewer: 'bob' })] as const,
+        payload: () =>
+          [
+            'pull_request',
+            pullRequestPayload('review_requested', { number: 405, reviewers: ['bob'] }, { reviewer: 'bob' }),
+          ] as const,
         reply: ':eyes: *octocat* asked <@U0BOB> for a review.',
       },
       {
         event: 'an approval',
         setup: [['pull_request', pullRequestPayload('opened', { number: 408, reviewers: ['bob'] })] as const],
-        payload: () => ['pull_request_review', reviewPayload({ number: 408, reviewer: 'bob', state: 'approved', id: 601 })] as const,
-        reply: ':white_check_mark: *bob* <https://github.com/acme/api/pull/408#pullrequestreview-601|approved> this, <@U0ALICE>.',
+        payload: () =>
+          ['pull_request_review', reviewPayload({ number: 408, reviewer: 'bob', state: 'approved', id: 601 })] as const,
+        reply:
+          ':white_check_mark: *bob* <https://github.com/acme/api/pull/408#pullrequestreview-601|approved> this, <@U0ALICE>.',
       },
     ]) {
       it(`posts ${event} when its first attempt died after the change and before its notes`, async () => {
-        h = await startHarness({ backend, configYaml: REVIEWS_TEST_CONFIG, reviews: { foldMs: 20 }, inbox: { retryBaseMs: 100, pollMs: 20 } });
+        h = await startHarness({
+          backend,
+          configYaml: REVIEWS_TEST_CONFIG,
+          reviews: { foldMs: 20 },
+          inbox: { retryBaseMs: 100, pollMs: 20 },
+        });
         h.tugboat.startJobs();
         for (const [name, body] of setup) {
           await h.github.deliver(name, body);

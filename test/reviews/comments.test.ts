@@ -1,13 +1,26 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readyForReviewLogins, saysResolved } from '../../src/reviews/index.ts';
 import type { Harness } from '../helpers/harness.ts';
-import { commentPayload, deliver, pullRequestPayload, REPO, replies, reviewPayload, roots, startReviewHarness } from '../helpers/reviews.ts';
+import {
+  commentPayload,
+  deliver,
+  pullRequestPayload,
+  REPO,
+  replies,
+  reviewPayload,
+  roots,
+  startReviewHarness,
+} from '../helpers/reviews.ts';
 import { storeBackends } from '../helpers/stores.ts';
 
 describe('ready for review comments', () => {
   it('finds the logins asked, at the start of a line or after punctuation, in any case', () => {
     expect(readyForReviewLogins('Ready for review @bob @carol')).toEqual(['bob', 'carol']);
-    expect(readyForReviewLogins('Fixed the tests.\nready for review @bob, @carol and @dana-x')).toEqual(['bob', 'carol', 'dana-x']);
+    expect(readyForReviewLogins('Fixed the tests.\nready for review @bob, @carol and @dana-x')).toEqual([
+      'bob',
+      'carol',
+      'dana-x',
+    ]);
     expect(readyForReviewLogins('Done! READY FOR REVIEW @Bob')).toEqual(['Bob']);
     expect(readyForReviewLogins('- ready for review @bob\n- ready for review @BOB @carol')).toEqual(['bob', 'carol']);
   });
@@ -37,7 +50,12 @@ for (const backend of storeBackends) {
     function seedGitHub(number: number) {
       h.githubApi.addRepo(REPO, { defaultBranch: 'main' });
       for (const login of ['octocat', 'bob', 'carol']) h.githubApi.addUser({ login });
-      h.githubApi.addPullRequest(REPO, { number, title: `Change ${number}`, user: 'octocat', head: { ref: 'feature', sha: 'a'.repeat(40) } });
+      h.githubApi.addPullRequest(REPO, {
+        number,
+        title: `Change ${number}`,
+        user: 'octocat',
+        head: { ref: 'feature', sha: 'a'.repeat(40) },
+      });
     }
 
     it('pings the people asked, records them, asks GitHub for their review and reacts to the comment', async () => {
@@ -45,9 +63,20 @@ for (const backend of storeBackends) {
       seedGitHub(20);
       await deliver(h, 'pull_request', pullRequestPayload('opened', { number: 20, reviewers: ['bob'] }));
       h.clock.advance(60_000);
-      await deliver(h, 'issue_comment', commentPayload({ number: 20, by: 'octocat', id: 9001, body: 'Fixed the flaky test.\nReady for review @carol @bob' }));
+      await deliver(
+        h,
+        'issue_comment',
+        commentPayload({
+          number: 20,
+          by: 'octocat',
+          id: 9001,
+          body: 'Fixed the flaky test.\nReady for review @carol @bob',
+        }),
+      );
 
-      expect(replies(h).at(-1)).toBe(':wave: <@U0CAROL> and <@U0BOB>: *octocat* says this is <https://github.com/acme/api/pull/20#issuecomment-9001|ready for your review>.');
+      expect(replies(h).at(-1)).toBe(
+        ':wave: <@U0CAROL> and <@U0BOB>: *octocat* says this is <https://github.com/acme/api/pull/20#issuecomment-9001|ready for your review>.',
+      );
       const [asked] = h.githubApi.callsTo('POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers');
       expect(asked.body).toEqual({ reviewers: ['carol', 'bob'] });
       expect(h.githubApi.reactions(REPO)).toEqual([expect.objectContaining({ comment_id: 9001, content: 'eyes' })]);
@@ -61,19 +90,29 @@ for (const backend of storeBackends) {
       expect(roots(h)[0].text).toContain('<@U0CAROL> :hourglass_flowing_sand: requested');
 
       // GitHub answers the request with a review_requested webhook: carol has already been pinged.
-      await deliver(h, 'pull_request', pullRequestPayload('review_requested', { number: 20, reviewers: ['bob', 'carol'] }, { reviewer: 'carol' }));
+      await deliver(
+        h,
+        'pull_request',
+        pullRequestPayload('review_requested', { number: 20, reviewers: ['bob', 'carol'] }, { reviewer: 'carol' }),
+      );
       expect(replies(h)).toHaveLength(2);
     });
 
     it('starts the thread of a pull request it did not know yet, from GitHub', async () => {
       h = await startReviewHarness({ backend });
       seedGitHub(21);
-      await deliver(h, 'issue_comment', commentPayload({ number: 21, by: 'octocat', id: 9002, body: 'ready for review @bob' }));
+      await deliver(
+        h,
+        'issue_comment',
+        commentPayload({ number: 21, by: 'octocat', id: 9002, body: 'ready for review @bob' }),
+      );
 
       const [root] = roots(h);
       expect(root.text).toContain('|Change 21>* #21');
       expect(root.text).toContain('by <@U0ALICE>');
-      expect(replies(h)).toEqual([':wave: <@U0BOB>: *octocat* says this is <https://github.com/acme/api/pull/21#issuecomment-9002|ready for your review>.']);
+      expect(replies(h)).toEqual([
+        ':wave: <@U0BOB>: *octocat* says this is <https://github.com/acme/api/pull/21#issuecomment-9002|ready for your review>.',
+      ]);
     });
 
     it('posts nothing for other comments, even ones that mention people', async () => {
@@ -96,12 +135,18 @@ for (const backend of storeBackends) {
       h = await startReviewHarness({ backend });
       seedGitHub(24);
       await deliver(h, 'pull_request', pullRequestPayload('opened', { number: 24, reviewers: ['bob', 'carol'] }));
-      await deliver(h, 'pull_request_review', reviewPayload({ number: 24, reviewer: 'bob', state: 'changes_requested', id: 901 }));
+      await deliver(
+        h,
+        'pull_request_review',
+        reviewPayload({ number: 24, reviewer: 'bob', state: 'changes_requested', id: 901 }),
+      );
       const resolved = commentPayload({ number: 24, by: 'octocat', id: 9200, body: 'Resolved: renamed everything' });
       await deliver(h, 'issue_comment', resolved, 'comment-delivery-1');
       await deliver(h, 'issue_comment', resolved, 'comment-delivery-2');
 
-      expect(replies(h).slice(2)).toEqual([':heavy_check_mark: <@U0BOB>: *octocat* <https://github.com/acme/api/pull/24#issuecomment-9200|resolved> the changes you asked for.']);
+      expect(replies(h).slice(2)).toEqual([
+        ':heavy_check_mark: <@U0BOB>: *octocat* <https://github.com/acme/api/pull/24#issuecomment-9200|resolved> the changes you asked for.',
+      ]);
       expect(await h.db.store.query('select 1 from pull_request_author_nudges where number = 24')).toEqual([]);
     });
   });

@@ -15,7 +15,9 @@ for (const backend of storeBackends) {
     it('links the caller to a GitHub login once proven, confirms it, and later review pings mention them', async () => {
       h = await startReviewHarness({ backend });
       // Unproven, a claim links nothing (test/security/link-claims.test.ts has the ways to prove one).
-      expect((await run('U0ZED', ['@Zed-Dev']))[0]).toMatch(/^:key: To prove GitHub \*Zed-Dev\* is yours, comment `tugboat-link [0-9A-Z]{8}`/);
+      expect((await run('U0ZED', ['@Zed-Dev']))[0]).toMatch(
+        /^:key: To prove GitHub \*Zed-Dev\* is yours, comment `tugboat-link [0-9A-Z]{8}`/,
+      );
       expect(await h.db.store.query('select 1 from people_links')).toEqual([]);
 
       h.githubApi.addUser({ login: 'Zed-Dev', email: 'zed@example.com' });

@@ -11,7 +11,10 @@ import { answersTo } from '../helpers/deploys.ts';
 
 const HOUR = 3_600_000;
 const hoursBefore = (date: Date, hours: number) => new Date(date.getTime() - hours * HOUR);
-const businessTime = { business_hours: '09:00-18:00', business_days: ['mon', 'tue', 'wed', 'thu', 'fri'] as Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri'> };
+const businessTime = {
+  business_hours: '09:00-18:00',
+  business_days: ['mon', 'tue', 'wed', 'thu', 'fri'] as Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri'>,
+};
 
 describe('cronForInterval', () => {
   it('turns intervals that divide a minute, an hour or a day into node-cron schedules', () => {
@@ -65,7 +68,11 @@ for (const backend of storeBackends) {
 
     it('nudges a reviewer in the thread once the request is older than nudge_after, then at most every nudge_every', async () => {
       const { sweep } = await start();
-      const { threadTs, url } = await trackPull(h, { number: 12, title: 'Parse <tags> & more', reviewers: [{ login: 'bob', requestedAt: hoursBefore(h.clock.now(), 3) }] });
+      const { threadTs, url } = await trackPull(h, {
+        number: 12,
+        title: 'Parse <tags> & more',
+        reviewers: [{ login: 'bob', requestedAt: hoursBefore(h.clock.now(), 3) }],
+      });
       await sweep();
       expect(threadReplies(h, threadTs)).toEqual([]);
 
@@ -73,7 +80,9 @@ for (const backend of storeBackends) {
       await sweep();
       const [nudge] = threadReplies(h, threadTs);
       expect(nudge.text).toContain('<@U0BOB>');
-      expect(nudge.text).toContain(`*<${url}|acme/api#12>* Parse &lt;tags&gt; &amp; more has been waiting 4h for your review`);
+      expect(nudge.text).toContain(
+        `*<${url}|acme/api#12>* Parse &lt;tags&gt; &amp; more has been waiting 4h for your review`,
+      );
       expect(nudgeButtons(nudge)).toEqual(['review_snooze:1h', 'review_snooze:4h', 'review_snooze:next-business-day']);
 
       await sweep();
@@ -83,7 +92,10 @@ for (const backend of storeBackends) {
 
       h.clock.advance(HOUR);
       await sweep();
-      expect(threadReplies(h, threadTs).map((m) => m.text)).toEqual([expect.any(String), expect.stringContaining('has been waiting 1d 4h for your review')]);
+      expect(threadReplies(h, threadTs).map((m) => m.text)).toEqual([
+        expect.any(String),
+        expect.stringContaining('has been waiting 1d 4h for your review'),
+      ]);
     });
 
     it('waits for business hours on each reviewer’s own clock: Slack’s time zone, else the config’s', async () => {
@@ -108,20 +120,29 @@ for (const backend of storeBackends) {
     it('skips the weekend, and counts the wait on the wall clock', async () => {
       const { sweep } = await start(new Date('2026-11-20T20:00:00Z')); // Friday 15:00 in New York
       const { threadTs } = await trackPull(h, { number: 7, reviewers: [{ login: 'bob', requestedAt: h.clock.now() }] });
-      for (const at of ['2026-11-20T23:30:00Z', '2026-11-21T15:00:00Z', '2026-11-22T18:00:00Z', '2026-11-23T13:59:00Z']) {
+      for (const at of [
+        '2026-11-20T23:30:00Z',
+        '2026-11-21T15:00:00Z',
+        '2026-11-22T18:00:00Z',
+        '2026-11-23T13:59:00Z',
+      ]) {
         h.clock.current = new Date(at);
         await sweep();
       }
       expect(threadReplies(h, threadTs)).toEqual([]);
       h.clock.current = new Date('2026-11-23T14:00:00Z'); // Monday 09:00
       await sweep();
-      expect(threadReplies(h, threadTs).map((m) => m.text)).toEqual([expect.stringContaining('has been waiting 2d 18h for your review')]);
+      expect(threadReplies(h, threadTs).map((m) => m.text)).toEqual([
+        expect.stringContaining('has been waiting 2d 18h for your review'),
+      ]);
     });
 
     it('stops once the reviewer reviews, the request is removed, the PR turns draft or closes, and never nudges a team', async () => {
       const { sweep } = await start();
       const requestedAt = hoursBefore(h.clock.now(), 5);
-      const pulls = await Promise.all([1, 2, 3, 4, 5, 6].map((number) => trackPull(h, { number, reviewers: [{ login: 'bob', requestedAt }] })));
+      const pulls = await Promise.all(
+        [1, 2, 3, 4, 5, 6].map((number) => trackPull(h, { number, reviewers: [{ login: 'bob', requestedAt }] })),
+      );
       const { store } = h.tugboat.deps;
       await store.query(`update pull_request_reviewers set state = 'approved' where number = 1`);
       await store.query(`update pull_request_reviewers set state = 'removed' where number = 2`);
@@ -156,7 +177,10 @@ for (const backend of storeBackends) {
 
     it('names an unmapped reviewer as @login with the hint to link', async () => {
       const { sweep } = await start();
-      const { threadTs } = await trackPull(h, { number: 4, reviewers: [{ login: 'zed', requestedAt: hoursBefore(h.clock.now(), 4) }] });
+      const { threadTs } = await trackPull(h, {
+        number: 4,
+        reviewers: [{ login: 'zed', requestedAt: hoursBefore(h.clock.now(), 4) }],
+      });
       await sweep();
       const [nudge] = threadReplies(h, threadTs);
       expect(nudge.text).toContain('@zed, ');
@@ -166,7 +190,10 @@ for (const backend of storeBackends) {
 
     it('lets only the nudged reviewer snooze, replaces the buttons, and nudges again when the snooze ends', async () => {
       const { sweep } = await start();
-      const { threadTs } = await trackPull(h, { number: 5, reviewers: [{ login: 'bob', requestedAt: hoursBefore(h.clock.now(), 4) }] });
+      const { threadTs } = await trackPull(h, {
+        number: 5,
+        reviewers: [{ login: 'bob', requestedAt: hoursBefore(h.clock.now(), 4) }],
+      });
       await sweep();
       const [nudge] = threadReplies(h, threadTs);
 
@@ -184,31 +211,46 @@ for (const backend of storeBackends) {
       expect(threadReplies(h, threadTs)).toHaveLength(1);
       h.clock.advance(60_000); // the snooze ends, long before nudge_every
       await sweep();
-      expect(threadReplies(h, threadTs).map((m) => m.text)).toEqual([expect.any(String), expect.stringContaining('has been waiting 8h')]);
+      expect(threadReplies(h, threadTs).map((m) => m.text)).toEqual([
+        expect.any(String),
+        expect.stringContaining('has been waiting 8h'),
+      ]);
     });
 
     it('snoozes until the next business day opens where the reviewer is', async () => {
       const { sweep } = await start(new Date('2026-11-20T21:00:00Z')); // Friday 16:00 in New York
-      const { threadTs } = await trackPull(h, { number: 6, reviewers: [{ login: 'bob', requestedAt: hoursBefore(h.clock.now(), 6) }] });
+      const { threadTs } = await trackPull(h, {
+        number: 6,
+        reviewers: [{ login: 'bob', requestedAt: hoursBefore(h.clock.now(), 6) }],
+      });
       await sweep();
       const [nudge] = threadReplies(h, threadTs);
       await click(h, 'U0BOB', nudge, 'review_snooze:next-business-day');
-      const [row] = await h.tugboat.deps.store.query<{ snoozed_until: Date }>('select snoozed_until from pull_request_reviewers where number = 6');
+      const [row] = await h.tugboat.deps.store.query<{ snoozed_until: Date }>(
+        'select snoozed_until from pull_request_reviewers where number = 6',
+      );
       expect(new Date(row.snoozed_until)).toEqual(new Date('2026-11-23T14:00:00Z'));
     });
 
     it('says there is nothing to snooze once the reviewer has reviewed', async () => {
       const { sweep } = await start();
-      const { threadTs } = await trackPull(h, { number: 8, reviewers: [{ login: 'bob', requestedAt: hoursBefore(h.clock.now(), 4) }] });
+      const { threadTs } = await trackPull(h, {
+        number: 8,
+        reviewers: [{ login: 'bob', requestedAt: hoursBefore(h.clock.now(), 4) }],
+      });
       await sweep();
       await h.tugboat.deps.store.query(`update pull_request_reviewers set state = 'approved'`);
-      expect(await click(h, 'U0BOB', threadReplies(h, threadTs)[0], 'review_snooze:1h')).toEqual([expect.stringContaining('Nothing to snooze')]);
+      expect(await click(h, 'U0BOB', threadReplies(h, threadTs)[0], 'review_snooze:1h')).toEqual([
+        expect.stringContaining('Nothing to snooze'),
+      ]);
     });
 
     it('nudges once when two sweeps run at the same time', async () => {
       const { sweep } = await start();
       const requestedAt = hoursBefore(h.clock.now(), 5);
-      const pulls = await Promise.all([1, 2, 3].map((number) => trackPull(h, { number, reviewers: [{ login: 'bob', requestedAt }] })));
+      const pulls = await Promise.all(
+        [1, 2, 3].map((number) => trackPull(h, { number, reviewers: [{ login: 'bob', requestedAt }] })),
+      );
       const otherStore = backend.name === 'postgres' ? await h.db.openAnother() : h.tugboat.deps.store;
       const otherReplica = { ...h.tugboat.deps, store: otherStore };
       await Promise.all([sweep(), sweepNudges(otherReplica, new Recipients(otherReplica)), sweep()]);
@@ -219,7 +261,9 @@ for (const backend of storeBackends) {
 
 function nudgeButtons(message: SlackMessage): string[] {
   const actions = (message.blocks ?? []) as Array<{ type: string; elements?: Array<{ action_id: string }> }>;
-  return actions.filter((block) => block.type === 'actions').flatMap((block) => block.elements!.map((element) => element.action_id));
+  return actions
+    .filter((block) => block.type === 'actions')
+    .flatMap((block) => block.elements!.map((element) => element.action_id));
 }
 
 /** Clicks a Snooze button of a nudge as `userId`, over HTTP as Slack sends it; returns the answers to the click. */

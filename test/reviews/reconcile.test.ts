@@ -15,7 +15,11 @@ for (const backend of storeBackends) {
 
     /** Wednesday 10:00 in New York. */
     async function start() {
-      h = await startHarness({ backend, configYaml: REVIEWS_CONFIG, clock: new TestClock(new Date('2026-11-18T15:00:00Z')) });
+      h = await startHarness({
+        backend,
+        configYaml: REVIEWS_CONFIG,
+        clock: new TestClock(new Date('2026-11-18T15:00:00Z')),
+      });
       addReviewPeople(h);
       h.githubApi.addRepo('acme/api', { defaultBranch: 'main' });
       const repaired: RepairedPullRequest[] = [];
@@ -32,24 +36,39 @@ for (const backend of storeBackends) {
         user: 'octocat',
         head: { ref: `change-${pull.number}`, sha: headSha(pull.number) },
         draft: pull.state === 'draft',
-        requested_reviewers: pull.requestedOnGitHub ?? pull.reviewers.filter((r) => (r.state ?? 'requested') === 'requested').map((r) => r.login),
+        requested_reviewers:
+          pull.requestedOnGitHub ??
+          pull.reviewers.filter((r) => (r.state ?? 'requested') === 'requested').map((r) => r.login),
       });
       return tracked;
     }
 
     const reviewerStates = async (number: number) =>
       Object.fromEntries(
-        (await h.tugboat.deps.store.query<{ reviewer: string; state: string }>('select reviewer, state from pull_request_reviewers where number = $1 order by reviewer', [number])).map(
-          (row) => [row.reviewer, row.state],
-        ),
+        (
+          await h.tugboat.deps.store.query<{ reviewer: string; state: string }>(
+            'select reviewer, state from pull_request_reviewers where number = $1 order by reviewer',
+            [number],
+          )
+        ).map((row) => [row.reviewer, row.state]),
       );
     const pullState = async (number: number) =>
-      (await h.tugboat.deps.store.query<{ state: string }>('select state from pull_requests where number = $1', [number]))[0].state;
+      (
+        await h.tugboat.deps.store.query<{ state: string }>('select state from pull_requests where number = $1', [
+          number,
+        ])
+      )[0].state;
 
     it('repairs a missed review, a missed close and a missed ready-for-review quietly, and reports only the PRs it changed', async () => {
       const { repaired, reconcile } = await start();
       const requestedAt = new Date(h.clock.now().getTime() - 5 * HOUR);
-      const reviewed = await trackOnBoth({ number: 21, reviewers: [{ login: 'bob', requestedAt }, { login: 'dana', requestedAt }] });
+      const reviewed = await trackOnBoth({
+        number: 21,
+        reviewers: [
+          { login: 'bob', requestedAt },
+          { login: 'dana', requestedAt },
+        ],
+      });
       const closed = await trackOnBoth({ number: 22, reviewers: [{ login: 'bob', requestedAt }] });
       await trackOnBoth({ number: 23, reviewers: [{ login: 'dana', requestedAt }] });
       await trackOnBoth({ number: 24, state: 'draft', reviewers: [{ login: 'dana', requestedAt }] });
@@ -78,25 +97,40 @@ for (const backend of storeBackends) {
     it('makes the author the one nudged after a missed request for changes, and gives the wait back on a missed re-request', async () => {
       const { reconcile } = await start();
       await trackOnBoth({ number: 31, reviewers: [{ login: 'bob', requestedAt: new Date('2026-11-17T15:00:00Z') }] });
-      h.githubApi.addReview('acme/api', 31, { user: 'bob', state: 'CHANGES_REQUESTED', submitted_at: '2026-11-18T10:00:00Z' });
-      const authorNudge = () => h.tugboat.deps.store.query<{ waiting_since: Date }>('select waiting_since from pull_request_author_nudges where number = 31');
+      h.githubApi.addReview('acme/api', 31, {
+        user: 'bob',
+        state: 'CHANGES_REQUESTED',
+        submitted_at: '2026-11-18T10:00:00Z',
+      });
+      const authorNudge = () =>
+        h.tugboat.deps.store.query<{ waiting_since: Date }>(
+          'select waiting_since from pull_request_author_nudges where number = 31',
+        );
 
       await reconcile();
       expect(await reviewerStates(31)).toEqual({ bob: 'changes_requested' });
-      expect((await authorNudge()).map((row) => new Date(row.waiting_since))).toEqual([new Date('2026-11-18T10:00:00Z')]);
+      expect((await authorNudge()).map((row) => new Date(row.waiting_since))).toEqual([
+        new Date('2026-11-18T10:00:00Z'),
+      ]);
 
       h.githubApi.pullRequest('acme/api', 31).requested_reviewers.push('bob');
       h.clock.advance(HOUR);
       await reconcile();
       expect(await reviewerStates(31)).toEqual({ bob: 'requested' });
       expect(await authorNudge()).toEqual([]);
-      const [bob] = await h.tugboat.deps.store.query<{ requested_at: Date }>('select requested_at from pull_request_reviewers where number = 31');
+      const [bob] = await h.tugboat.deps.store.query<{ requested_at: Date }>(
+        'select requested_at from pull_request_reviewers where number = 31',
+      );
       expect(new Date(bob.requested_at)).toEqual(h.clock.now());
     });
 
     it('tracks a missed request and a drive-by review, marks a request gone from GitHub removed, and ignores the author’s own replies', async () => {
       const { reconcile } = await start();
-      await trackOnBoth({ number: 41, reviewers: [{ login: 'bob', requestedAt: h.clock.now() }], requestedOnGitHub: ['kenji'] });
+      await trackOnBoth({
+        number: 41,
+        reviewers: [{ login: 'bob', requestedAt: h.clock.now() }],
+        requestedOnGitHub: ['kenji'],
+      });
       h.githubApi.addReview('acme/api', 41, { user: 'carol', state: 'APPROVED' });
       h.githubApi.addReview('acme/api', 41, { user: 'carol', state: 'COMMENTED' });
       h.githubApi.addReview('acme/api', 41, { user: 'octocat', state: 'COMMENTED' });
@@ -113,7 +147,13 @@ for (const backend of storeBackends) {
       h.githubApi.failNext({ method: 'GET', path: /\/pulls\/51$/, status: 502 });
       await reconcile();
       expect(repaired.map((pr) => pr.number)).toEqual([52]);
-      expect(h.logs.lines).toContainEqual(expect.objectContaining({ msg: 'could not reconcile a pull request with GitHub', repo: 'acme/api', number: 51 }));
+      expect(h.logs.lines).toContainEqual(
+        expect.objectContaining({
+          msg: 'could not reconcile a pull request with GitHub',
+          repo: 'acme/api',
+          number: 51,
+        }),
+      );
     });
   });
 }

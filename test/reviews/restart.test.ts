@@ -1,10 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Harness } from '../helpers/harness.ts';
-import { deliver, pullRequestPayload, REVIEW_CHANNEL, reviewPayload, roots, startReviewHarness } from '../helpers/reviews.ts';
+import {
+  deliver,
+  pullRequestPayload,
+  REVIEW_CHANNEL,
+  reviewPayload,
+  roots,
+  startReviewHarness,
+} from '../helpers/reviews.ts';
 import { postgresBackend, type TestDatabase } from '../helpers/stores.ts';
 
 const rootPosts = (h: Harness) => h.slackApi.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === undefined);
-const replyTexts = (h: Harness) => h.slackApi.callsTo('chat.postMessage').filter((c) => c.args.thread_ts !== undefined).map((c) => String(c.args.text));
+const replyTexts = (h: Harness) =>
+  h.slackApi
+    .callsTo('chat.postMessage')
+    .filter((c) => c.args.thread_ts !== undefined)
+    .map((c) => String(c.args.text));
 
 describe.skipIf(!postgresBackend)('review threads across restarts and replicas, on PostgreSQL', () => {
   const backend = postgresBackend!;
@@ -26,22 +37,34 @@ describe.skipIf(!postgresBackend)('review threads across restarts and replicas, 
 
     const second = await startReviewHarness({ backend, db });
     harnesses.push(second);
-    await deliver(second, 'pull_request_review', reviewPayload({ number: 30, reviewer: 'bob', state: 'approved', id: 3001 }));
+    await deliver(
+      second,
+      'pull_request_review',
+      reviewPayload({ number: 30, reviewer: 'bob', state: 'approved', id: 3001 }),
+    );
 
     expect(rootPosts(second)).toEqual([]);
     const [reply] = second.slackApi.callsTo('chat.postMessage');
     expect(reply.args).toMatchObject({ channel: REVIEW_CHANNEL, thread_ts: root.ts });
-    expect(String(reply.args.text)).toContain('*bob* <https://github.com/acme/api/pull/30#pullrequestreview-3001|approved> this, <@U0ALICE>.');
+    expect(String(reply.args.text)).toContain(
+      '*bob* <https://github.com/acme/api/pull/30#pullrequestreview-3001|approved> this, <@U0ALICE>.',
+    );
     expect(second.slackApi.callsTo('chat.update')[0].args).toMatchObject({ channel: REVIEW_CHANNEL, ts: root.ts });
   });
 
   it('posts one root when two replicas get the first events of a pull request at once', async () => {
     db = await backend.open();
-    const replicas = [await startReviewHarness({ backend, db, foldMs: 200 }), await startReviewHarness({ backend, db, foldMs: 200 })];
+    const replicas = [
+      await startReviewHarness({ backend, db, foldMs: 200 }),
+      await startReviewHarness({ backend, db, foldMs: 200 }),
+    ];
     harnesses.push(...replicas);
     await Promise.all(
       ['bob', 'carol'].map((reviewer, i) =>
-        replicas[i].github.deliver('pull_request', pullRequestPayload('review_requested', { number: 31, reviewers: ['bob', 'carol'] }, { reviewer })),
+        replicas[i].github.deliver(
+          'pull_request',
+          pullRequestPayload('review_requested', { number: 31, reviewers: ['bob', 'carol'] }, { reviewer }),
+        ),
       ),
     );
     await Promise.all(replicas.map((h) => h.tugboat.settle()));
@@ -51,6 +74,10 @@ describe.skipIf(!postgresBackend)('review threads across restarts and replicas, 
     expect(replies).toContain('<@U0BOB>');
     expect(replies).toContain('<@U0CAROL>');
     const [pr] = await db.store.query<{ thread_ts: string }>('select thread_ts from pull_requests where number = 31');
-    expect(replicas.flatMap((h) => h.slackApi.callsTo('chat.postMessage')).every((c) => (c.args.thread_ts ?? pr.thread_ts) === pr.thread_ts)).toBe(true);
+    expect(
+      replicas
+        .flatMap((h) => h.slackApi.callsTo('chat.postMessage'))
+        .every((c) => (c.args.thread_ts ?? pr.thread_ts) === pr.thread_ts),
+    ).toBe(true);
   });
 });

@@ -15,7 +15,11 @@ for (const backend of storeBackends) {
 
     async function ask(userId: string): Promise<string[]> {
       const answers: string[] = [];
-      await reviews({ text: 'reviews', userId, channelId: 'C0RANDOM' }, async (message) => void answers.push(message.text), h.tugboat.deps);
+      await reviews(
+        { text: 'reviews', userId, channelId: 'C0RANDOM' },
+        async (message) => void answers.push(message.text),
+        h.tugboat.deps,
+      );
       return answers;
     }
 
@@ -30,8 +34,19 @@ for (const backend of storeBackends) {
       await trackPull(h, { number: 63, state: 'draft', reviewers: [{ login: 'bob', requestedAt: ago(30) }] });
       await trackPull(h, { number: 64, reviewers: [{ login: 'dana', requestedAt: ago(30) }] });
       await trackPull(h, { number: 65, reviewers: [{ login: 'bob', requestedAt: ago(30) }], authorOwesSince: ago(3) });
-      await trackPull(h, { number: 66, title: 'Mine', author: 'bob', reviewers: [{ login: 'dana', state: 'changes_requested', requestedAt: ago(9) }], authorOwesSince: ago(5) });
-      await trackPull(h, { number: 67, author: 'octocat', reviewers: [{ login: 'dana', state: 'changes_requested', requestedAt: ago(9) }], authorOwesSince: ago(5) });
+      await trackPull(h, {
+        number: 66,
+        title: 'Mine',
+        author: 'bob',
+        reviewers: [{ login: 'dana', state: 'changes_requested', requestedAt: ago(9) }],
+        authorOwesSince: ago(5),
+      });
+      await trackPull(h, {
+        number: 67,
+        author: 'octocat',
+        reviewers: [{ login: 'dana', state: 'changes_requested', requestedAt: ago(9) }],
+        authorOwesSince: ago(5),
+      });
 
       const [answer] = await ask('U0BOB');
       expect(answer.split('\n')).toEqual([

@@ -2,7 +2,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { addNotes, claimRoot, keyOf, reviewRequested, trackPullRequest } from '../../src/reviews/index.ts';
 import { flushOrphanedNotes } from '../../src/slack/review-threads.ts';
 import type { Harness } from '../helpers/harness.ts';
-import { deliver, pullRequestPayload, replies, reviewPayload, REVIEW_CHANNEL, roots, startReviewHarness } from '../helpers/reviews.ts';
+import {
+  deliver,
+  pullRequestPayload,
+  replies,
+  reviewPayload,
+  REVIEW_CHANNEL,
+  roots,
+  startReviewHarness,
+} from '../helpers/reviews.ts';
 import { storeBackends } from '../helpers/stores.ts';
 
 for (const backend of storeBackends) {
@@ -12,38 +20,77 @@ for (const backend of storeBackends) {
 
     it('posts one root per pull request with reviewers, and pings them in its thread', async () => {
       h = await startReviewHarness({ backend });
-      await deliver(h, 'pull_request', pullRequestPayload('opened', { number: 7, title: 'Faster <builds> & tests', author: 'octocat', reviewers: ['bob', 'carol'], additions: 120, deletions: 45 }));
+      await deliver(
+        h,
+        'pull_request',
+        pullRequestPayload('opened', {
+          number: 7,
+          title: 'Faster <builds> & tests',
+          author: 'octocat',
+          reviewers: ['bob', 'carol'],
+          additions: 120,
+          deletions: 45,
+        }),
+      );
 
       const [root] = roots(h);
       expect(root.text).toContain('*<https://github.com/acme/api/pull/7|Faster &lt;builds&gt; &amp; tests>* #7');
       expect(root.text).toContain('by <@U0ALICE> · +120 / −45 · :large_green_circle: Open');
-      expect(root.text).toContain('<@U0BOB> :hourglass_flowing_sand: requested · <@U0CAROL> :hourglass_flowing_sand: requested');
-      expect(replies(h)).toEqual(['*octocat* asked <@U0BOB> and <@U0CAROL> for a review.'].map((line) => `:eyes: ${line}`));
+      expect(root.text).toContain(
+        '<@U0BOB> :hourglass_flowing_sand: requested · <@U0CAROL> :hourglass_flowing_sand: requested',
+      );
+      expect(replies(h)).toEqual(
+        ['*octocat* asked <@U0BOB> and <@U0CAROL> for a review.'].map((line) => `:eyes: ${line}`),
+      );
       expect(h.slackApi.messages('C0STAGING')).toEqual([]);
     });
 
     it('does not post for a pull request without reviewers, a repo without a review channel, or a repo of no service (logged once)', async () => {
       h = await startReviewHarness({ backend });
       await deliver(h, 'pull_request', pullRequestPayload('opened', { number: 1 }));
-      await deliver(h, 'pull_request', pullRequestPayload('opened', { number: 2, reviewers: ['bob'], repo: 'acme/web' }));
-      await deliver(h, 'pull_request', pullRequestPayload('opened', { number: 3, reviewers: ['bob'], repo: 'someone/else' }));
-      await deliver(h, 'pull_request', pullRequestPayload('review_requested', { number: 3, repo: 'someone/else' }, { reviewer: 'bob' }));
+      await deliver(
+        h,
+        'pull_request',
+        pullRequestPayload('opened', { number: 2, reviewers: ['bob'], repo: 'acme/web' }),
+      );
+      await deliver(
+        h,
+        'pull_request',
+        pullRequestPayload('opened', { number: 3, reviewers: ['bob'], repo: 'someone/else' }),
+      );
+      await deliver(
+        h,
+        'pull_request',
+        pullRequestPayload('review_requested', { number: 3, repo: 'someone/else' }, { reviewer: 'bob' }),
+      );
       await deliver(h, 'pull_request_review', reviewPayload({ number: 1, reviewer: 'bob', state: 'approved', id: 1 }));
 
       expect(h.slackApi.callsTo('chat.postMessage')).toEqual([]);
-      expect(h.logs.lines.filter((l) => l.repo === 'someone/else' && String(l.msg).includes('belongs to no service'))).toHaveLength(1);
+      expect(
+        h.logs.lines.filter((l) => l.repo === 'someone/else' && String(l.msg).includes('belongs to no service')),
+      ).toHaveLength(1);
     });
 
     it('starts the thread on a review request and pings only the reviewer that event names', async () => {
       h = await startReviewHarness({ backend });
       // GitHub's payload lists everyone requested so far; carol's own event comes separately.
-      await deliver(h, 'pull_request', pullRequestPayload('review_requested', { number: 8, reviewers: ['bob', 'carol'] }, { reviewer: 'bob' }));
+      await deliver(
+        h,
+        'pull_request',
+        pullRequestPayload('review_requested', { number: 8, reviewers: ['bob', 'carol'] }, { reviewer: 'bob' }),
+      );
       expect(roots(h)).toHaveLength(1);
       expect(replies(h)).toEqual([':eyes: *octocat* asked <@U0BOB> for a review.']);
 
-      await deliver(h, 'pull_request', pullRequestPayload('review_requested', { number: 8, reviewers: ['bob', 'carol'] }, { reviewer: 'carol' }));
+      await deliver(
+        h,
+        'pull_request',
+        pullRequestPayload('review_requested', { number: 8, reviewers: ['bob', 'carol'] }, { reviewer: 'carol' }),
+      );
       expect(replies(h).at(-1)).toBe(':eyes: *octocat* asked <@U0CAROL> for a review.');
-      expect(roots(h)[0].text).toContain('<@U0BOB> :hourglass_flowing_sand: requested · <@U0CAROL> :hourglass_flowing_sand: requested');
+      expect(roots(h)[0].text).toContain(
+        '<@U0BOB> :hourglass_flowing_sand: requested · <@U0CAROL> :hourglass_flowing_sand: requested',
+      );
     });
 
     it('never posts twice for a redelivery or for the same fact delivered again', async () => {
@@ -51,7 +98,11 @@ for (const backend of storeBackends) {
       const opened = pullRequestPayload('opened', { number: 9, reviewers: ['bob'] });
       await deliver(h, 'pull_request', opened, 'delivery-1');
       expect((await deliver(h, 'pull_request', opened, 'delivery-1')).status).toBe(200);
-      await deliver(h, 'pull_request', pullRequestPayload('review_requested', { number: 9, reviewers: ['bob'] }, { reviewer: 'bob' }));
+      await deliver(
+        h,
+        'pull_request',
+        pullRequestPayload('review_requested', { number: 9, reviewers: ['bob'] }, { reviewer: 'bob' }),
+      );
       const approval = reviewPayload({ number: 9, reviewer: 'bob', state: 'approved', id: 501 });
       await deliver(h, 'pull_request_review', approval, 'delivery-2');
       await deliver(h, 'pull_request_review', approval, 'delivery-3');
@@ -70,7 +121,12 @@ for (const backend of storeBackends) {
       h = await startReviewHarness({ backend, foldMs: 400 });
       const reviewers = Array.from({ length: 10 }, (_, i) => `dev${i}`);
       await Promise.all(
-        reviewers.map((reviewer) => h.github.deliver('pull_request', pullRequestPayload('review_requested', { number: 10, reviewers }, { reviewer }))),
+        reviewers.map((reviewer) =>
+          h.github.deliver(
+            'pull_request',
+            pullRequestPayload('review_requested', { number: 10, reviewers }, { reviewer }),
+          ),
+        ),
       );
       await h.tugboat.settle();
 
@@ -84,11 +140,31 @@ for (const backend of storeBackends) {
 
     it('reports verdicts, pings the author for approvals and change requests only, and ignores the author’s own reviews', async () => {
       h = await startReviewHarness({ backend });
-      await deliver(h, 'pull_request', pullRequestPayload('opened', { number: 11, author: 'octocat', reviewers: ['bob', 'carol'] }));
-      await deliver(h, 'pull_request_review', reviewPayload({ number: 11, reviewer: 'bob', state: 'changes_requested', id: 601 }));
-      await deliver(h, 'pull_request_review', reviewPayload({ number: 11, reviewer: 'carol', state: 'approved', id: 602 }));
-      await deliver(h, 'pull_request_review', reviewPayload({ number: 11, reviewer: 'dana', state: 'commented', id: 603 }));
-      await deliver(h, 'pull_request_review', reviewPayload({ number: 11, reviewer: 'octocat', state: 'commented', id: 604 }));
+      await deliver(
+        h,
+        'pull_request',
+        pullRequestPayload('opened', { number: 11, author: 'octocat', reviewers: ['bob', 'carol'] }),
+      );
+      await deliver(
+        h,
+        'pull_request_review',
+        reviewPayload({ number: 11, reviewer: 'bob', state: 'changes_requested', id: 601 }),
+      );
+      await deliver(
+        h,
+        'pull_request_review',
+        reviewPayload({ number: 11, reviewer: 'carol', state: 'approved', id: 602 }),
+      );
+      await deliver(
+        h,
+        'pull_request_review',
+        reviewPayload({ number: 11, reviewer: 'dana', state: 'commented', id: 603 }),
+      );
+      await deliver(
+        h,
+        'pull_request_review',
+        reviewPayload({ number: 11, reviewer: 'octocat', state: 'commented', id: 604 }),
+      );
 
       expect(replies(h).slice(1)).toEqual([
         ':raised_hand: *bob* <https://github.com/acme/api/pull/11#pullrequestreview-601|asked for changes>, <@U0ALICE>.',
@@ -96,8 +172,12 @@ for (const backend of storeBackends) {
         ':speech_balloon: *dana* <https://github.com/acme/api/pull/11#pullrequestreview-603|commented>.\n' +
           ':bulb: @dana is not linked to a Slack user yet. If that is you, run `/tugboat link dana` so tugboat can mention you.',
       ]);
-      expect(roots(h)[0].text).toContain('<@U0BOB> :raised_hand: changes requested · <@U0CAROL> :white_check_mark: approved · @dana :speech_balloon: commented');
-      const owes = await h.db.store.query('select 1 from pull_request_author_nudges where repo = $1 and number = 11', ['acme/api']);
+      expect(roots(h)[0].text).toContain(
+        '<@U0BOB> :raised_hand: changes requested · <@U0CAROL> :white_check_mark: approved · @dana :speech_balloon: commented',
+      );
+      const owes = await h.db.store.query('select 1 from pull_request_author_nudges where repo = $1 and number = 11', [
+        'acme/api',
+      ]);
       expect(owes).toHaveLength(1);
     });
 
@@ -105,9 +185,18 @@ for (const backend of storeBackends) {
       h = await startReviewHarness({ backend });
       await deliver(h, 'pull_request', pullRequestPayload('opened', { number: 12, reviewers: ['bob'] }));
       await deliver(h, 'pull_request', pullRequestPayload('synchronize', { number: 12, additions: 13 }));
-      await deliver(h, 'pull_request_review', reviewPayload({ number: 12, reviewer: 'bob', state: 'changes_requested', id: 701 }));
-      for (let push = 0; push < 3; push++) await deliver(h, 'pull_request', pullRequestPayload('synchronize', { number: 12, additions: 20 + push }));
-      await deliver(h, 'pull_request_review', reviewPayload({ number: 12, reviewer: 'bob', state: 'changes_requested', id: 702 }));
+      await deliver(
+        h,
+        'pull_request_review',
+        reviewPayload({ number: 12, reviewer: 'bob', state: 'changes_requested', id: 701 }),
+      );
+      for (let push = 0; push < 3; push++)
+        await deliver(h, 'pull_request', pullRequestPayload('synchronize', { number: 12, additions: 20 + push }));
+      await deliver(
+        h,
+        'pull_request_review',
+        reviewPayload({ number: 12, reviewer: 'bob', state: 'changes_requested', id: 702 }),
+      );
       await deliver(h, 'pull_request', pullRequestPayload('synchronize', { number: 12, additions: 30 }));
 
       const told = replies(h).filter((r) => r.includes('pushed new commits'));
@@ -125,7 +214,11 @@ for (const backend of storeBackends) {
       await deliver(h, 'pull_request', pullRequestPayload('converted_to_draft', { number: 13, draft: true }));
       expect(roots(h)[0].text).toContain(':construction: Draft');
       await deliver(h, 'pull_request', pullRequestPayload('ready_for_review', { number: 13 }));
-      await deliver(h, 'pull_request', pullRequestPayload('review_request_removed', { number: 13, sender: 'octocat' }, { reviewer: 'carol' }));
+      await deliver(
+        h,
+        'pull_request',
+        pullRequestPayload('review_request_removed', { number: 13, sender: 'octocat' }, { reviewer: 'carol' }),
+      );
       await deliver(h, 'pull_request', pullRequestPayload('closed', { number: 13, merged: false }));
 
       expect(replies(h).slice(1)).toEqual([
@@ -143,8 +236,16 @@ for (const backend of storeBackends) {
     it('shows an unmapped login as @login with a one-time hint per thread to run /tugboat link', async () => {
       h = await startReviewHarness({ backend });
       await deliver(h, 'pull_request', pullRequestPayload('opened', { number: 14, author: 'zed', reviewers: ['bob'] }));
-      await deliver(h, 'pull_request', pullRequestPayload('review_requested', { number: 14, author: 'zed', sender: 'zed' }, { reviewer: 'yuki' }));
-      await deliver(h, 'pull_request_review', reviewPayload({ number: 14, reviewer: 'bob', state: 'approved', id: 801, author: 'zed' }));
+      await deliver(
+        h,
+        'pull_request',
+        pullRequestPayload('review_requested', { number: 14, author: 'zed', sender: 'zed' }, { reviewer: 'yuki' }),
+      );
+      await deliver(
+        h,
+        'pull_request_review',
+        reviewPayload({ number: 14, reviewer: 'bob', state: 'approved', id: 801, author: 'zed' }),
+      );
 
       const [root] = roots(h);
       expect(root.text).toContain('by @zed');
@@ -163,14 +264,25 @@ for (const backend of storeBackends) {
       await deliver(h, 'pull_request', pullRequestPayload('review_requested', { number: 15 }, { team: 'platform' }));
       expect(replies(h)).toEqual([':eyes: *octocat* asked @acme/platform for a review.']);
       expect(roots(h)[0].text).toContain('@acme/platform :hourglass_flowing_sand: requested');
-      expect(h.slackApi.thread(REVIEW_CHANNEL, roots(h)[0].ts).some((m) => String(m.text).includes('/tugboat link'))).toBe(false);
+      expect(
+        h.slackApi.thread(REVIEW_CHANNEL, roots(h)[0].ts).some((m) => String(m.text).includes('/tugboat link')),
+      ).toBe(false);
     });
 
     it('posts, from the periodic flush, what a process that died had claimed and written but not posted', async () => {
       h = await startReviewHarness({ backend });
       const { store } = h.tugboat.deps;
       const key = keyOf('acme/api', 16);
-      const snapshot = { title: 'Orphaned', url: 'https://github.com/acme/api/pull/16', author: 'octocat', state: 'open' as const, additions: 1, deletions: 1, headSha: null, openedAt: h.clock.now() };
+      const snapshot = {
+        title: 'Orphaned',
+        url: 'https://github.com/acme/api/pull/16',
+        author: 'octocat',
+        state: 'open' as const,
+        additions: 1,
+        deletions: 1,
+        headSha: null,
+        openedAt: h.clock.now(),
+      };
       await trackPullRequest(store, key, { service: 'api', channel: REVIEW_CHANNEL }, snapshot, h.clock.now());
       await addNotes(store, key, await reviewRequested(store, key, 'octocat', 'bob', h.clock.now()), h.clock.now());
       expect(await claimRoot(store, key, h.clock.now(), 60_000)).toBe(true);

@@ -62,7 +62,16 @@ export async function trackPull(h: Harness, pull: TrackedPull): Promise<{ thread
   await store.query(
     `insert into pull_requests (repo, number, service, channel, thread_ts, title, url, author, state, head_sha, opened_at, updated_at)
      values ('acme/api', $1, 'api', 'C0REVIEWS', $2, $3, $4, $5, $6, $7, $8, $8)`,
-    [pull.number, threadTs, pull.title ?? `Change ${pull.number}`, url, pull.author ?? 'octocat', pull.state ?? 'open', headSha(pull.number), openedAt],
+    [
+      pull.number,
+      threadTs,
+      pull.title ?? `Change ${pull.number}`,
+      url,
+      pull.author ?? 'octocat',
+      pull.state ?? 'open',
+      headSha(pull.number),
+      openedAt,
+    ],
   );
   for (const reviewer of pull.reviewers) {
     await store.query(
@@ -71,7 +80,10 @@ export async function trackPull(h: Harness, pull: TrackedPull): Promise<{ thread
     );
   }
   if (pull.authorOwesSince) {
-    await store.query(`insert into pull_request_author_nudges (repo, number, waiting_since) values ('acme/api', $1, $2)`, [pull.number, pull.authorOwesSince]);
+    await store.query(
+      `insert into pull_request_author_nudges (repo, number, waiting_since) values ('acme/api', $1, $2)`,
+      [pull.number, pull.authorOwesSince],
+    );
   }
   return { threadTs, url };
 }

@@ -37,13 +37,20 @@ export function launchChromium(): Promise<Browser> {
  * its auto-waiting locator under the hood) and returns that element. On a timeout the error says
  * what was awaited and what the elements held instead.
  */
-export async function waitForText(locator: Locator, text: string | RegExp, options: { timeout?: number; what?: string } = {}): Promise<Locator> {
+export async function waitForText(
+  locator: Locator,
+  text: string | RegExp,
+  options: { timeout?: number; what?: string } = {},
+): Promise<Locator> {
   const match = locator.filter({ hasText: text }).first();
   try {
     await match.waitFor({ state: 'visible', timeout: options.timeout ?? 10_000 });
   } catch (error) {
     const seen = await locator.allInnerTexts().catch(() => [] as string[]);
-    const shown = seen.map((t) => `  | ${t.replace(/\s+/g, ' ').slice(0, 300)}`).slice(-8).join('\n');
+    const shown = seen
+      .map((t) => `  | ${t.replace(/\s+/g, ' ').slice(0, 300)}`)
+      .slice(-8)
+      .join('\n');
     throw new Error(
       `timed out waiting for ${options.what ?? String(text)} (${String(text)}); the last ${Math.min(8, seen.length)} of ${seen.length} elements held:\n${shown || '  (none)'}`,
       { cause: error },

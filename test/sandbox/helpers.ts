@@ -15,7 +15,14 @@ export interface TestSandbox extends Sandbox {
 export async function bootSandbox(options: SandboxOptions = {}): Promise<TestSandbox & { dispose(): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tugboat-sandbox-'));
   const logs = new LogCapture();
-  const sandbox = await startSandbox({ port: 0, tugboatPort: 0, dataDir: path.join(dir, 'db'), rolloutMs: 0, history: false, logLevel: 'warn', logDestination: logs,
+  const sandbox = await startSandbox({
+    port: 0,
+    tugboatPort: 0,
+    dataDir: path.join(dir, 'db'),
+    rolloutMs: 0,
+    history: false,
+    logLevel: 'warn',
+    logDestination: logs,
     // Slack's one message per second per channel would make every test wait seconds per message.
     poster: { minIntervalMs: 0 },
     ...options,
@@ -27,7 +34,11 @@ export async function bootSandbox(options: SandboxOptions = {}): Promise<TestSan
     return { status: response.status, contentType, body: contentType.includes('json') ? JSON.parse(text) : text };
   };
   const post = async (p: string, body: unknown) => {
-    const response = await fetch(`${sandbox.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const response = await fetch(`${sandbox.url}${p}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
     return { status: response.status, body: await response.json() };
   };
   return Object.assign(sandbox, {
@@ -42,7 +53,11 @@ export async function bootSandbox(options: SandboxOptions = {}): Promise<TestSan
 }
 
 /** Polls until `probe` returns something truthy; the last value seen goes in the timeout's message. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -53,7 +68,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last saw: ${last instanceof Error ? last.message : JSON.stringify(last)?.slice(0, 500)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}; last saw: ${last instanceof Error ? last.message : JSON.stringify(last)?.slice(0, 500)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -23,7 +23,9 @@ const health = async () => {
 it('deploys the first release everywhere at start, so that a broken deploy can be rolled back', async () => {
   const { firstShas, repos } = sandbox.seeded;
   const prod = (await sandbox.get('/api/channels/C0SBPROD/messages')).body.messages as Array<{ text: string }>;
-  expect(prod.filter((m) => m.text.startsWith(':white_check_mark:') && m.text.includes(firstShas.api.slice(0, 7)))).toHaveLength(1);
+  expect(
+    prod.filter((m) => m.text.startsWith(':white_check_mark:') && m.text.includes(firstShas.api.slice(0, 7))),
+  ).toHaveLength(1);
   expect(await health()).toEqual({ status: 200, version: firstShas.api });
 
   const main = repos.find((r) => r.fullName === 'acme-sandbox/api')!.commits.at(-1)!;
@@ -32,13 +34,23 @@ it('deploys the first release everywhere at start, so that a broken deploy can b
   await sandbox.post('/api/demo/break', { service: 'api', environment: 'prod', broken: true });
   expect((await health()).status).toBe(500);
 
-  await waitFor('the deploy to finish', async () => {
-    const messages = (await sandbox.get('/api/channels/C0SBPROD/messages')).body.messages as Array<{ text: string }>;
-    return messages.some((m) => m.text.startsWith(':white_check_mark:') && m.text.includes(main.slice(0, 7)));
-  }, 20_000);
-  expect(await sandbox.post('/api/command', { user: 'U0SANDBOX2', channel: 'C0SBPROD', text: '/rollback api prod' })).toEqual({ status: 200, body: { ok: true } });
-  await waitFor('the rollback to serve the first release again', async () => {
-    const now = await health();
-    return now.status === 200 && now.version === firstShas.api;
-  }, 20_000);
+  await waitFor(
+    'the deploy to finish',
+    async () => {
+      const messages = (await sandbox.get('/api/channels/C0SBPROD/messages')).body.messages as Array<{ text: string }>;
+      return messages.some((m) => m.text.startsWith(':white_check_mark:') && m.text.includes(main.slice(0, 7)));
+    },
+    20_000,
+  );
+  expect(
+    await sandbox.post('/api/command', { user: 'U0SANDBOX2', channel: 'C0SBPROD', text: '/rollback api prod' }),
+  ).toEqual({ status: 200, body: { ok: true } });
+  await waitFor(
+    'the rollback to serve the first release again',
+    async () => {
+      const now = await health();
+      return now.status === 200 && now.version === firstShas.api;
+    },
+    20_000,
+  );
 }, 60_000);

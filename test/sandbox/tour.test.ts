@@ -12,7 +12,9 @@ import { bootSandbox, type TestSandbox } from './helpers.ts';
 // each main step leaves a screenshot in test-results/tour/, or with UPDATE_SCREENSHOTS=1 in
 // docs/screenshots/ (the README shows three of them).
 
-const SCREENSHOTS = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../../test-results/tour/', import.meta.url));
+const SCREENSHOTS = fileURLToPath(
+  new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../../test-results/tour/', import.meta.url),
+);
 const ALICE = 'U0SANDBOX1'; // admin, deploys to production
 const BOB = 'U0SANDBOX2'; // deploys to production
 /** How long tugboat's work may take to show: deploys, smoke-check rounds every 5 s. */
@@ -37,7 +39,12 @@ describe.skipIf(!hasChromium)(title, () => {
     sandbox = await bootSandbox({ history: true, rolloutMs: 1_000 });
     await sandbox.ready;
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, timezoneId: 'UTC', locale: 'en-US' });
+    context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      deviceScaleFactor: 1,
+      timezoneId: 'UTC',
+      locale: 'en-US',
+    });
     page = await context.newPage();
     // A button with a Slack `confirm` asks through window.confirm; say yes, as the person would.
     page.on('dialog', (dialog) => void dialog.accept());
@@ -64,7 +71,13 @@ describe.skipIf(!hasChromium)(title, () => {
     await input.press('Enter');
     // The page empties the composer once the sandbox took the command (an error stays in the hint).
     await expect
-      .poll(async () => ((await input.inputValue()) === '' ? '' : `not sent; the hint says: ${await page.getByTestId('composer-hint').innerText()}`), { timeout: 10_000, message: `the composer to send ${text}` })
+      .poll(
+        async () =>
+          (await input.inputValue()) === ''
+            ? ''
+            : `not sent; the hint says: ${await page.getByTestId('composer-hint').innerText()}`,
+        { timeout: 10_000, message: `the composer to send ${text}` },
+      )
       .toBe('');
   }
 
@@ -109,14 +122,21 @@ describe.skipIf(!hasChromium)(title, () => {
 
       // 5. Alice deploys api's main to production; its announcement updates in place to success.
       await type('/deploy api to prod');
-      const announcement = await waitForText(channelMessages(), /Alice Chen (is about to deploy|is deploying|deployed) api \w{7} \(main\) to production/, {
-        what: 'the deploy announcement',
-        timeout: SLOW,
-      });
+      const announcement = await waitForText(
+        channelMessages(),
+        /Alice Chen (is about to deploy|is deploying|deployed) api \w{7} \(main\) to production/,
+        {
+          what: 'the deploy announcement',
+          timeout: SLOW,
+        },
+      );
       const ts = await announcement.getAttribute('data-ts');
       expect(ts).toBeTruthy();
       const sameMessage = page.getByTestId('messages').locator(`[data-testid="message"][data-ts="${ts}"]`);
-      await waitForText(sameMessage, /Alice Chen deployed api \w{7} \(main\) to production/, { what: 'the announcement updated to success', timeout: SLOW });
+      await waitForText(sameMessage, /Alice Chen deployed api \w{7} \(main\) to production/, {
+        what: 'the announcement updated to success',
+        timeout: SLOW,
+      });
       expect(await sameMessage.innerText()).toContain('(edited)');
       await shot('03-deploy.png');
 
@@ -126,15 +146,23 @@ describe.skipIf(!hasChromium)(title, () => {
       await page.getByTestId('gh-title').fill('Cache the pricing lookups');
       await page.getByTestId('gh-open-pr').click();
       await waitForText(page.getByTestId('gh-result'), /Opened acme-sandbox\/api#\d+/);
-      await expect.poll(() => page.getByTestId('gh-pr').locator('option:checked').textContent()).toContain('Cache the pricing lookups');
+      await expect
+        .poll(() => page.getByTestId('gh-pr').locator('option:checked').textContent())
+        .toContain('Cache the pricing lookups');
       await page.getByTestId('gh-reviewer').selectOption('bob-okafor');
       await page.getByTestId('gh-request-review').click();
       await waitForText(page.getByTestId('gh-result'), /Asked bob-okafor to review/);
       await openChannel('code-review');
-      const root = await waitForText(channelMessages(), 'Cache the pricing lookups', { what: "the PR's message in #code-review", timeout: SLOW });
+      const root = await waitForText(channelMessages(), 'Cache the pricing lookups', {
+        what: "the PR's message in #code-review",
+        timeout: SLOW,
+      });
       await root.getByTestId('replies').click();
       const thread = page.getByTestId('thread');
-      await waitForText(thread.getByTestId('message'), /alice-chen asked @Bob Okafor for a review/, { what: 'the review ping in the thread', timeout: SLOW });
+      await waitForText(thread.getByTestId('message'), /alice-chen asked @Bob Okafor for a review/, {
+        what: 'the review ping in the thread',
+        timeout: SLOW,
+      });
       await shot('04-review.png');
       await page.getByTestId('thread-close').click();
 
@@ -148,24 +176,36 @@ describe.skipIf(!hasChromium)(title, () => {
       expect(incidentName).toMatch(/^inc-.*api/);
       await incidentLink.click();
       await waitForText(page.getByTestId('current-channel'), incidentName);
-      const opened = await waitForText(channelMessages(), /api is failing in production/, { what: "the incident's first message", timeout: SLOW });
+      const opened = await waitForText(channelMessages(), /api is failing in production/, {
+        what: "the incident's first message",
+        timeout: SLOW,
+      });
       const rollback = opened.getByTestId('button-incident_rollback').first();
       await rollback.waitFor({ state: 'visible' });
       await shot('05-incident.png');
 
       // Roll back: the release before the broken one is healthy, and the incident channel says so.
       await rollback.click();
-      await waitForText(channelMessages(), /recovered|passes again/, { what: 'recovery in the incident channel', timeout: INCIDENT });
+      await waitForText(channelMessages(), /recovered|passes again/, {
+        what: 'recovery in the incident channel',
+        timeout: INCIDENT,
+      });
       await waitForText(page.getByTestId('demo-api-production'), 'healthy');
       // The incident itself recovers after `passes_before_recovery` passing rounds.
-      await waitForText(channelMessages(), /api in production recovered/, { what: "the incident's recovery", timeout: INCIDENT });
+      await waitForText(channelMessages(), /api in production recovered/, {
+        what: "the incident's recovery",
+        timeout: INCIDENT,
+      });
       await shot('06-recovered.png');
     } catch (error) {
       // What the page and tugboat showed when it failed, for the failure's message.
       const where = path.join(tmpdir(), `tugboat-tour-failure-${Date.now()}.png`);
       await page?.screenshot({ path: where, fullPage: true }).catch(() => undefined);
       const logs = sandbox.logs.raw.slice(-30).join('\n');
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n\nscreenshot: ${where}\ntugboat's last log lines:\n${logs || '(none)'}`, { cause: error });
+      throw new Error(
+        `${error instanceof Error ? error.message : String(error)}\n\nscreenshot: ${where}\ntugboat's last log lines:\n${logs || '(none)'}`,
+        { cause: error },
+      );
     }
   }, 120_000);
 });

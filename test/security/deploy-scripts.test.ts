@@ -19,7 +19,9 @@ function configWith(deploy: string): string {
   return FIXTURE_CONFIG.replace(FIXTURE_DEPLOY, deploy);
 }
 
-const WEB_DEPLOY = configWith('    deploy: { via: command, run: ["node", "deploy.cjs"], env: [DEPLOY_REGION, NOT_SET_ANYWHERE] }');
+const WEB_DEPLOY = configWith(
+  '    deploy: { via: command, run: ["node", "deploy.cjs"], env: [DEPLOY_REGION, NOT_SET_ANYWHERE] }',
+);
 
 /** Secrets of tugboat's process that the harness does not pass as settings, and two ordinary variables. */
 const PROCESS_ENV = {
@@ -33,7 +35,15 @@ const PROCESS_ENV = {
   UNLISTED_VARIABLE: 'not for scripts',
 };
 
-const DEPLOY_VARIABLES = ['TUGBOAT_DEPLOY_ID', 'TUGBOAT_SERVICE', 'TUGBOAT_ENV', 'TUGBOAT_REF', 'TUGBOAT_SHA', 'TUGBOAT_REPO', 'TUGBOAT_REQUESTED_BY'];
+const DEPLOY_VARIABLES = [
+  'TUGBOAT_DEPLOY_ID',
+  'TUGBOAT_SERVICE',
+  'TUGBOAT_ENV',
+  'TUGBOAT_REF',
+  'TUGBOAT_SHA',
+  'TUGBOAT_REPO',
+  'TUGBOAT_REQUESTED_BY',
+];
 
 let dir: string;
 let saved: Record<string, string | undefined>;
@@ -85,16 +95,35 @@ for (const backend of storeBackends) {
       const env = await scriptEnvironment();
       const allowed = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', ...DEPLOY_VARIABLES, 'DEPLOY_REGION'];
       expect(Object.keys(env).filter((name) => !allowed.includes(name))).toEqual([]);
-      expect(env).toMatchObject({ PATH: process.env.PATH, LANG: 'C.UTF-8', DEPLOY_REGION: 'eu-west-1', TUGBOAT_SERVICE: 'web', TUGBOAT_ENV: 'staging', TUGBOAT_REF: 'main' });
+      expect(env).toMatchObject({
+        PATH: process.env.PATH,
+        LANG: 'C.UTF-8',
+        DEPLOY_REGION: 'eu-west-1',
+        TUGBOAT_SERVICE: 'web',
+        TUGBOAT_ENV: 'staging',
+        TUGBOAT_REF: 'main',
+      });
       expect(Object.keys(env)).toEqual(expect.arrayContaining(DEPLOY_VARIABLES));
       const given = JSON.stringify(env);
-      for (const secret of [...Object.values(SECRETS), PROCESS_ENV.SLACK_SIGNING_SECRET, PROCESS_ENV.GITHUB_TOKEN, 'db-password-0123', PROCESS_ENV.PGPASSWORD, PROCESS_ENV.TUGBOAT_WEBHOOK_SECRET]) {
+      for (const secret of [
+        ...Object.values(SECRETS),
+        PROCESS_ENV.SLACK_SIGNING_SECRET,
+        PROCESS_ENV.GITHUB_TOKEN,
+        'db-password-0123',
+        PROCESS_ENV.PGPASSWORD,
+        PROCESS_ENV.TUGBOAT_WEBHOOK_SECRET,
+      ]) {
         expect(given).not.toContain(secret);
       }
     });
 
     it('have their output posted with every known secret redacted and no mention left working', async () => {
-      await deployScript([`token ${SECRETS.botToken}`, `github=${SECRETS.githubToken}`, `receiver secret: ${SECRETS.deployWebhookSecret}`, 'done <!channel> @here']);
+      await deployScript([
+        `token ${SECRETS.botToken}`,
+        `github=${SECRETS.githubToken}`,
+        `receiver secret: ${SECRETS.deployWebhookSecret}`,
+        'done <!channel> @here',
+      ]);
       await start();
       await command(h, 'U0ALICE', '/deploy web to staging', 'C0STAGING');
 
@@ -129,18 +158,37 @@ for (const backend of storeBackends) {
     it('refuse a malformed ref in /rollback, in a button, and at the deployer itself', async () => {
       await deployScript();
       await start();
-      expect(await command(h, 'U0ALICE', '/rollback web staging to -rf', 'C0STAGING')).toEqual([expect.stringContaining('`-rf` is not a valid git ref')]);
-
-      const value = JSON.stringify({ service: 'web', environment: 'staging', ref: '--upload-pack=touch pwned' });
-      const click = await h.slack.blockAction({ userId: 'U0ALICE', channelId: 'C0STAGING', actionId: 'deploy_confirm', value, messageTs: '1.000001' });
-      await h.tugboat.settle();
-      expect(h.slackApi.responses.filter((r) => click.responseUrl.endsWith(r.id)).map((r) => String(r.body.text))).toEqual([
-        expect.stringContaining('is not a valid git ref: it starts with `-`'),
+      expect(await command(h, 'U0ALICE', '/rollback web staging to -rf', 'C0STAGING')).toEqual([
+        expect.stringContaining('`-rf` is not a valid git ref'),
       ]);
 
-      const attempt = await h.tugboat.deployer.deploy({ service: 'web', environment: 'staging', ref: 'a..b', requestedBy: 'U0ALICE', force: false, confirmBadSha: false });
+      const value = JSON.stringify({ service: 'web', environment: 'staging', ref: '--upload-pack=touch pwned' });
+      const click = await h.slack.blockAction({
+        userId: 'U0ALICE',
+        channelId: 'C0STAGING',
+        actionId: 'deploy_confirm',
+        value,
+        messageTs: '1.000001',
+      });
+      await h.tugboat.settle();
+      expect(
+        h.slackApi.responses.filter((r) => click.responseUrl.endsWith(r.id)).map((r) => String(r.body.text)),
+      ).toEqual([expect.stringContaining('is not a valid git ref: it starts with `-`')]);
+
+      const attempt = await h.tugboat.deployer.deploy({
+        service: 'web',
+        environment: 'staging',
+        ref: 'a..b',
+        requestedBy: 'U0ALICE',
+        force: false,
+        confirmBadSha: false,
+      });
       expect(attempt.ok).toBe(false);
-      expect(!attempt.ok && attempt.preflight.checks.find((c) => c.name === 'ref')).toEqual({ name: 'ref', passed: false, blocker: { kind: 'invalid-ref', ref: 'a..b', problem: 'it contains `..`' } });
+      expect(!attempt.ok && attempt.preflight.checks.find((c) => c.name === 'ref')).toEqual({
+        name: 'ref',
+        passed: false,
+        blocker: { kind: 'invalid-ref', ref: 'a..b', problem: 'it contains `..`' },
+      });
       expect(h.githubApi.callsTo('GET /repos/{owner}/{repo}/commits/{ref}')).toEqual([]);
 
       await h.tugboat.settle();
@@ -163,7 +211,9 @@ describe('deploy.env in tugboat.yml', () => {
   const line = (yaml: string, text: string) => yaml.split('\n').findIndex((l) => l.includes(text)) + 1;
 
   it('refuses tugboat’s own secrets, naming the key path and line', () => {
-    const yaml = configWith('    deploy:\n      via: command\n      run: ["./scripts/deploy.sh"]\n      env:\n        - AWS_PROFILE\n        - SLACK_BOT_TOKEN\n        - TUGBOAT_WEBHOOK_SECRET');
+    const yaml = configWith(
+      '    deploy:\n      via: command\n      run: ["./scripts/deploy.sh"]\n      env:\n        - AWS_PROFILE\n        - SLACK_BOT_TOKEN\n        - TUGBOAT_WEBHOOK_SECRET',
+    );
     expect(problemsOf(yaml)).toEqual([
       `tugboat.yml: services.web.deploy.env[1] (line ${line(yaml, '- SLACK_BOT_TOKEN')}): SLACK_BOT_TOKEN is one of tugboat's own secrets, which deploy scripts never receive; give the script a credential of its own`,
       `tugboat.yml: services.web.deploy.env[2] (line ${line(yaml, '- TUGBOAT_WEBHOOK_SECRET')}): TUGBOAT_WEBHOOK_SECRET is one of tugboat's own secrets, which deploy scripts never receive; give the script a credential of its own`,
@@ -171,7 +221,9 @@ describe('deploy.env in tugboat.yml', () => {
   });
 
   it('refuses names that are no variable names, and the deploy variables tugboat sets itself', () => {
-    const yaml = configWith('    deploy: { via: command, run: ["./scripts/deploy.sh"], env: ["AWS-PROFILE", TUGBOAT_SHA] }');
+    const yaml = configWith(
+      '    deploy: { via: command, run: ["./scripts/deploy.sh"], env: ["AWS-PROFILE", TUGBOAT_SHA] }',
+    );
     const at = line(yaml, 'AWS-PROFILE');
     expect(problemsOf(yaml)).toEqual([
       `tugboat.yml: services.web.deploy.env[0] (line ${at}): expected an environment variable name like AWS_PROFILE, got "AWS-PROFILE"`,
@@ -181,7 +233,9 @@ describe('deploy.env in tugboat.yml', () => {
 
   it('is only for via: command', () => {
     const yaml = configWith('    deploy: { via: workflow, workflow: deploy.yml, env: [AWS_PROFILE] }');
-    expect(problemsOf(yaml)).toEqual([`tugboat.yml: services.web.deploy.env (line ${line(yaml, 'via: workflow')}): only via: command runs a script, so only it is given environment variables`]);
+    expect(problemsOf(yaml)).toEqual([
+      `tugboat.yml: services.web.deploy.env (line ${line(yaml, 'via: workflow')}): only via: command runs a script, so only it is given environment variables`,
+    ]);
   });
 
   it('refuses a default_ref or auto-deploy branch that is not a valid git ref', () => {

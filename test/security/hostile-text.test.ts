@@ -47,7 +47,12 @@ const OWN_USERS = new Set([ALICE, BOB]);
 const OWN_CHANNEL = 'C0OWN';
 /** The addresses tugboat builds links to (commits on GitHub, the logs template), and the one outside URL among the hostile values that is a valid http(s) URL. */
 const GITHUB_API = 'https://api.github.com';
-const LINKED_URL_PREFIXES = ['https://github.com/acme/api/commit/', 'https://github.com/acme/api/pull/', 'https://logs.example.com/', 'https://ok.example/'];
+const LINKED_URL_PREFIXES = [
+  'https://github.com/acme/api/commit/',
+  'https://github.com/acme/api/pull/',
+  'https://logs.example.com/',
+  'https://ok.example/',
+];
 const LOGS_TEMPLATE = 'https://logs.example.com/search?q=service:{service}%20env:{env}&from={from}&to={to}';
 
 const NOW = new Date('2026-11-20T15:00:00Z');
@@ -56,42 +61,129 @@ const links = commitLinks(GITHUB_API);
 const REPO = 'acme/api';
 
 // Fixtures: every field from outside holds `h`; tugboat's own fields (ids, Slack IDs, dates) are real.
-const lockOf = (h: string) => ({ id: 1, scope: { kind: 'service' as const, environment: h, service: h }, holder: ALICE, reason: h, channel: OWN_CHANNEL, acquiredAt: NOW, expiresAt: LATER, durationSeconds: 600 });
+const lockOf = (h: string) => ({
+  id: 1,
+  scope: { kind: 'service' as const, environment: h, service: h },
+  holder: ALICE,
+  reason: h,
+  channel: OWN_CHANNEL,
+  acquiredAt: NOW,
+  expiresAt: LATER,
+  durationSeconds: 600,
+});
 const deployOf = (h: string, over: Record<string, unknown> = {}) =>
   ({
-    id: 7, service: h, environment: h, ref: h, sha: h, requestedBy: `@${h}`, channel: OWN_CHANNEL, messageTs: '1.2', status: 'failed', executor: 'command',
-    externalId: h, rollbackOf: 3, forced: true, detail: h, logUrl: h, createdAt: NOW, startedAt: NOW, finishedAt: LATER, smokeStatus: 'failed', ...over,
+    id: 7,
+    service: h,
+    environment: h,
+    ref: h,
+    sha: h,
+    requestedBy: `@${h}`,
+    channel: OWN_CHANNEL,
+    messageTs: '1.2',
+    status: 'failed',
+    executor: 'command',
+    externalId: h,
+    rollbackOf: 3,
+    forced: true,
+    detail: h,
+    logUrl: h,
+    createdAt: NOW,
+    startedAt: NOW,
+    finishedAt: LATER,
+    smokeStatus: 'failed',
+    ...over,
   }) as never;
-const checkStateOf = (h: string, ok: boolean) => ({ checkId: h, service: h, environment: h, name: h, ok, inconclusive: false, latencyMs: 12, error: h, at: NOW, alerting: !ok });
-const postDeployResultsOf = (h: string) => [true, false].map((ok) => ({ ...checkStateOf(h, ok), status: 500, checkId: h, runId: h, startedAt: NOW })) as never;
+const checkStateOf = (h: string, ok: boolean) => ({
+  checkId: h,
+  service: h,
+  environment: h,
+  name: h,
+  ok,
+  inconclusive: false,
+  latencyMs: 12,
+  error: h,
+  at: NOW,
+  alerting: !ok,
+});
+const postDeployResultsOf = (h: string) =>
+  [true, false].map((ok) => ({ ...checkStateOf(h, ok), status: 500, checkId: h, runId: h, startedAt: NOW })) as never;
 const blockersOf = (h: string) => [
   { kind: 'not-allowed' },
   { kind: 'locked', lock: lockOf(h) },
   { kind: 'in-flight', deploy: deployOf(h) },
   { kind: 'invalid-ref', ref: h, problem: 'it has a space' },
   { kind: 'unknown-ref', ref: h },
-  { kind: 'ci', verdict: { blocking: [{ name: h, url: h, state: 'failure' }, { name: h, url: 'https://ci.example.com/1', state: 'pending' }] } },
+  {
+    kind: 'ci',
+    verdict: {
+      blocking: [
+        { name: h, url: h, state: 'failure' },
+        { name: h, url: 'https://ci.example.com/1', state: 'pending' },
+      ],
+    },
+  },
   { kind: 'bad-sha', bad: { sha: h, deployId: 3, markedAt: NOW } },
 ];
-const requestOf = (h: string) => ({ service: h, environment: h, ref: h, requestedBy: ALICE, force: false, confirmBadSha: false });
+const requestOf = (h: string) => ({
+  service: h,
+  environment: h,
+  ref: h,
+  requestedBy: ALICE,
+  force: false,
+  confirmBadSha: false,
+});
 const preflightOf = (h: string, queueable: boolean) =>
   ({
     request: requestOf(h),
     commit: { sha: h },
-    checks: blockersOf(h).map((blocker, i) => ({ name: ['permission', 'lock', 'in-flight', 'ref', 'ref', 'ci', 'bad-sha'][i], passed: false, blocker })).concat([{ name: 'ci', passed: true, reason: 'forced' } as never]),
+    checks: blockersOf(h)
+      .map((blocker, i) => ({
+        name: ['permission', 'lock', 'in-flight', 'ref', 'ref', 'ci', 'bad-sha'][i],
+        passed: false,
+        blocker,
+      }))
+      .concat([{ name: 'ci', passed: true, reason: 'forced' } as never]),
     ok: false,
     queueable,
   }) as never;
-const queuedOf = (h: string) => ({ id: 1, service: h, environment: h, ref: h, requestedBy: ALICE, channel: OWN_CHANNEL, createdAt: NOW }) as never;
+const queuedOf = (h: string) =>
+  ({ id: 1, service: h, environment: h, ref: h, requestedBy: ALICE, channel: OWN_CHANNEL, createdAt: NOW }) as never;
 const incidentOf = (h: string) =>
   ({
-    id: 5, service: h, environment: h, status: 'open', channelId: OWN_CHANNEL, channelName: h, firstFailureAt: NOW, openedAt: NOW, recoveredAt: LATER,
-    acknowledgedBy: ALICE, acknowledgedAt: NOW, resolvedBy: BOB, resolvedAt: LATER,
+    id: 5,
+    service: h,
+    environment: h,
+    status: 'open',
+    channelId: OWN_CHANNEL,
+    channelName: h,
+    firstFailureAt: NOW,
+    openedAt: NOW,
+    recoveredAt: LATER,
+    acknowledgedBy: ALICE,
+    acknowledgedAt: NOW,
+    resolvedBy: BOB,
+    resolvedAt: LATER,
   }) as never;
-const incidentCheckOf = (h: string) => ({ incidentId: 5, checkId: h, name: h, since: NOW, lastError: h, failing: true, announced: true }) as never;
+const incidentCheckOf = (h: string) =>
+  ({ incidentId: 5, checkId: h, name: h, since: NOW, lastError: h, failing: true, announced: true }) as never;
 const eventsOf = (h: string) =>
-  (['first_failure', 'alert', 'check_failing', 'acknowledged', 'rollback_started', 'rollback_finished', 'recovered', 'resolved'] as const).map((kind, i) => ({
-    kind, at: new Date(NOW.getTime() + i * 60_000), actor: i % 2 ? ALICE : null, detail: h,
+  (
+    [
+      'first_failure',
+      'alert',
+      'check_failing',
+      'acknowledged',
+      'rollback_started',
+      'rollback_finished',
+      'recovered',
+      'resolved',
+    ] as const
+  ).map((kind, i) => ({
+    kind,
+    at: new Date(NOW.getTime() + i * 60_000),
+    actor: i % 2 ? ALICE : null,
+    detail: h,
   })) as never;
 const openedOf = (h: string, recent: number) =>
   ({
@@ -101,9 +193,45 @@ const openedOf = (h: string, recent: number) =>
     recentDeploys: Array.from({ length: recent }, (_, i) => deployOf(h, { id: i + 1, requestedBy: ALICE })),
     invitees: [],
   }) as never;
-const streamOf = (h: string) => ({ incidentId: 5, checkId: h, name: h, minute: NOW, failures: 3, lastAt: NOW, lastError: h, messageTs: null, rendered: 0 }) as never;
-const transitionOf = (h: string) => ({ kind: 'recovered', checkId: h, service: h, environment: h, check: h, since: NOW, at: LATER, lastError: h }) as never;
-const prOf = (h: string) => ({ repo: REPO, number: 12, service: h, channel: OWN_CHANNEL, threadTs: null, title: h, url: h, author: h, state: 'open', additions: 1, deletions: 2, draft: false, headSha: h }) as never;
+const streamOf = (h: string) =>
+  ({
+    incidentId: 5,
+    checkId: h,
+    name: h,
+    minute: NOW,
+    failures: 3,
+    lastAt: NOW,
+    lastError: h,
+    messageTs: null,
+    rendered: 0,
+  }) as never;
+const transitionOf = (h: string) =>
+  ({
+    kind: 'recovered',
+    checkId: h,
+    service: h,
+    environment: h,
+    check: h,
+    since: NOW,
+    at: LATER,
+    lastError: h,
+  }) as never;
+const prOf = (h: string) =>
+  ({
+    repo: REPO,
+    number: 12,
+    service: h,
+    channel: OWN_CHANNEL,
+    threadTs: null,
+    title: h,
+    url: h,
+    author: h,
+    state: 'open',
+    additions: 1,
+    deletions: 2,
+    draft: false,
+    headSha: h,
+  }) as never;
 /** A login's Slack users as resolveMentions gives them: one when mapped, none when not. */
 const mentionOf = (login: string) => (login === 'mapped' ? [BOB] : []);
 const notesOf = (h: string) =>
@@ -121,7 +249,19 @@ const notesOf = (h: string) =>
     { kind: 'ready_comment', by: h, reviewers: [h], url: h },
     { kind: 'resolved', by: h, reviewers: [h], url: h },
   ] as never;
-const waitOf = (h: string, role: 'reviewer' | 'author') => ({ role, login: h, repo: h, number: 3, title: h, url: h, channel: OWN_CHANNEL, threadTs: '1.2', since: NOW, lastNudgedAt: null }) as never;
+const waitOf = (h: string, role: 'reviewer' | 'author') =>
+  ({
+    role,
+    login: h,
+    repo: h,
+    number: 3,
+    title: h,
+    url: h,
+    channel: OWN_CHANNEL,
+    threadTs: '1.2',
+    since: NOW,
+    lastNudgedAt: null,
+  }) as never;
 const targetOf = (h: string) => ({ role: 'reviewer', repo: h, number: 3, login: h }) as never;
 
 type Rendered = { text: string; blocks?: unknown[] } | string | undefined;
@@ -132,10 +272,18 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
     lockTaken: (h) => [locks.lockTaken(lockOf(h), NOW), locks.lockTaken({ ...lockOf(h), scope: { kind: 'all' } }, NOW)],
     lockHeldRefusal: (h) => [locks.lockHeldRefusal(lockOf(h), NOW)],
     lockAlreadyYours: (h) => [locks.lockAlreadyYours(lockOf(h), NOW)],
-    lockReleased: (h) => (['released', 'forced', 'expired'] as const).map((releaseKind) => locks.lockReleased({ ...lockOf(h), releasedBy: BOB, releaseKind })),
+    lockReleased: (h) =>
+      (['released', 'forced', 'expired'] as const).map((releaseKind) =>
+        locks.lockReleased({ ...lockOf(h), releasedBy: BOB, releaseKind }),
+      ),
     noLockToRelease: (h) => [locks.noLockToRelease(h)],
     notYourLock: (h) => [locks.notYourLock(lockOf(h), true), locks.notYourLock(lockOf(h), false)],
-    lockList: (h) => [locks.lockList(Array.from({ length: 30 }, () => lockOf(h)), NOW)],
+    lockList: (h) => [
+      locks.lockList(
+        Array.from({ length: 30 }, () => lockOf(h)),
+        NOW,
+      ),
+    ],
     lockReminder: (h) => [locks.lockReminder(lockOf(h), NOW)],
     lockExtended: (h) => [locks.lockExtended(lockOf(h), NOW)],
     lockGone: () => [locks.lockGone()],
@@ -145,7 +293,12 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
     rollbackButton: () => [{ text: 'button', blocks: [{ type: 'actions', elements: [deploys.rollbackButton(7)] }] }],
     deployAnnouncement: (h) => [
       ...(['pending', 'running', 'succeeded', 'failed', 'unknown'] as const).map((status) =>
-        deploys.deployAnnouncement(deployOf(h, { status }), { repo: REPO, links, logUrl: logLink(LOGS_TEMPLATE, { service: h, environment: h, from: NOW, to: LATER }), now: NOW }),
+        deploys.deployAnnouncement(deployOf(h, { status }), {
+          repo: REPO,
+          links,
+          logUrl: logLink(LOGS_TEMPLATE, { service: h, environment: h, from: NOW, to: LATER }),
+          now: NOW,
+        }),
       ),
       // A service removed from tugboat.yml while it deployed: no repository to link the commit to.
       deploys.deployAnnouncement(deployOf(h, { status: 'succeeded' }), { links, now: NOW }),
@@ -156,10 +309,19 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
     deploySuperseded: (h) => [deploys.deploySuperseded(deployOf(h, { requestedBy: ALICE }))],
     deployStopped: (h) =>
       (['cancelled', 'timed_out', 'shutdown'] as const).map((reason) =>
-        deploys.deployStopped(deployOf(h, { executor: 'webhook' }), { reason, by: ALICE, told: h, pending: h, afterMs: 5_000 }),
+        deploys.deployStopped(deployOf(h, { executor: 'webhook' }), {
+          reason,
+          by: ALICE,
+          told: h,
+          pending: h,
+          afterMs: 5_000,
+        }),
       ),
     deployScriptStopped: () => [deploys.deployScriptStopped()],
-    deployWaitedForScript: () => [deploys.deployWaitedForScript(3, 'released'), deploys.deployWaitedForScript(3, 'lapsed')],
+    deployWaitedForScript: () => [
+      deploys.deployWaitedForScript(3, 'released'),
+      deploys.deployWaitedForScript(3, 'lapsed'),
+    ],
     nothingToCancel: (h) => [deploys.nothingToCancel(h, h)],
     cancelNotAllowed: (h) => [deploys.cancelNotAllowed(deployOf(h, { requestedBy: ALICE }))],
     cancelOutcome: (h) => [deploys.cancelOutcome(deployOf(h), true), deploys.cancelOutcome(deployOf(h), false)],
@@ -170,18 +332,37 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
         { kind: 'rolled-back', rollback: deployOf(h), locked: false },
         { kind: 'rollback-refused' },
         { kind: 'none' },
-      ].map((response) => deploys.smokeResult(deployOf(h), { passed: false, results: postDeployResultsOf(h), response: response as never })),
+      ].map((response) =>
+        deploys.smokeResult(deployOf(h), {
+          passed: false,
+          results: postDeployResultsOf(h),
+          response: response as never,
+        }),
+      ),
     invalidRef: (h) => [deploys.invalidRef(h, 'it has a space')],
-    blockerSentence: (h) => blockersOf(h).map((blocker) => deploys.blockerSentence(blocker as never, requestOf(h), NOW)),
-    deployRefusal: (h) => [deploys.deployRefusal(preflightOf(h, true), NOW), deploys.deployRefusal(preflightOf(h, false), NOW)],
+    blockerSentence: (h) =>
+      blockersOf(h).map((blocker) => deploys.blockerSentence(blocker as never, requestOf(h), NOW)),
+    deployRefusal: (h) => [
+      deploys.deployRefusal(preflightOf(h, true), NOW),
+      deploys.deployRefusal(preflightOf(h, false), NOW),
+    ],
     deployPlan: (h) => [deploys.deployPlan(preflightOf(h, false), links, REPO, NOW)],
-    queuedConfirmation: (h) => [deploys.queuedConfirmation(queuedOf(h), 2, false), deploys.queuedConfirmation(queuedOf(h), 2, true)],
+    queuedConfirmation: (h) => [
+      deploys.queuedConfirmation(queuedOf(h), 2, false),
+      deploys.queuedConfirmation(queuedOf(h), 2, true),
+    ],
     queuedStarted: (h) => [deploys.queuedStarted(queuedOf(h), deployOf(h))],
     autoDeployRefusal: (h) => [deploys.autoDeployRefusal({ branch: h, pusher: h }, preflightOf(h, false), NOW)],
-    deployStarted: (h) => [deploys.deployStarted(deployOf(h)), deploys.deployStarted(deployOf(h, { rollbackOf: null }))],
+    deployStarted: (h) => [
+      deploys.deployStarted(deployOf(h)),
+      deploys.deployStarted(deployOf(h, { rollbackOf: null })),
+    ],
     postDeployCheckLines: (h) => deploys.postDeployCheckLines({ passed: false, results: postDeployResultsOf(h) }),
     queuedDropped: (h) => [deploys.queuedDropped(queuedOf(h), preflightOf(h, false), NOW)],
-    queuedRemoved: (h) => [deploys.queuedRemoved(queuedOf(h), 'service'), deploys.queuedRemoved(queuedOf(h), 'environment')],
+    queuedRemoved: (h) => [
+      deploys.queuedRemoved(queuedOf(h), 'service'),
+      deploys.queuedRemoved(queuedOf(h), 'environment'),
+    ],
     rollbackAnswer: (h) => {
       const where = { service: h, environment: h };
       const policy = { max_releases: 5, max_age: 86_400_000 };
@@ -196,10 +377,35 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
         { target: { ok: false, reason: 'outside-policy', why: 'too-far', target: deployOf(h) } },
       ].map((attempt) => deploys.rollbackAnswer({ ok: false, ...attempt } as never, where, policy, NOW));
     },
-    deployHistory: (h) => [deploys.deployHistory(h, h, Array.from({ length: 10 }, () => deployOf(h)), NOW)],
+    deployHistory: (h) => [
+      deploys.deployHistory(
+        h,
+        h,
+        Array.from({ length: 10 }, () => deployOf(h)),
+        NOW,
+      ),
+    ],
     deployStatus: (h) => [
       deploys.deployStatus(
-        [{ service: h, environments: [{ environment: h, current: deployOf(h), inFlight: deployOf(h), lock: lockOf(h), queued: [queuedOf(h)], checks: [{ name: h, latest: checkStateOf(h, false) }, { name: h, latest: checkStateOf(h, true) }, { name: h }] }] }],
+        [
+          {
+            service: h,
+            environments: [
+              {
+                environment: h,
+                current: deployOf(h),
+                inFlight: deployOf(h),
+                lock: lockOf(h),
+                queued: [queuedOf(h)],
+                checks: [
+                  { name: h, latest: checkStateOf(h, false) },
+                  { name: h, latest: checkStateOf(h, true) },
+                  { name: h },
+                ],
+              },
+            ],
+          },
+        ],
         NOW,
         [{ service: h, environment: h, inFlight: deployOf(h), queued: [queuedOf(h)] }],
       ),
@@ -210,16 +416,34 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
   incidents: {
     incidentChannelName: (h) => [incidents.incidentChannelName(h, incidentOf(h), 1)],
     incidentTopic: (h) => [incidents.incidentTopic(incidentOf(h), [incidentCheckOf(h)], format.mention)],
-    incidentOpened: (h) => [incidents.incidentOpened(openedOf(h, 0), { links, repo: REPO }), incidents.incidentOpened(openedOf(h, 80), { links, repo: REPO })],
+    incidentOpened: (h) => [
+      incidents.incidentOpened(openedOf(h, 0), { links, repo: REPO }),
+      incidents.incidentOpened(openedOf(h, 80), { links, repo: REPO }),
+    ],
     incidentPointer: (h) => [incidents.incidentPointer(incidentOf(h), OWN_CHANNEL, { name: h } as never)],
-    checksJoined: (h) => [incidents.checksJoined([incidentCheckOf(h)]), incidents.checksJoined(Array.from({ length: 40 }, () => incidentCheckOf(h)))],
-    streamedFailures: (h) => [incidents.streamedFailures(streamOf(h), logLink(LOGS_TEMPLATE, { service: h, environment: h, from: NOW, to: LATER })), incidents.streamedFailures(streamOf(h), h)],
+    checksJoined: (h) => [
+      incidents.checksJoined([incidentCheckOf(h)]),
+      incidents.checksJoined(Array.from({ length: 40 }, () => incidentCheckOf(h))),
+    ],
+    streamedFailures: (h) => [
+      incidents.streamedFailures(
+        streamOf(h),
+        logLink(LOGS_TEMPLATE, { service: h, environment: h, from: NOW, to: LATER }),
+      ),
+      incidents.streamedFailures(streamOf(h), h),
+    ],
     checkRecovered: (h) => [incidents.checkRecovered(transitionOf(h))],
     incidentRecovered: (h) => [incidents.incidentRecovered(incidentOf(h))],
     incidentRecoveredPointer: (h) => [incidents.incidentRecoveredPointer(incidentOf(h))],
-    monitoringChanged: (h) => [incidents.monitoringChanged({ kind: 'impaired', since: NOW, at: NOW, reason: h }), incidents.monitoringChanged({ kind: 'restored', since: NOW, at: LATER, reason: h })],
+    monitoringChanged: (h) => [
+      incidents.monitoringChanged({ kind: 'impaired', since: NOW, at: NOW, reason: h }),
+      incidents.monitoringChanged({ kind: 'restored', since: NOW, at: LATER, reason: h }),
+    ],
     acknowledged: (h) => [incidents.acknowledged(incidentOf(h))],
-    alreadyAcknowledged: (h) => [incidents.alreadyAcknowledged(incidentOf(h)), incidents.alreadyAcknowledged(undefined)],
+    alreadyAcknowledged: (h) => [
+      incidents.alreadyAcknowledged(incidentOf(h)),
+      incidents.alreadyAcknowledged(undefined),
+    ],
     rollbackStarted: (h) => [incidents.rollbackStarted(incidentOf(h), deployOf(h, { requestedBy: ALICE }))],
     rollbackChecked: (h) => [
       incidents.rollbackChecked(deployOf(h), undefined),
@@ -227,17 +451,39 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
       incidents.rollbackChecked(deployOf(h), { passed: false, results: postDeployResultsOf(h) }),
     ],
     stillFailing: (h) => [incidents.stillFailing(incidentOf(h), LATER)],
-    resolveRefused: (h) => [incidents.resolveRefused(5, Array.from({ length: 100 }, () => incidentCheckOf(h)))],
+    resolveRefused: (h) => [
+      incidents.resolveRefused(
+        5,
+        Array.from({ length: 100 }, () => incidentCheckOf(h)),
+      ),
+    ],
     incidentTimeline: (h) => [incidents.incidentTimeline(incidentOf(h), eventsOf(h))],
-    incidentResolved: (h) => [incidents.incidentResolved({ incident: incidentOf(h), checks: [incidentCheckOf(h)], events: eventsOf(h) } as never)],
-    postMortem: (h) => [incidents.postMortem({ incident: incidentOf(h), checks: [incidentCheckOf(h)], events: eventsOf(h) } as never)],
+    incidentResolved: (h) => [
+      incidents.incidentResolved({
+        incident: incidentOf(h),
+        checks: [incidentCheckOf(h)],
+        events: eventsOf(h),
+      } as never),
+    ],
+    postMortem: (h) => [
+      incidents.postMortem({ incident: incidentOf(h), checks: [incidentCheckOf(h)], events: eventsOf(h) } as never),
+    ],
     incidentResolvedPointer: (h) => [incidents.incidentResolvedPointer(incidentOf(h))],
     archiveOffer: (h) => [incidents.archiveOffer(incidentOf(h))],
     resolveNotAllowed: (h) => [incidents.resolveNotAllowed(incidentOf(h), [ALICE, BOB])],
     archiveNotAllowed: (h) => [incidents.archiveNotAllowed(incidentOf(h), [ALICE])],
   },
   reviews: {
-    reviewRoot: (h) => [reviews.reviewRoot(prOf(h), [{ reviewer: h, state: 'requested' }, { reviewer: 'mapped', state: 'approved' }] as never, mentionOf)],
+    reviewRoot: (h) => [
+      reviews.reviewRoot(
+        prOf(h),
+        [
+          { reviewer: h, state: 'requested' },
+          { reviewer: 'mapped', state: 'approved' },
+        ] as never,
+        mentionOf,
+      ),
+    ],
     reviewReply: (h) => [reviews.reviewReply(notesOf(h), [h], mentionOf)],
     linkConfirmation: (h) => [reviews.linkConfirmation(h, ALICE)],
     linkUsage: (h) => [reviews.linkUsage(), reviews.linkUsage(h)],
@@ -246,29 +492,51 @@ const RENDERERS: Record<string, Record<string, (h: string) => Rendered[]>> = {
     linkProvenByEmail: (h) => [reviews.linkProvenByEmail(h, ALICE)],
     linkCodeInstructions: (h) => [
       reviews.linkCodeInstructions({ login: h, code: 'ABCD1234', ttlMinutes: 30, repos: [REPO, h], admins: [ALICE] }),
-      reviews.linkCodeInstructions({ login: h, code: 'ABCD1234', ttlMinutes: 30, linkedTo: BOB, repos: Array.from({ length: 8 }, () => h), admins: [] }),
+      reviews.linkCodeInstructions({
+        login: h,
+        code: 'ABCD1234',
+        ttlMinutes: 30,
+        linkedTo: BOB,
+        repos: Array.from({ length: 8 }, () => h),
+        admins: [],
+      }),
     ],
     linkedByCode: (h) => [reviews.linkedByCode(h, ALICE)],
     linkMovedAway: (h) => (['email', 'code', 'admin'] as const).map((proof) => reviews.linkMovedAway(h, BOB, proof)),
     linkCodeExpired: (h) => [reviews.linkCodeExpired(h)],
     linkCodeFromWrongLogin: (h) => [reviews.linkCodeFromWrongLogin(h, h)],
-    linkConfirmedByAdmin: (h) => [reviews.linkConfirmedByAdmin(h, ALICE, BOB), reviews.linkConfirmedByAdmin(h, ALICE, undefined)],
+    linkConfirmedByAdmin: (h) => [
+      reviews.linkConfirmedByAdmin(h, ALICE, BOB),
+      reviews.linkConfirmedByAdmin(h, ALICE, undefined),
+    ],
     linkedByAdmin: (h) => [reviews.linkedByAdmin(h, BOB)],
     linkAdminsOnly: () => [reviews.linkAdminsOnly([ALICE]), reviews.linkAdminsOnly([])],
   },
   nudges: {
-    nudgeMessage: (h) => [nudges.nudgeMessage(waitOf(h, 'reviewer'), undefined, LATER), nudges.nudgeMessage(waitOf(h, 'author'), ALICE, LATER)],
+    nudgeMessage: (h) => [
+      nudges.nudgeMessage(waitOf(h, 'reviewer'), undefined, LATER),
+      nudges.nudgeMessage(waitOf(h, 'author'), ALICE, LATER),
+    ],
     // The nudge's own text comes back from Slack in the click: the text tugboat posted.
-    snoozedNudge: (h) => [nudges.snoozedNudge(nudges.nudgeMessage(waitOf(h, 'reviewer'), undefined, LATER).text, LATER, ALICE)],
+    snoozedNudge: (h) => [
+      nudges.snoozedNudge(nudges.nudgeMessage(waitOf(h, 'reviewer'), undefined, LATER).text, LATER, ALICE),
+    ],
     snoozeConfirmation: () => [nudges.snoozeConfirmation(LATER)],
     notYourNudge: (h) => [nudges.notYourNudge(targetOf(h))],
     nothingToSnooze: (h) => [nudges.nothingToSnooze(targetOf(h))],
-    waitsOnYou: (h) => [nudges.waitsOnYou([waitOf(h, 'reviewer'), waitOf(h, 'author')], LATER), nudges.waitsOnYou([], LATER)],
+    waitsOnYou: (h) => [
+      nudges.waitsOnYou([waitOf(h, 'reviewer'), waitOf(h, 'author')], LATER),
+      nudges.waitsOnYou([], LATER),
+    ],
     noGitHubLogin: () => [nudges.noGitHubLogin()],
   },
   outbox: {
     // What tugboat meant to say may itself carry outside text; Slack's error code is Slack's.
-    undeliverable: (h) => [outbox.undeliverable(OWN_CHANNEL, 'is_archived', h), outbox.undeliverable(OWN_CHANNEL, h, h), outbox.undeliverable(h, 'not_in_channel', h)],
+    undeliverable: (h) => [
+      outbox.undeliverable(OWN_CHANNEL, 'is_archived', h),
+      outbox.undeliverable(OWN_CHANNEL, h, h),
+      outbox.undeliverable(h, 'not_in_channel', h),
+    ],
   },
   format: {
     mention: (h) => [format.mention(h), format.mention(ALICE)],
@@ -302,7 +570,8 @@ function partsOf(message: Exclude<Rendered, string | undefined>): { parts: TextP
   const parts: TextPart[] = [{ text: message.text, mrkdwn: true }];
   let buttons = 0;
   const label = (element: { type: string; text?: { text: string } }) => {
-    if (element.type === 'button') parts.push({ text: element.text!.text, mrkdwn: false, limit: SLACK_LIMITS.buttonText });
+    if (element.type === 'button')
+      parts.push({ text: element.text!.text, mrkdwn: false, limit: SLACK_LIMITS.buttonText });
   };
   const button = (element: { type: string; text?: { text: string } }) => {
     label(element);
@@ -310,11 +579,16 @@ function partsOf(message: Exclude<Rendered, string | undefined>): { parts: TextP
   };
   for (const block of (message.blocks ?? []) as Array<Record<string, any>>) {
     if (block.type === 'section') {
-      if (block.text) parts.push({ text: block.text.text, mrkdwn: block.text.type === 'mrkdwn', limit: SLACK_LIMITS.sectionText });
-      for (const field of block.fields ?? []) parts.push({ text: field.text, mrkdwn: field.type === 'mrkdwn', limit: SLACK_LIMITS.sectionFieldText });
+      if (block.text)
+        parts.push({ text: block.text.text, mrkdwn: block.text.type === 'mrkdwn', limit: SLACK_LIMITS.sectionText });
+      for (const field of block.fields ?? [])
+        parts.push({ text: field.text, mrkdwn: field.type === 'mrkdwn', limit: SLACK_LIMITS.sectionFieldText });
       if (block.accessory) label(block.accessory);
-    } else if (block.type === 'header') parts.push({ text: block.text.text, mrkdwn: false, limit: SLACK_LIMITS.headerText });
-    else if (block.type === 'context') for (const element of block.elements) parts.push({ text: element.text, mrkdwn: element.type === 'mrkdwn', limit: SLACK_LIMITS.contextElementText });
+    } else if (block.type === 'header')
+      parts.push({ text: block.text.text, mrkdwn: false, limit: SLACK_LIMITS.headerText });
+    else if (block.type === 'context')
+      for (const element of block.elements)
+        parts.push({ text: element.text, mrkdwn: element.type === 'mrkdwn', limit: SLACK_LIMITS.contextElementText });
     else if (block.type === 'actions') block.elements.forEach(button);
   }
   return { parts, buttons };
@@ -324,7 +598,8 @@ function partsOf(message: Exclude<Rendered, string | undefined>): { parts: TextP
 function problemsOf(text: string): string[] {
   const problems: string[] = [];
   if (/<!(channel|here|everyone|subteam)/i.test(text)) problems.push('mass mention');
-  if (/@(channel|here|everyone)\b/i.test(text.replace(/<[^<>|]*\|/g, '<'))) problems.push(`bare @channel/@here/@everyone: ${text.slice(0, 300)}`);
+  if (/@(channel|here|everyone)\b/i.test(text.replace(/<[^<>|]*\|/g, '<')))
+    problems.push(`bare @channel/@here/@everyone: ${text.slice(0, 300)}`);
   if (/[\u0000-\u0008\u000b-\u001f\u202a-\u202e]/.test(text)) problems.push('control character');
   for (const [, inner] of text.matchAll(/<([^<>]*)>/g)) {
     const target = inner.split('|')[0];
@@ -344,7 +619,8 @@ function problemsOf(text: string): string[] {
 /** Everything wrong with a rendered message as Slack would get it (after `fitToSlack`, as the poster sends it). */
 function verdict(rendered: Rendered): string[] {
   if (rendered === undefined) return [];
-  if (typeof rendered === 'string') return problemsOf(rendered).concat(rendered.length > SLACK_LIMITS.sectionText ? ['string over 3,000'] : []);
+  if (typeof rendered === 'string')
+    return problemsOf(rendered).concat(rendered.length > SLACK_LIMITS.sectionText ? ['string over 3,000'] : []);
   const posted = fitToSlack(rendered);
   const before = partsOf(rendered);
   const after = partsOf(posted);
@@ -362,7 +638,9 @@ function verdict(rendered: Rendered): string[] {
 describe('every renderer, with hostile text in every outside field', () => {
   it('the table names every renderer each render module exports', () => {
     for (const [name, module] of Object.entries(MODULES)) {
-      const exported = Object.entries(module).filter(([, value]) => typeof value === 'function').map(([key]) => key);
+      const exported = Object.entries(module)
+        .filter(([, value]) => typeof value === 'function')
+        .map(([key]) => key);
       const renderers = exported.filter((key) => !(NOT_RENDERERS[name] ?? []).includes(key));
       expect(Object.keys(RENDERERS[name]).sort(), `render/${name}.ts`).toEqual(renderers.sort());
     }
@@ -374,7 +652,9 @@ describe('every renderer, with hostile text in every outside field', () => {
         for (const hostile of HOSTILE) {
           const rendered = render(hostile);
           expect(rendered.length).toBeGreaterThan(0);
-          rendered.forEach((message, i) => expect(verdict(message), `${JSON.stringify(hostile.slice(0, 40))} #${i}`).toEqual([]));
+          rendered.forEach((message, i) =>
+            expect(verdict(message), `${JSON.stringify(hostile.slice(0, 40))} #${i}`).toEqual([]),
+          );
         }
       });
     }
@@ -384,17 +664,35 @@ describe('every renderer, with hostile text in every outside field', () => {
     const rendered = incidents.incidentOpened(openedOf('api', 80), { links, repo: REPO });
     expect(fitToSlack(rendered)).toEqual(rendered);
     expect(rendered.blocks!.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
-    const actions = rendered.blocks!.find((block) => block.type === 'actions') as { elements: Array<{ action_id: string }> };
-    expect(actions.elements.map((e) => e.action_id)).toEqual([incidents.INCIDENT_ACKNOWLEDGE_ACTION, incidents.INCIDENT_ROLLBACK_ACTION, incidents.INCIDENT_RESOLVE_ACTION]);
-    const perDeploy = rendered.blocks!.filter((block) => block.type === 'section' && block.accessory?.type === 'button');
-    expect(perDeploy.map((block) => JSON.parse((block as { accessory: { value: string } }).accessory.value).before)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const actions = rendered.blocks!.find((block) => block.type === 'actions') as {
+      elements: Array<{ action_id: string }>;
+    };
+    expect(actions.elements.map((e) => e.action_id)).toEqual([
+      incidents.INCIDENT_ACKNOWLEDGE_ACTION,
+      incidents.INCIDENT_ROLLBACK_ACTION,
+      incidents.INCIDENT_RESOLVE_ACTION,
+    ]);
+    const perDeploy = rendered.blocks!.filter(
+      (block) => block.type === 'section' && block.accessory?.type === 'button',
+    );
+    expect(
+      perDeploy.map((block) => JSON.parse((block as { accessory: { value: string } }).accessory.value).before),
+    ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(JSON.stringify(rendered.blocks)).toContain('…and 70 earlier deploys: `/tugboat history api ');
   });
 
   it('a safe outside URL still becomes a link, and a javascript: one does not', () => {
-    const announcement = deploys.deployAnnouncement(deployOf('x', { logUrl: 'https://ci.example.com/run/1?a=1&b=2' }), { repo: REPO, links, now: NOW });
+    const announcement = deploys.deployAnnouncement(deployOf('x', { logUrl: 'https://ci.example.com/run/1?a=1&b=2' }), {
+      repo: REPO,
+      links,
+      now: NOW,
+    });
     expect(JSON.stringify(announcement.blocks)).toContain('<https://ci.example.com/run/1?a=1&amp;b=2|deploy log>');
-    const hostile = deploys.deployAnnouncement(deployOf('x', { logUrl: 'javascript:alert(1)' }), { repo: REPO, links, now: NOW });
+    const hostile = deploys.deployAnnouncement(deployOf('x', { logUrl: 'javascript:alert(1)' }), {
+      repo: REPO,
+      links,
+      now: NOW,
+    });
     expect(JSON.stringify(hostile.blocks)).not.toContain('javascript');
   });
 });
@@ -413,7 +711,10 @@ function problemsInSaid(h: Harness): string[] {
 function textsIn(value: unknown): string[] {
   if (typeof value === 'string') return [value];
   if (Array.isArray(value)) return value.flatMap(textsIn);
-  if (value && typeof value === 'object') return Object.entries(value).flatMap(([key, inner]) => (key === 'text' || typeof inner === 'object' ? textsIn(inner) : []));
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([key, inner]) =>
+      key === 'text' || typeof inner === 'object' ? textsIn(inner) : [],
+    );
   return [];
 }
 
@@ -426,7 +727,11 @@ for (const backend of storeBackends) {
 
     it('/lock with a reason that mentions the channel and someone else announces neither', async () => {
       h = await startHarness({ backend });
-      await command(h, 'U0ALICE', '/lock staging for 20m read this <!channel> <!here|here> <@U0EVIL> <https://evil.example|click me> @everyone');
+      await command(
+        h,
+        'U0ALICE',
+        '/lock staging for 20m read this <!channel> <!here|here> <@U0EVIL> <https://evil.example|click me> @everyone',
+      );
       const announcements = h.slackApi.callsTo('chat.postMessage').map((c) => String(c.args.text));
       expect(announcements.length).toBeGreaterThan(0);
       expect(announcements.join('\n')).toContain('read this &lt;!channel&gt;');
@@ -445,7 +750,11 @@ for (const backend of storeBackends) {
     it('a pull request with a hostile title and an author named like a Slack user posts no mention or link forgery', async () => {
       h = await startReviewHarness({ backend });
       const title = '<!channel> <@U0EVIL> <https://evil.example|urgent> @here `x';
-      await deliver(h, 'pull_request', pullRequestPayload('opened', { number: 7, title, author: 'U0EVIL', reviewers: ['channel'] }));
+      await deliver(
+        h,
+        'pull_request',
+        pullRequestPayload('opened', { number: 7, title, author: 'U0EVIL', reviewers: ['channel'] }),
+      );
       await h.tugboat.settle();
       const roots = h.slackApi.messages(REVIEW_CHANNEL);
       expect(roots).toHaveLength(1);

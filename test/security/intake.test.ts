@@ -83,7 +83,10 @@ describe('bounded intake', () => {
     h = await startHarness({ backend: pglite, http: { intake: SMALL_LIMITS } });
     const { req, answer } = openRequest(h.url, '/github/webhooks', unsignedDelivery());
     let answered = false;
-    void answer.then(() => (answered = true), () => (answered = true));
+    void answer.then(
+      () => (answered = true),
+      () => (answered = true),
+    );
     let sent = 0;
     while (!answered && sent < 4096 * KB) {
       if (req.write(Buffer.alloc(16 * KB))) sent += 16 * KB;
@@ -99,7 +102,9 @@ describe('bounded intake', () => {
   it('answers bodies past the budget with 503 and Retry-After at once, keeps room for small ones, and keeps answering /healthz', async () => {
     h = await startHarness({ backend: pglite, http: { intake: SMALL_LIMITS } });
     // Large bodies may hold 1024 - 256 = 768 KB: one 400 KB upload fits, the other nine do not.
-    const uploads = Array.from({ length: 10 }, () => openRequest(h.url, '/github/webhooks', unsignedDelivery(400 * KB)));
+    const uploads = Array.from({ length: 10 }, () =>
+      openRequest(h.url, '/github/webhooks', unsignedDelivery(400 * KB)),
+    );
     for (const { req } of uploads) req.write(Buffer.alloc(KB));
     const started = Date.now();
     const refused = await Promise.all(uploads.slice(1).map(({ answer }) => answer));
@@ -124,7 +129,11 @@ describe('bounded intake', () => {
     const port = Number(new URL(h.url).port);
     const headers = `POST /github/webhooks HTTP/1.1\r\nHost: tugboat\r\nX-Padding: ${'a'.repeat(200)}\r\n`;
     const slowHeaders = trickle(port, headers);
-    const slowBody = trickle(port, `POST /github/webhooks HTTP/1.1\r\nHost: tugboat\r\n${headerLines(unsignedDelivery(4 * KB))}\r\n`, 'x'.repeat(4 * KB));
+    const slowBody = trickle(
+      port,
+      `POST /github/webhooks HTTP/1.1\r\nHost: tugboat\r\n${headerLines(unsignedDelivery(4 * KB))}\r\n`,
+      'x'.repeat(4 * KB),
+    );
     expect(await healthz(h.url)).toBe(200);
     const [cutHeaders, cutBody] = await Promise.all([slowHeaders, slowBody]);
     expect(cutHeaders.received).toMatch(/^HTTP\/1\.1 408/);
@@ -162,7 +171,11 @@ describe('bounded intake', () => {
     h = await startHarness({ backend: pglite });
     const handled: string[] = [];
     h.tugboat.webhooks.on('ping', ({ id }) => void handled.push(id));
-    const body = JSON.stringify({ zen: 'Anything added dilutes everything else.', hook_id: 1, padding: 'x'.repeat(20 * 1024 * KB) });
+    const body = JSON.stringify({
+      zen: 'Anything added dilutes everything else.',
+      hook_id: 1,
+      padding: 'x'.repeat(20 * 1024 * KB),
+    });
     const headers = githubWebhookHeaders({ secret: SECRETS.webhookSecret, event: 'ping', deliveryId: 'big-1', body });
     const response = await fetch(`${h.url}/github/webhooks`, { method: 'POST', headers, body });
     expect(response.status).toBe(202);
@@ -208,12 +221,15 @@ for (const backend of storeBackends) {
       const clock = new TestClock();
       h = await startHarness({ backend, clock });
       const daysAgo = (days: number) => new Date(clock.now().getTime() - days * 24 * 3600_000);
-      for (const [id, days] of [['E-old', 8], ['E-new', 6]] as const) {
+      for (const [id, days] of [
+        ['E-old', 8],
+        ['E-new', 6],
+      ] as const) {
         await h.db.store.query('insert into slack_events (event_id, received_at) values ($1, $2)', [id, daysAgo(days)]);
-        await h.db.store.query(`insert into github_deliveries (delivery_id, event, status, received_at) values ($1, 'push', 'done', $2)`, [
-          id.replace('E', 'D'),
-          daysAgo(days),
-        ]);
+        await h.db.store.query(
+          `insert into github_deliveries (delivery_id, event, status, received_at) values ($1, 'push', 'done', $2)`,
+          [id.replace('E', 'D'), daysAgo(days)],
+        );
         await h.db.store.query(
           `insert into auto_deploy_starts (delivery_id, service, environment, deploy_id, claimed_until) values ($1, 'api', 'staging', null, $2)`,
           [id.replace('E', 'D'), daysAgo(days)],
@@ -223,7 +239,11 @@ for (const backend of storeBackends) {
       expect(await h.db.store.query('select event_id from slack_events')).toEqual([{ event_id: 'E-new' }]);
       expect(await h.db.store.query('select delivery_id from github_deliveries')).toEqual([{ delivery_id: 'D-new' }]);
       expect(await h.db.store.query('select delivery_id from auto_deploy_starts')).toEqual([{ delivery_id: 'D-new' }]);
-      expect(h.logs.lines.find((line) => line.msg === 'pruned old delivery records')).toMatchObject({ slackEvents: 1, githubDeliveries: 1, autoDeployStarts: 1 });
+      expect(h.logs.lines.find((line) => line.msg === 'pruned old delivery records')).toMatchObject({
+        slackEvents: 1,
+        githubDeliveries: 1,
+        autoDeployStarts: 1,
+      });
     });
   });
 }
@@ -275,8 +295,12 @@ describe('start-up', () => {
     const required = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', GITHUB_WEBHOOK_SECRET: 'w' };
     expect(readEnv({ ...required, TUGBOAT_METRICS_PORT: '9100' }).metricsPort).toBe(9100);
     expect(readEnv(required).metricsPort).toBeUndefined();
-    expect(() => readEnv({ ...required, PORT: '9100', TUGBOAT_METRICS_PORT: '9100' })).toThrow(/TUGBOAT_METRICS_PORT must differ from PORT/);
-    expect(() => readEnv({ ...required, TUGBOAT_METRICS_PORT: 'ninety' })).toThrow(/TUGBOAT_METRICS_PORT must be a whole number/);
+    expect(() => readEnv({ ...required, PORT: '9100', TUGBOAT_METRICS_PORT: '9100' })).toThrow(
+      /TUGBOAT_METRICS_PORT must differ from PORT/,
+    );
+    expect(() => readEnv({ ...required, TUGBOAT_METRICS_PORT: 'ninety' })).toThrow(
+      /TUGBOAT_METRICS_PORT must be a whole number/,
+    );
   });
 
   it.runIf(postgresBackend)('scrubs the DATABASE_URL password from the logs, as written and decoded', async () => {
@@ -286,7 +310,10 @@ describe('start-up', () => {
     url.username = 'postgres';
     url.password = encodeURIComponent('pass@word-4711');
     const { running, logs } = await start({ DATABASE_URL: url.toString() });
-    running.log.error({ err: new Error(`could not reach ${url}`), decoded: 'pass@word-4711', written: url.password }, 'database trouble');
+    running.log.error(
+      { err: new Error(`could not reach ${url}`), decoded: 'pass@word-4711', written: url.password },
+      'database trouble',
+    );
     const written = logs.raw.join('\n');
     expect(written).toContain('database trouble');
     expect(written).not.toContain('pass@word-4711');
@@ -322,7 +349,11 @@ function headerLines(headers: Record<string, string>): string {
 }
 
 async function sendWhole(url: string, bytes: number): Promise<number> {
-  const response = await fetch(`${url}/github/webhooks`, { method: 'POST', headers: unsignedDelivery(), body: Buffer.alloc(bytes, 'x') });
+  const response = await fetch(`${url}/github/webhooks`, {
+    method: 'POST',
+    headers: unsignedDelivery(),
+    body: Buffer.alloc(bytes, 'x'),
+  });
   return response.status;
 }
 

@@ -4,7 +4,10 @@ import { startHarness, type Harness } from '../helpers/harness.ts';
 import { commentPayload, deliver, pullRequestPayload, replies, REVIEWS_TEST_CONFIG } from '../helpers/reviews.ts';
 import { storeBackends } from '../helpers/stores.ts';
 
-const CONFIG = REVIEWS_TEST_CONFIG.replace('timezone: America/New_York', 'timezone: America/New_York\nadmins: [U0ADMIN]');
+const CONFIG = REVIEWS_TEST_CONFIG.replace(
+  'timezone: America/New_York',
+  'timezone: America/New_York\nadmins: [U0ADMIN]',
+);
 const MINUTE = 60_000;
 
 for (const backend of storeBackends) {
@@ -14,19 +17,34 @@ for (const backend of storeBackends) {
 
     async function start() {
       h = await startHarness({ backend, configYaml: CONFIG, reviews: { foldMs: 20 } });
-      for (const [id, name] of [['U0ZED', 'zed'], ['U0ZED2', 'zed-again'], ['U0EVE', 'eve'], ['U0ADMIN', 'admin']]) h.slackApi.addUser({ id, name, email: `${name}@example.com` });
+      for (const [id, name] of [
+        ['U0ZED', 'zed'],
+        ['U0ZED2', 'zed-again'],
+        ['U0EVE', 'eve'],
+        ['U0ADMIN', 'admin'],
+      ])
+        h.slackApi.addUser({ id, name, email: `${name}@example.com` });
     }
 
     /** `/tugboat link …` typed in Slack, over HTTP; the caller's ephemeral answers. */
     const link = (userId: string, args: string) => command(h, userId, `/tugboat link ${args}`);
     const codeIn = (answer: string) => /`tugboat-link ([0-9A-Z]{8})`/.exec(answer)?.[1] ?? '';
-    const links = () => h.db.store.query<{ github_login: string; slack_user: string; source: string }>('select github_login, slack_user, source from people_links order by github_login');
+    const links = () =>
+      h.db.store.query<{ github_login: string; slack_user: string; source: string }>(
+        'select github_login, slack_user, source from people_links order by github_login',
+      );
     /** What tugboat told a Slack user in their DM, oldest first. */
     const told = (userId: string) =>
-      h.slackApi.channels().some((channel) => channel.is_im && channel.user === userId) ? h.slackApi.messages(userId).map((m) => String(m.text)) : [];
+      h.slackApi.channels().some((channel) => channel.is_im && channel.user === userId)
+        ? h.slackApi.messages(userId).map((m) => String(m.text))
+        : [];
     let commentId = 9500;
     const comment = (by: string, body: string, options: { repo?: string; onIssue?: boolean } = {}) =>
-      deliver(h, 'issue_comment', commentPayload({ number: 50, by, body, id: commentId++, author: by, association: 'NONE', ...options }));
+      deliver(
+        h,
+        'issue_comment',
+        commentPayload({ number: 50, by, body, id: commentId++, author: by, association: 'NONE', ...options }),
+      );
 
     it('links by a code posted from the GitHub account claimed, on an issue or pull request of a watched repo, and pings follow', async () => {
       await start();
@@ -68,7 +86,9 @@ for (const backend of storeBackends) {
       await comment('zed-dev', `tugboat-link ${code}`);
 
       expect(await links()).toEqual([]);
-      expect(told('U0ZED')).toEqual(['The code posted from GitHub *zed-dev* had expired, so nothing was linked. Run `/tugboat link zed-dev` for a new one.']);
+      expect(told('U0ZED')).toEqual([
+        'The code posted from GitHub *zed-dev* had expired, so nothing was linked. Run `/tugboat link zed-dev` for a new one.',
+      ]);
       await comment('zed-dev', `tugboat-link ${code}`);
       expect(told('U0ZED')).toHaveLength(1);
     });
@@ -104,7 +124,9 @@ for (const backend of storeBackends) {
         ':link: GitHub *zed-dev* is now you, <@U0ZED>: review requests and verdicts on pull requests will mention you. (Proven: its public email on GitHub is your Slack email.)',
       ]);
       expect(await links()).toEqual([{ github_login: 'zed-dev', slack_user: 'U0ZED', source: 'email' }]);
-      expect((await link('U0EVE', 'zed-dev'))[0]).toContain('is already linked to <@U0ZED>, so it was not linked to you');
+      expect((await link('U0EVE', 'zed-dev'))[0]).toContain(
+        'is already linked to <@U0ZED>, so it was not linked to you',
+      );
       expect((await link('U0EVE', 'eve-dev'))[0]).toMatch(/^:key: To prove GitHub \*eve-dev\* is yours/);
       expect(await links()).toEqual([{ github_login: 'zed-dev', slack_user: 'U0ZED', source: 'email' }]);
     });
@@ -117,17 +139,23 @@ for (const backend of storeBackends) {
       expect(await link('U0EVE', 'zed-dev <@U0EVE|eve>')).toEqual([
         'Only an admin can link a GitHub login to someone else; ask an admin (<@U0ADMIN>). To link yourself: `/tugboat link &lt;github-login&gt;`.',
       ]);
-      expect(await link('U0ADMIN', 'zed-dev <@U0ZED|zed>')).toEqual([':link: GitHub *zed-dev* is now linked to <@U0ZED>. It was linked to <@U0EVE>, who is told.']);
+      expect(await link('U0ADMIN', 'zed-dev <@U0ZED|zed>')).toEqual([
+        ':link: GitHub *zed-dev* is now linked to <@U0ZED>. It was linked to <@U0EVE>, who is told.',
+      ]);
 
       expect(await links()).toEqual([{ github_login: 'zed-dev', slack_user: 'U0ZED', source: 'admin' }]);
       expect(told('U0ZED')).toEqual([
         ':link: <@U0ADMIN> linked GitHub *zed-dev* to you: review requests and verdicts on pull requests will mention you. If it is not yours, tell them.',
       ]);
-      expect(told('U0EVE').at(-1)).toBe(':warning: GitHub *zed-dev* is no longer linked to you: <@U0ZED> proved it is theirs (an admin confirmed it). If that is wrong, ask an admin.');
+      expect(told('U0EVE').at(-1)).toBe(
+        ':warning: GitHub *zed-dev* is no longer linked to you: <@U0ZED> proved it is theirs (an admin confirmed it). If that is wrong, ask an admin.',
+      );
       expect(await link('U0ADMIN', 'bob <@U0ZED>')).toEqual([
         '`tugboat.yml` maps GitHub *bob* to <@U0BOB>, and it wins over any link, so nothing changed. If that is wrong, ask whoever maintains it to change `people:`.',
       ]);
-      expect(await link('U0ADMIN', 'zed-dev @zed')).toEqual(['`zed-dev @zed` is not a GitHub login: `/tugboat link &lt;github-login&gt;`, like `/tugboat link octocat`.']);
+      expect(await link('U0ADMIN', 'zed-dev @zed')).toEqual([
+        '`zed-dev @zed` is not a GitHub login: `/tugboat link &lt;github-login&gt;`, like `/tugboat link octocat`.',
+      ]);
     });
   });
 }

@@ -3,7 +3,15 @@ import type { SlackChannel } from '../../src/fakes/slack-api.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { channelMessages, command, seedRepo, sha } from '../helpers/deploys.ts';
 import { storeBackends } from '../helpers/stores.ts';
-import { check, incidentChannels, incidentConfig, runChecks, startIncidentHarness, startVersionedService, type VersionedService } from '../incidents/helpers.ts';
+import {
+  check,
+  incidentChannels,
+  incidentConfig,
+  runChecks,
+  startIncidentHarness,
+  startVersionedService,
+  type VersionedService,
+} from '../incidents/helpers.ts';
 
 // In these configs `api` is owned by Alice, Bob is production's one deployer and U0ADMIN the admin;
 // Carol (and Mallory, in the fixture) may do none of it.
@@ -11,10 +19,15 @@ const STRANGER = 'U0CAROL';
 
 type Button = { action_id: string; value: string };
 const buttonsOf = (message: { blocks?: unknown }) =>
-  ((message.blocks ?? []) as Array<{ type: string; elements?: Button[] }>).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []);
+  ((message.blocks ?? []) as Array<{ type: string; elements?: Button[] }>)
+    .filter((b) => b.type === 'actions')
+    .flatMap((b) => b.elements ?? []);
 
 /** Clicks a button and returns what only the clicker was told (not the removal of the message clicked in), checking it was only them. */
-async function click(h: Harness, input: { userId: string; channelId: string; actionId: string; value?: string; messageTs?: string }): Promise<string[]> {
+async function click(
+  h: Harness,
+  input: { userId: string; channelId: string; actionId: string; value?: string; messageTs?: string },
+): Promise<string[]> {
   const sent = await h.slack.blockAction(input);
   expect(sent.status).toBe(200);
   await h.tugboat.settle();
@@ -36,7 +49,10 @@ describe.each(storeBackends)('who may act on an incident, on $name', (backend) =
   async function start(productionDeployers: string[] | null = ['U0BOB']) {
     service = await startVersionedService();
     const checks = check('health', `${service.origin}/health`);
-    h = await startIncidentHarness({ backend, configYaml: incidentConfig(service, checks, { productionDeployers: productionDeployers ?? undefined }) });
+    h = await startIncidentHarness({
+      backend,
+      configYaml: incidentConfig(service, checks, { productionDeployers: productionDeployers ?? undefined }),
+    });
   }
 
   async function openIncident(): Promise<{ channel: SlackChannel; id: number; ts: string }> {
@@ -49,31 +65,69 @@ describe.each(storeBackends)('who may act on an incident, on $name', (backend) =
   }
 
   const incidentRow = async (id: number) =>
-    (await h.db.store.query<{ status: string; resolved_by: string | null }>('select status, resolved_by from incidents where id = $1', [id]))[0];
-  const eventKinds = async (id: number) => (await h.db.store.query<{ kind: string }>('select kind from incident_events where incident_id = $1 order by id', [id])).map((e) => e.kind);
+    (
+      await h.db.store.query<{ status: string; resolved_by: string | null }>(
+        'select status, resolved_by from incidents where id = $1',
+        [id],
+      )
+    )[0];
+  const eventKinds = async (id: number) =>
+    (
+      await h.db.store.query<{ kind: string }>('select kind from incident_events where incident_id = $1 order by id', [
+        id,
+      ])
+    ).map((e) => e.kind);
 
   /** Resolve, then Resolve anyway in the ephemeral message that offers it. */
   async function resolveWhileFailing(userId: string, incident: { channel: SlackChannel; ts: string }) {
-    const asked = await click(h, { userId, channelId: incident.channel.id, actionId: 'incident_resolve', messageTs: incident.ts });
+    const asked = await click(h, {
+      userId,
+      channelId: incident.channel.id,
+      actionId: 'incident_resolve',
+      messageTs: incident.ts,
+    });
     expect(asked).toEqual([expect.stringContaining('Resolve anyway?')]);
     const offer = h.slackApi.ephemerals(userId).at(-1)!;
-    expect(await click(h, { userId, channelId: incident.channel.id, actionId: 'incident_resolve_confirm', messageTs: offer.ts })).toEqual([]);
+    expect(
+      await click(h, {
+        userId,
+        channelId: incident.channel.id,
+        actionId: 'incident_resolve_confirm',
+        messageTs: offer.ts,
+      }),
+    ).toEqual([]);
   }
 
   it('refuses a stranger’s Resolve and Resolve anyway with one sentence naming who may, and changes nothing', async () => {
     await start();
     const incident = await openIncident();
-    const sentence = 'Only the owners of *api*, the deployers of *production* and admins can resolve this incident; ask <@U0ALICE>, <@U0BOB> or <@U0ADMIN>.';
+    const sentence =
+      'Only the owners of *api*, the deployers of *production* and admins can resolve this incident; ask <@U0ALICE>, <@U0BOB> or <@U0ADMIN>.';
 
-    const resolve = await click(h, { userId: STRANGER, channelId: incident.channel.id, actionId: 'incident_resolve', messageTs: incident.ts });
+    const resolve = await click(h, {
+      userId: STRANGER,
+      channelId: incident.channel.id,
+      actionId: 'incident_resolve',
+      messageTs: incident.ts,
+    });
     expect(resolve).toEqual([sentence]);
-    const anyway = await click(h, { userId: STRANGER, channelId: incident.channel.id, actionId: 'incident_resolve_confirm', value: String(incident.id), messageTs: incident.ts });
+    const anyway = await click(h, {
+      userId: STRANGER,
+      channelId: incident.channel.id,
+      actionId: 'incident_resolve_confirm',
+      value: String(incident.id),
+      messageTs: incident.ts,
+    });
     expect(anyway).toEqual([sentence]);
 
     expect(await incidentRow(incident.id)).toEqual({ status: 'open', resolved_by: null });
     expect(await eventKinds(incident.id)).not.toContain('resolved');
     expect(await h.db.store.query('select alerting from smoke_check_state')).toEqual([{ alerting: true }]);
-    expect(channelMessages(h, incident.channel.id).map((m) => m.text).join('\n')).not.toContain('resolved the incident');
+    expect(
+      channelMessages(h, incident.channel.id)
+        .map((m) => m.text)
+        .join('\n'),
+    ).not.toContain('resolved the incident');
   });
 
   it('lets the service’s owner, a deployer of the environment and an admin resolve', async () => {
@@ -82,7 +136,14 @@ describe.each(storeBackends)('who may act on an incident, on $name', (backend) =
       const incident = await openIncident();
       service.down = false;
       await runChecks(h, 2);
-      expect(await click(h, { userId, channelId: incident.channel.id, actionId: 'incident_resolve', messageTs: incident.ts })).toEqual([]);
+      expect(
+        await click(h, {
+          userId,
+          channelId: incident.channel.id,
+          actionId: 'incident_resolve',
+          messageTs: incident.ts,
+        }),
+      ).toEqual([]);
       expect(await incidentRow(incident.id)).toEqual({ status: 'resolved', resolved_by: userId });
     }
     expect(incidentChannels(h)).toHaveLength(3);
@@ -97,7 +158,14 @@ describe.each(storeBackends)('who may act on an incident, on $name', (backend) =
     h.clock.advance(14 * 24 * 60 * 60_000);
     await h.tugboat.incidents.offerArchives();
     const offer = channelMessages(h, incident.channel.id).find((m) => m.text.includes('Archive this channel?'))!;
-    expect(await click(h, { userId: STRANGER, channelId: incident.channel.id, actionId: 'incident_archive', messageTs: offer.ts })).toEqual([
+    expect(
+      await click(h, {
+        userId: STRANGER,
+        channelId: incident.channel.id,
+        actionId: 'incident_archive',
+        messageTs: offer.ts,
+      }),
+    ).toEqual([
       "Only the owners of *api* and admins can archive this incident's channel; ask <@U0ALICE> or <@U0ADMIN>.",
     ]);
     expect(h.slackApi.channel(incident.channel.id)!.is_archived).toBeFalsy();
@@ -110,10 +178,13 @@ describe.each(storeBackends)('who may act on an incident, on $name', (backend) =
     h.clock.advance(14 * 24 * 60 * 60_000);
     await h.tugboat.incidents.offerArchives();
     const offer = channelMessages(h, incident.channel.id).find((m) => m.text.includes('Archive this channel?'))!;
-    const archive = (userId: string) => click(h, { userId, channelId: incident.channel.id, actionId: 'incident_archive', messageTs: offer.ts });
+    const archive = (userId: string) =>
+      click(h, { userId, channelId: incident.channel.id, actionId: 'incident_archive', messageTs: offer.ts });
 
     for (const userId of [STRANGER, 'U0BOB']) {
-      expect(await archive(userId)).toEqual(["Only the owners of *api* and admins can archive this incident's channel; ask <@U0ALICE> or <@U0ADMIN>."]);
+      expect(await archive(userId)).toEqual([
+        "Only the owners of *api* and admins can archive this incident's channel; ask <@U0ALICE> or <@U0ADMIN>.",
+      ]);
       expect(h.slackApi.channel(incident.channel.id)!.is_archived).toBeFalsy();
     }
     expect(await archive('U0ALICE')).toEqual([]);
@@ -123,13 +194,30 @@ describe.each(storeBackends)('who may act on an incident, on $name', (backend) =
   it('lets anyone acknowledge, and records who did', async () => {
     await start();
     const incident = await openIncident();
-    expect(await click(h, { userId: STRANGER, channelId: incident.channel.id, actionId: 'incident_acknowledge', messageTs: incident.ts })).toEqual([]);
-    expect(await click(h, { userId: 'U0ONCALL', channelId: incident.channel.id, actionId: 'incident_acknowledge', messageTs: incident.ts })).toEqual([
-      expect.stringContaining('<@U0CAROL> already acknowledged'),
-    ]);
-    const rows = await h.db.store.query<{ actor: string }>(`select actor from incident_events where incident_id = $1 and kind = 'acknowledged'`, [incident.id]);
+    expect(
+      await click(h, {
+        userId: STRANGER,
+        channelId: incident.channel.id,
+        actionId: 'incident_acknowledge',
+        messageTs: incident.ts,
+      }),
+    ).toEqual([]);
+    expect(
+      await click(h, {
+        userId: 'U0ONCALL',
+        channelId: incident.channel.id,
+        actionId: 'incident_acknowledge',
+        messageTs: incident.ts,
+      }),
+    ).toEqual([expect.stringContaining('<@U0CAROL> already acknowledged')]);
+    const rows = await h.db.store.query<{ actor: string }>(
+      `select actor from incident_events where incident_id = $1 and kind = 'acknowledged'`,
+      [incident.id],
+    );
     expect(rows).toEqual([{ actor: STRANGER }]);
-    expect((await h.db.store.query('select acknowledged_by from incidents where id = $1', [incident.id]))[0]).toEqual({ acknowledged_by: STRANGER });
+    expect((await h.db.store.query('select acknowledged_by from incidents where id = $1', [incident.id]))[0]).toEqual({
+      acknowledged_by: STRANGER,
+    });
   });
 
   it('after resolving while a check still fails, exactly failures_before_alert more failures open a new incident in a new channel', async () => {
@@ -146,7 +234,9 @@ describe.each(storeBackends)('who may act on an incident, on $name', (backend) =
     await runChecks(h, 1);
     const channels = incidentChannels(h);
     expect(channels.map((c) => c.name)).toEqual(['inc-20261122-api-production', 'inc-20261122-api-production-2']);
-    const incidents = await h.db.store.query<{ id: number; status: string }>('select id, status from incidents order by id');
+    const incidents = await h.db.store.query<{ id: number; status: string }>(
+      'select id, status from incidents order by id',
+    );
     expect(incidents.map((i) => i.status)).toEqual(['resolved', 'open']);
     // The new incident counts from the resolve: its first failure is the first one after it.
     expect(channelMessages(h, channels[1].id)[0].text).toContain('health since 2026-11-22T10:00:03.000Z');
@@ -162,17 +252,38 @@ describe.each(storeBackends)('who may act on an incident, on $name', (backend) =
     expect(await deploys()).toBe(2);
 
     // The post-deploy checks failed: the deploy's thread offers Roll back.
-    const onDeploy = await click(h, { userId: STRANGER, channelId: 'C0DEPLOYS', actionId: 'deploy_rollback', value: '2' });
+    const onDeploy = await click(h, {
+      userId: STRANGER,
+      channelId: 'C0DEPLOYS',
+      actionId: 'deploy_rollback',
+      value: '2',
+    });
     expect(onDeploy).toEqual([expect.stringContaining('not on the deployers list for *production*')]);
 
     const incident = await openIncident();
-    const rollback = buttonsOf(channelMessages(h, incident.channel.id)[0]).find((b) => b.action_id === 'incident_rollback')!;
-    const onIncident = await click(h, { userId: STRANGER, channelId: incident.channel.id, actionId: 'incident_rollback', value: rollback.value, messageTs: incident.ts });
+    const rollback = buttonsOf(channelMessages(h, incident.channel.id)[0]).find(
+      (b) => b.action_id === 'incident_rollback',
+    )!;
+    const onIncident = await click(h, {
+      userId: STRANGER,
+      channelId: incident.channel.id,
+      actionId: 'incident_rollback',
+      value: rollback.value,
+      messageTs: incident.ts,
+    });
     expect(onIncident).toEqual([expect.stringContaining('not on the deployers list for *production*')]);
     expect(await deploys()).toBe(2);
     expect(await eventKinds(incident.id)).not.toContain('rollback_started');
 
-    expect(await click(h, { userId: 'U0BOB', channelId: incident.channel.id, actionId: 'incident_rollback', value: rollback.value, messageTs: incident.ts })).toEqual([]);
+    expect(
+      await click(h, {
+        userId: 'U0BOB',
+        channelId: incident.channel.id,
+        actionId: 'incident_rollback',
+        value: rollback.value,
+        messageTs: incident.ts,
+      }),
+    ).toEqual([]);
     expect(await deploys()).toBe(3);
   });
 });
@@ -188,7 +299,10 @@ describe.each(storeBackends)('who may click deploy and lock buttons, on $name', 
   async function deployAnswer(userId: string, text: string) {
     const sent = await h.slack.slashCommand({ command: '/deploy', text, userId, channelId: 'C0DEPLOYS' });
     await h.tugboat.settle();
-    return h.slackApi.responses.find((r) => sent.responseUrl.endsWith(r.id))!.body as { text: string; blocks?: unknown };
+    return h.slackApi.responses.find((r) => sent.responseUrl.endsWith(r.id))!.body as {
+      text: string;
+      blocks?: unknown;
+    };
   }
   const deployments = () => h.githubApi.deployments('acme/api');
   const notADeployer = 'You are not on the deployers list for *production*. Ask an admin or one of its deployers.';
@@ -197,30 +311,75 @@ describe.each(storeBackends)('who may click deploy and lock buttons, on $name', 
     h = await startHarness({ backend });
     seedRepo(h, 'acme/api', ['one']);
     await command(h, 'U0BOB', '/lock prod for 1h', 'C0DEPLOYS');
-    const queueMe = buttonsOf(await deployAnswer('U0ALICE', 'api to prod')).find((b) => b.action_id === 'deploy_queue')!;
+    const queueMe = buttonsOf(await deployAnswer('U0ALICE', 'api to prod')).find(
+      (b) => b.action_id === 'deploy_queue',
+    )!;
 
-    expect(await click(h, { userId: 'U0MALLORY', channelId: 'C0DEPLOYS', actionId: 'deploy_queue', value: queueMe.value, messageTs: '1.000001' })).toEqual([notADeployer]);
+    expect(
+      await click(h, {
+        userId: 'U0MALLORY',
+        channelId: 'C0DEPLOYS',
+        actionId: 'deploy_queue',
+        value: queueMe.value,
+        messageTs: '1.000001',
+      }),
+    ).toEqual([notADeployer]);
     expect(await h.db.store.query('select * from deploy_queue')).toEqual([]);
-    expect(await click(h, { userId: 'U0ALICE', channelId: 'C0DEPLOYS', actionId: 'deploy_queue', value: queueMe.value, messageTs: '1.000001' })).toEqual([
-      expect.stringContaining('position 1'),
-    ]);
+    expect(
+      await click(h, {
+        userId: 'U0ALICE',
+        channelId: 'C0DEPLOYS',
+        actionId: 'deploy_queue',
+        value: queueMe.value,
+        messageTs: '1.000001',
+      }),
+    ).toEqual([expect.stringContaining('position 1')]);
   });
 
   it('refuses a plan’s Deploy to someone who may not deploy, and a forced one to anyone but an admin', async () => {
     h = await startHarness({ backend });
     seedRepo(h, 'acme/api', ['one']);
-    const deploy = buttonsOf(await deployAnswer('U0ALICE', 'api to prod --plan')).find((b) => b.action_id === 'deploy_confirm')!;
-    const byMallory = await click(h, { userId: 'U0MALLORY', channelId: 'C0DEPLOYS', actionId: 'deploy_confirm', value: deploy.value, messageTs: '1.000001' });
+    const deploy = buttonsOf(await deployAnswer('U0ALICE', 'api to prod --plan')).find(
+      (b) => b.action_id === 'deploy_confirm',
+    )!;
+    const byMallory = await click(h, {
+      userId: 'U0MALLORY',
+      channelId: 'C0DEPLOYS',
+      actionId: 'deploy_confirm',
+      value: deploy.value,
+      messageTs: '1.000001',
+    });
     expect(byMallory).toEqual([expect.stringContaining(notADeployer)]);
     expect(deployments()).toHaveLength(0);
 
-    h.githubApi.setCheckRun('acme/api', sha('one'), { name: 'integration', status: 'completed', conclusion: 'failure', html_url: 'https://ci.example.com/int/7' });
-    const forced = buttonsOf(await deployAnswer('U0ADMIN', 'api to prod --plan --force')).find((b) => b.action_id === 'deploy_confirm')!;
+    h.githubApi.setCheckRun('acme/api', sha('one'), {
+      name: 'integration',
+      status: 'completed',
+      conclusion: 'failure',
+      html_url: 'https://ci.example.com/int/7',
+    });
+    const forced = buttonsOf(await deployAnswer('U0ADMIN', 'api to prod --plan --force')).find(
+      (b) => b.action_id === 'deploy_confirm',
+    )!;
     expect(JSON.parse(forced.value)).toMatchObject({ force: true });
-    const byAlice = await click(h, { userId: 'U0ALICE', channelId: 'C0DEPLOYS', actionId: 'deploy_confirm', value: forced.value, messageTs: '1.000001' });
-    expect(byAlice).toEqual(['Only admins (`admins:` in tugboat.yml) can deploy past red CI with `--force`; ask one of them, or fix CI.']);
+    const byAlice = await click(h, {
+      userId: 'U0ALICE',
+      channelId: 'C0DEPLOYS',
+      actionId: 'deploy_confirm',
+      value: forced.value,
+      messageTs: '1.000001',
+    });
+    expect(byAlice).toEqual([
+      'Only admins (`admins:` in tugboat.yml) can deploy past red CI with `--force`; ask one of them, or fix CI.',
+    ]);
     expect(deployments()).toHaveLength(0);
-    await click(h, { userId: 'U0ADMIN', channelId: 'C0DEPLOYS', actionId: 'deploy_confirm', value: forced.value, messageTs: '1.000001' });
+    await click(h, {
+      userId: 'U0ADMIN',
+      channelId: 'C0DEPLOYS',
+      actionId: 'deploy_confirm',
+      value: forced.value,
+      messageTs: '1.000001',
+    });
     expect(deployments()).toHaveLength(1);
   });
 
@@ -234,10 +393,26 @@ describe.each(storeBackends)('who may click deploy and lock buttons, on $name', 
     const value = (actionId: string) => buttons.find((b) => b.action_id === actionId)!.value;
 
     for (const actionId of ['lock_extend', 'lock_release']) {
-      const byBob = await click(h, { userId: 'U0BOB', channelId: 'C0DEPLOYS', actionId, value: value(actionId), messageTs: '1.000001' });
-      expect(byBob).toEqual([expect.stringMatching(/locked by <@U0ALICE>, not you\. Ask them, or an admin, to release it\.$/)]);
-      const byAdmin = await click(h, { userId: 'U0ADMIN', channelId: 'C0DEPLOYS', actionId, value: value(actionId), messageTs: '1.000001' });
-      expect(byAdmin).toEqual([expect.stringMatching(/locked by <@U0ALICE>, not you\. As an admin you can .*--force.*; it is announced\.$/)]);
+      const byBob = await click(h, {
+        userId: 'U0BOB',
+        channelId: 'C0DEPLOYS',
+        actionId,
+        value: value(actionId),
+        messageTs: '1.000001',
+      });
+      expect(byBob).toEqual([
+        expect.stringMatching(/locked by <@U0ALICE>, not you\. Ask them, or an admin, to release it\.$/),
+      ]);
+      const byAdmin = await click(h, {
+        userId: 'U0ADMIN',
+        channelId: 'C0DEPLOYS',
+        actionId,
+        value: value(actionId),
+        messageTs: '1.000001',
+      });
+      expect(byAdmin).toEqual([
+        expect.stringMatching(/locked by <@U0ALICE>, not you\. As an admin you can .*--force.*; it is announced\.$/),
+      ]);
     }
     const [locks] = await command(h, 'U0BOB', '/locks');
     expect(locks).toContain('in 9m');

@@ -3,7 +3,15 @@ import { parseLockArgs } from '../../commands/lock.ts';
 import { parseDuration } from '../../src/config/index.ts';
 import { linkCodeIn, MAX_LOGINS_PER_COMMENT, readyForReviewLogins, saysResolved } from '../../src/reviews/index.ts';
 import type { Harness } from '../helpers/harness.ts';
-import { commentPayload, deliver, pullRequestPayload, REPO, replies, roots, startReviewHarness } from '../helpers/reviews.ts';
+import {
+  commentPayload,
+  deliver,
+  pullRequestPayload,
+  REPO,
+  replies,
+  roots,
+  startReviewHarness,
+} from '../helpers/reviews.ts';
 import { storeBackends } from '../helpers/stores.ts';
 
 /** GitHub's limit on a comment's length, and so the size of every adversarial comment here. */
@@ -11,7 +19,8 @@ const GITHUB_MAX_COMMENT = 65_536;
 /** Generous for a slow CI machine, yet far below what quadratic matching of 65,536 characters takes (seconds). */
 const FEW_MS = 50;
 
-const filled = (head: string, unit: string) => (head + unit.repeat(Math.ceil(GITHUB_MAX_COMMENT / unit.length))).slice(0, GITHUB_MAX_COMMENT);
+const filled = (head: string, unit: string) =>
+  (head + unit.repeat(Math.ceil(GITHUB_MAX_COMMENT / unit.length))).slice(0, GITHUB_MAX_COMMENT);
 
 const ADVERSARIAL: Record<string, string> = {
   'spaces after ready for review': filled('ready for review', ' '),
@@ -26,7 +35,7 @@ const ADVERSARIAL: Record<string, string> = {
   'logins that never end': filled('ready for review @', 'a-'),
   'ready for review over and over': filled('', 'ready for review '),
   'ready for review after punctuation over and over': filled('', '.ready for review @a-'),
-  'mixed': filled('ready for review', ' , and @a@ ,\t@-,and\tand @'),
+  mixed: filled('ready for review', ' , and @a@ ,\t@-,and\tand @'),
   'line breaks and spaces': filled('', '\n \t'),
   'spaces before resolved': filled('', ' ').slice(0, -8) + 'resolved',
   'tugboat-link over and over': filled('', 'tugboat-link '),
@@ -67,21 +76,41 @@ describe('review comments are read in linear time', () => {
   });
 
   it('reads ready for review as before', () => {
-    expect(readyForReviewLogins('Fixed it.\nready for review @bob, @carol and @dana-x')).toEqual(['bob', 'carol', 'dana-x']);
+    expect(readyForReviewLogins('Fixed it.\nready for review @bob, @carol and @dana-x')).toEqual([
+      'bob',
+      'carol',
+      'dana-x',
+    ]);
     expect(readyForReviewLogins('ready for review\t,\tAND\t@bob')).toEqual(['bob']);
     expect(readyForReviewLogins('> ready for review @bob')).toEqual(['bob']);
-    expect(readyForReviewLogins('Ready for review @bob @carol. Ready for review @dana @BOB')).toEqual(['bob', 'carol', 'dana']);
+    expect(readyForReviewLogins('Ready for review @bob @carol. Ready for review @dana @BOB')).toEqual([
+      'bob',
+      'carol',
+      'dana',
+    ]);
     expect(readyForReviewLogins('İstanbul ready? ready for review @bob')).toEqual(['bob']);
     expect(readyForReviewLogins(`ready for review @${'a'.repeat(39)}`)).toEqual(['a'.repeat(39)]);
-    for (const asksNoOne of ['ready for review @bob_x', 'ready for review @-bob', 'ready for review @bob-', `ready for review @${'a'.repeat(40)}`, 'ready for review @bob@example.com']) {
+    for (const asksNoOne of [
+      'ready for review @bob_x',
+      'ready for review @-bob',
+      'ready for review @bob-',
+      `ready for review @${'a'.repeat(40)}`,
+      'ready for review @bob@example.com',
+    ]) {
       expect(readyForReviewLogins(asksNoOne), asksNoOne).toEqual([]);
     }
   });
 
   it(`honours at most ${MAX_LOGINS_PER_COMMENT} logins per comment, the first ones asked`, () => {
     const logins = Array.from({ length: 15 }, (_, i) => `person-${i}`);
-    expect(readyForReviewLogins(`ready for review ${logins.map((l) => `@${l}`).join(' ')}`)).toEqual(logins.slice(0, 10));
-    expect(readyForReviewLogins(logins.map((l) => `ready for review @${l} @bob`).join('\n'))).toEqual(['person-0', 'bob', ...logins.slice(1, 9)]);
+    expect(readyForReviewLogins(`ready for review ${logins.map((l) => `@${l}`).join(' ')}`)).toEqual(
+      logins.slice(0, 10),
+    );
+    expect(readyForReviewLogins(logins.map((l) => `ready for review @${l} @bob`).join('\n'))).toEqual([
+      'person-0',
+      'bob',
+      ...logins.slice(1, 9),
+    ]);
     expect(readyForReviewLogins(`ready for review ${'@bob @BOB '.repeat(20)}@carol`)).toEqual(['bob', 'carol']);
   });
 
@@ -112,11 +141,17 @@ for (const backend of storeBackends) {
     let h: Harness;
     afterEach(() => h?.stop());
 
-    const reviewRequestsOnGitHub = () => h.githubApi.callsTo('POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers');
+    const reviewRequestsOnGitHub = () =>
+      h.githubApi.callsTo('POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers');
 
     async function openPullRequest(number: number) {
       h.githubApi.addRepo(REPO, { defaultBranch: 'main' });
-      h.githubApi.addPullRequest(REPO, { number, title: `Change ${number}`, user: 'octocat', head: { ref: 'feature', sha: 'a'.repeat(40) } });
+      h.githubApi.addPullRequest(REPO, {
+        number,
+        title: `Change ${number}`,
+        user: 'octocat',
+        head: { ref: 'feature', sha: 'a'.repeat(40) },
+      });
       await deliver(h, 'pull_request', pullRequestPayload('opened', { number, reviewers: ['bob'] }));
     }
 
@@ -124,14 +159,34 @@ for (const backend of storeBackends) {
       h = await startReviewHarness({ backend });
       await openPullRequest(30);
       const before = replies(h);
-      await deliver(h, 'issue_comment', commentPayload({ number: 30, by: 'stranger', association: 'NONE', id: 9301, body: 'ready for review @carol' }));
-      await deliver(h, 'issue_comment', commentPayload({ number: 30, by: 'drive-by', association: 'CONTRIBUTOR', id: 9302, body: 'ready for review @carol' }));
-      await deliver(h, 'issue_comment', commentPayload({ number: 30, by: 'stranger', association: 'NONE', id: 9303, body: 'resolved' }));
+      await deliver(
+        h,
+        'issue_comment',
+        commentPayload({ number: 30, by: 'stranger', association: 'NONE', id: 9301, body: 'ready for review @carol' }),
+      );
+      await deliver(
+        h,
+        'issue_comment',
+        commentPayload({
+          number: 30,
+          by: 'drive-by',
+          association: 'CONTRIBUTOR',
+          id: 9302,
+          body: 'ready for review @carol',
+        }),
+      );
+      await deliver(
+        h,
+        'issue_comment',
+        commentPayload({ number: 30, by: 'stranger', association: 'NONE', id: 9303, body: 'resolved' }),
+      );
 
       expect(replies(h)).toEqual(before);
       expect(reviewRequestsOnGitHub()).toEqual([]);
       expect(h.githubApi.reactions(REPO)).toEqual([]);
-      const ignored = h.logs.lines.filter((line) => line.msg === 'ignoring a comment from someone who may not ask for review');
+      const ignored = h.logs.lines.filter(
+        (line) => line.msg === 'ignoring a comment from someone who may not ask for review',
+      );
       expect(ignored.map((line) => [line.level, line.by, line.association])).toEqual([
         [20, 'stranger', 'NONE'],
         [20, 'drive-by', 'CONTRIBUTOR'],
@@ -150,7 +205,11 @@ for (const backend of storeBackends) {
         ['acme-admin', 'OWNER', 'bob'],
       ];
       for (const [by, association, asked] of asks) {
-        await deliver(h, 'issue_comment', commentPayload({ number: 31, by, association, id: id++, body: `ready for review @${asked}` }));
+        await deliver(
+          h,
+          'issue_comment',
+          commentPayload({ number: 31, by, association, id: id++, body: `ready for review @${asked}` }),
+        );
       }
 
       expect(replies(h).slice(1)).toEqual([
@@ -166,11 +225,22 @@ for (const backend of storeBackends) {
       h = await startReviewHarness({ backend });
       await openPullRequest(32);
       const logins = Array.from({ length: 25 }, (_, i) => `reviewer-${i}`);
-      await deliver(h, 'issue_comment', commentPayload({ number: 32, by: 'octocat', id: 9320, body: `ready for review ${logins.map((l) => `@${l}`).join(', ')}` }));
+      await deliver(
+        h,
+        'issue_comment',
+        commentPayload({
+          number: 32,
+          by: 'octocat',
+          id: 9320,
+          body: `ready for review ${logins.map((l) => `@${l}`).join(', ')}`,
+        }),
+      );
 
       const [asked] = reviewRequestsOnGitHub();
       expect(asked.body).toEqual({ reviewers: logins.slice(0, 10) });
-      const [{ count }] = await h.db.store.query<{ count: number }>('select count(*)::int as count from pull_request_reviewers where number = 32');
+      const [{ count }] = await h.db.store.query<{ count: number }>(
+        'select count(*)::int as count from pull_request_reviewers where number = 32',
+      );
       expect(count).toBe(11);
     });
 
@@ -178,8 +248,17 @@ for (const backend of storeBackends) {
       h = await startReviewHarness({ backend });
       for (const repo of ['acme/web', 'acme/elsewhere']) {
         h.githubApi.addRepo(repo, { defaultBranch: 'main' });
-        h.githubApi.addPullRequest(repo, { number: 33, title: 'Change 33', user: 'octocat', head: { ref: 'feature', sha: 'b'.repeat(40) } });
-        await deliver(h, 'issue_comment', commentPayload({ number: 33, repo, by: 'octocat', id: 9330, body: 'ready for review @bob' }));
+        h.githubApi.addPullRequest(repo, {
+          number: 33,
+          title: 'Change 33',
+          user: 'octocat',
+          head: { ref: 'feature', sha: 'b'.repeat(40) },
+        });
+        await deliver(
+          h,
+          'issue_comment',
+          commentPayload({ number: 33, repo, by: 'octocat', id: 9330, body: 'ready for review @bob' }),
+        );
       }
 
       expect(h.githubApi.calls.filter((call) => call.route.startsWith('GET /repos'))).toEqual([]);
@@ -191,7 +270,11 @@ for (const backend of storeBackends) {
       h = await startReviewHarness({ backend });
       await openPullRequest(34);
       const started = performance.now();
-      await deliver(h, 'issue_comment', commentPayload({ number: 34, by: 'octocat', id: 9340, body: ADVERSARIAL['spaces after ready for review'] }));
+      await deliver(
+        h,
+        'issue_comment',
+        commentPayload({ number: 34, by: 'octocat', id: 9340, body: ADVERSARIAL['spaces after ready for review'] }),
+      );
       expect(performance.now() - started).toBeLessThan(2_000);
       expect(replies(h)).toHaveLength(1);
     });

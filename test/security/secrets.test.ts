@@ -11,7 +11,14 @@ describe('secretValues', () => {
       PATH: '/usr/bin',
       TUGBOAT_CONFIG: './tugboat.yml',
     });
-    expect(values).toEqual(['xoxb-1', 'ghp_2', 'hook-3', 'postgres://tugboat:p%40ss-word@db:5432/tugboat', 'p%40ss-word', 'p@ss-word']);
+    expect(values).toEqual([
+      'xoxb-1',
+      'ghp_2',
+      'hook-3',
+      'postgres://tugboat:p%40ss-word@db:5432/tugboat',
+      'p%40ss-word',
+      'p@ss-word',
+    ]);
   });
 
   it('does without a password, or a URL that does not parse', () => {
@@ -29,7 +36,8 @@ describe('createScrubber', () => {
   });
 
   it('redacts each line of a multi-line secret, so a key printed in part is redacted too', () => {
-    const key = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----';
+    const key =
+      '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----';
     const scrub = createScrubber([key]);
     expect(scrub(`key:\n${key}\n`)).toBe('key:\n[Redacted]\n');
     expect(scrub('head: MIIEvQIBADANBgkqhkiG9w0BAQEFAASC')).toBe('head: [Redacted]');

@@ -29,7 +29,9 @@ describe('escapeText', () => {
   });
 
   it('keeps a bare @channel, @here or @everyone from ever being one, whatever the case', () => {
-    expect(escapeText('@channel @Here @EVERYONE @channels')).toBe('@\u2060channel @\u2060Here @\u2060EVERYONE @channels');
+    expect(escapeText('@channel @Here @EVERYONE @channels')).toBe(
+      '@\u2060channel @\u2060Here @\u2060EVERYONE @channels',
+    );
   });
 
   it('drops control and direction characters and keeps text on one line unless multiline', () => {
@@ -78,7 +80,16 @@ describe('safeUrl and link', () => {
   it('accepts http and https only', () => {
     expect(safeUrl('https://ci.example.com/run/1')).toBe('https://ci.example.com/run/1');
     expect(safeUrl('http://ci.example.com/')).toBe('http://ci.example.com/');
-    for (const bad of ['javascript:alert(1)', 'JAVASCRIPT:alert(1)', 'data:text/html,x', 'mailto:a@b.c', 'ftp://x/', '/relative', '', 'not a url']) {
+    for (const bad of [
+      'javascript:alert(1)',
+      'JAVASCRIPT:alert(1)',
+      'data:text/html,x',
+      'mailto:a@b.c',
+      'ftp://x/',
+      '/relative',
+      '',
+      'not a url',
+    ]) {
       expect(safeUrl(bad)).toBeUndefined();
     }
     expect(safeUrl(undefined)).toBeUndefined();
@@ -124,9 +135,17 @@ describe('fitToSlack', () => {
       blocks: [
         { type: 'header', text: { type: 'plain_text', text: 'h'.repeat(500) } },
         section('s'.repeat(10_000)),
-        { type: 'section', fields: Array.from({ length: 12 }, () => ({ type: 'mrkdwn' as const, text: 'f'.repeat(3_000) })) },
+        {
+          type: 'section',
+          fields: Array.from({ length: 12 }, () => ({ type: 'mrkdwn' as const, text: 'f'.repeat(3_000) })),
+        },
         { type: 'context', elements: [{ type: 'mrkdwn', text: 'c'.repeat(5_000) }] },
-        { type: 'actions', elements: [{ type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'b'.repeat(200) }, value: 'v' }] },
+        {
+          type: 'actions',
+          elements: [
+            { type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'b'.repeat(200) }, value: 'v' },
+          ],
+        },
       ],
     });
     expect(fitted.text).toHaveLength(SLACK_LIMITS.fallbackText);
@@ -144,7 +163,12 @@ describe('fitToSlack', () => {
   });
 
   it('at most 50 blocks: every actions block is kept, and a line after the last kept block says how many were left out', () => {
-    const blocks = [section('top'), actions('first'), ...Array.from({ length: 80 }, (_, i) => section(`line ${i}`)), actions('last')];
+    const blocks = [
+      section('top'),
+      actions('first'),
+      ...Array.from({ length: 80 }, (_, i) => section(`line ${i}`)),
+      actions('last'),
+    ];
     const fitted = fitToSlack({ text: 't', blocks }).blocks!;
     expect(fitted).toHaveLength(SLACK_LIMITS.blocks);
     expect(fitted.filter((block) => block.type === 'actions')).toHaveLength(2);

@@ -39,7 +39,9 @@ describe('impairmentOf', () => {
   const refused = (host: string) => result({ error: 'connection refused (ECONNREFUSED)', unreachableHost: host });
 
   it('lets the canary decide when there is one', () => {
-    expect(impairmentOf([result({})], result({ name: 'canary', error: 'timed out after 5s' }))).toBe('the canary failed too: timed out after 5s');
+    expect(impairmentOf([result({})], result({ name: 'canary', error: 'timed out after 5s' }))).toBe(
+      'the canary failed too: timed out after 5s',
+    );
     expect(impairmentOf([refused('a.example.com'), refused('b.example.com')], result({ ok: true }))).toBeUndefined();
   });
 
@@ -52,7 +54,9 @@ describe('impairmentOf', () => {
   it('blames the service when its one host is down, or when some check reached its server', () => {
     expect(impairmentOf([refused('a.example.com'), refused('a.example.com')], undefined)).toBeUndefined();
     expect(impairmentOf([refused('a.example.com'), refused('b.example.com'), result({})], undefined)).toBeUndefined();
-    expect(impairmentOf([refused('a.example.com'), refused('b.example.com'), result({ ok: true })], undefined)).toBeUndefined();
+    expect(
+      impairmentOf([refused('a.example.com'), refused('b.example.com'), result({ ok: true })], undefined),
+    ).toBeUndefined();
   });
 
   it('has nothing to judge when every check passed', () => {

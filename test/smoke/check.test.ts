@@ -106,7 +106,9 @@ describe('runCheck', () => {
 
   it('reports the first failing assertion: status before body and latency', async () => {
     answer('/slow-error', 500, 'nope', 200);
-    const result = await run(check({ url: `${origin}/slow-error`, expect: { status: 200, body_contains: 'ok', max_ms: 50 } }));
+    const result = await run(
+      check({ url: `${origin}/slow-error`, expect: { status: 200, body_contains: 'ok', max_ms: 50 } }),
+    );
     expect(result.error).toBe('expected status 200, got 500');
   });
 

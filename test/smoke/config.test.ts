@@ -19,7 +19,13 @@ describe('smoke check config', () => {
         name: 'crud',
         timeout: '10s',
         steps: [
-          { name: 'create', url: 'https://api.example.com/items', method: 'POST', body: { name: 'smoke' }, capture: { id: 'data.id' } },
+          {
+            name: 'create',
+            url: 'https://api.example.com/items',
+            method: 'POST',
+            body: { name: 'smoke' },
+            capture: { id: 'data.id' },
+          },
           { url: 'https://api.example.com/items/${captured.id}', expect: { status: 200 } },
         ],
       },
@@ -27,7 +33,13 @@ describe('smoke check config', () => {
     expect(config.services.api.smoke.staging[0]).toMatchObject({
       timeout: 10_000,
       steps: [
-        { name: 'create', url: 'https://api.example.com/items', method: 'POST', body: { name: 'smoke' }, capture: { id: 'data.id' } },
+        {
+          name: 'create',
+          url: 'https://api.example.com/items',
+          method: 'POST',
+          body: { name: 'smoke' },
+          capture: { id: 'data.id' },
+        },
         { url: 'https://api.example.com/items/${captured.id}', expect: { status: 200 } },
       ],
     });
@@ -44,20 +56,30 @@ describe('smoke check config', () => {
   });
 
   it('refuses url and steps together', () => {
-    expect(problem([{ name: 'crud', url: 'https://api.example.com/', steps: [{ url: 'https://api.example.com/a' }] }])).toBe(
+    expect(
+      problem([{ name: 'crud', url: 'https://api.example.com/', steps: [{ url: 'https://api.example.com/a' }] }]),
+    ).toBe(
       'tugboat.yml: services.api.smoke.staging[0].steps: give either url (and body) or steps, not both: each step has its own url and body',
     );
   });
 
   it('refuses two checks of the same name in one environment', () => {
     const check = { name: 'health', url: 'https://api.example.com/healthz' };
-    expect(problem([check, check])).toBe('tugboat.yml: services.api.smoke.staging[1].name: repeats the check name health');
+    expect(problem([check, check])).toBe(
+      'tugboat.yml: services.api.smoke.staging[1].name: repeats the check name health',
+    );
   });
 
   it('keeps results 7 days unless told otherwise, with no canary or heartbeat', () => {
     expect(smokeConfig([]).incidents).toMatchObject({ result_retention: 7 * 86_400_000 });
     expect(smokeConfig([]).incidents).not.toHaveProperty('canary');
-    expect(smokeConfig([], { result_retention: '2d', canary: 'https://example.com/', heartbeat_url: 'https://hc.example.com/ping' }).incidents).toMatchObject({
+    expect(
+      smokeConfig([], {
+        result_retention: '2d',
+        canary: 'https://example.com/',
+        heartbeat_url: 'https://hc.example.com/ping',
+      }).incidents,
+    ).toMatchObject({
       result_retention: 2 * 86_400_000,
       canary: 'https://example.com/',
       heartbeat_url: 'https://hc.example.com/ping',

@@ -90,7 +90,12 @@ export function smokeConfig(checks: Array<Record<string, unknown>>, incidents: R
   const document = {
     environments: { staging: { channel: 'C0STAGING' } },
     services: {
-      api: { repo: 'acme/api', environments: ['staging'], deploy: { via: 'github-deployment' }, smoke: { staging: checks } },
+      api: {
+        repo: 'acme/api',
+        environments: ['staging'],
+        deploy: { via: 'github-deployment' },
+        smoke: { staging: checks },
+      },
     },
     incidents,
   };

@@ -1,7 +1,14 @@
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/index.ts';
-import { createSmokeRunner, evaluateCheck, settleMonitoring, type SmokeResult, type SmokeRunner, type Transition } from '../../src/smoke/index.ts';
+import {
+  createSmokeRunner,
+  evaluateCheck,
+  settleMonitoring,
+  type SmokeResult,
+  type SmokeRunner,
+  type Transition,
+} from '../../src/smoke/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { postgresBackend, type TestDatabase } from '../helpers/stores.ts';
 import { TestClock } from '../helpers/clock.ts';
@@ -41,7 +48,15 @@ describe.skipIf(!postgresBackend)('smoke checks on two replicas of one PostgreSQ
 
   function replicas(config: Config): SmokeRunner[] {
     return stores.map((store) =>
-      createSmokeRunner({ store, config: () => config, now: clock.now, log: testLogger(), maxJitterMs: 20, dispatcher: agent, env: {} }),
+      createSmokeRunner({
+        store,
+        config: () => config,
+        now: clock.now,
+        log: testLogger(),
+        maxJitterMs: 20,
+        dispatcher: agent,
+        env: {},
+      }),
     );
   }
 
@@ -52,7 +67,8 @@ describe.skipIf(!postgresBackend)('smoke checks on two replicas of one PostgreSQ
     return { results: passes.flatMap((pass) => pass.results), transitions: passes.flatMap((pass) => pass.transitions) };
   }
 
-  const checks = (paths: string[]) => paths.map((path) => ({ name: path, url: `${server.origin}/${path}`, every: '10s' }));
+  const checks = (paths: string[]) =>
+    paths.map((path) => ({ name: path, url: `${server.origin}/${path}`, every: '10s' }));
   const paths = Array.from({ length: 10 }, (_, index) => `c${index}`);
 
   it('runs each check once per tick, whichever replica claims it', async () => {
@@ -76,7 +92,9 @@ describe.skipIf(!postgresBackend)('smoke checks on two replicas of one PostgreSQ
     for (let i = 0; i < 4; i++) transitions.push(...(await tick(runners)).transitions);
     for (const path of failing) server.answer(`/${path}`, 200);
     for (let i = 0; i < 4; i++) transitions.push(...(await tick(runners)).transitions);
-    const kinds = transitions.map((transition) => `${transition.kind} ${'check' in transition ? transition.check : ''}`);
+    const kinds = transitions.map(
+      (transition) => `${transition.kind} ${'check' in transition ? transition.check : ''}`,
+    );
     expect(kinds.sort()).toEqual(['alert c0', 'alert c1', 'alert c2', 'recovered c0', 'recovered c1', 'recovered c2']);
   });
 
@@ -105,7 +123,9 @@ describe.skipIf(!postgresBackend)('smoke checks on two replicas of one PostgreSQ
     const alerts = await Promise.all(racing.map((store) => evaluateCheck(store, failure, rule)));
     expect(alerts.filter(Boolean)).toMatchObject([{ kind: 'alert', since: failure.startedAt }]);
 
-    const impaired = await Promise.all(stores.map((store) => settleMonitoring(store, 'the canary failed too', clock.now())));
+    const impaired = await Promise.all(
+      stores.map((store) => settleMonitoring(store, 'the canary failed too', clock.now())),
+    );
     expect(impaired.filter(Boolean)).toMatchObject([{ kind: 'impaired' }]);
     const restored = await Promise.all(stores.map((store) => settleMonitoring(store, undefined, clock.now())));
     expect(restored.filter(Boolean)).toMatchObject([{ kind: 'restored' }]);

@@ -1,6 +1,15 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/index.ts';
-import { claimTick, createSmokeRunner, recordResults, type SmokeResult, type SmokeRunner, type SmokeRunnerDeps, startSmokeScheduler, type Transition } from '../../src/smoke/index.ts';
+import {
+  claimTick,
+  createSmokeRunner,
+  recordResults,
+  type SmokeResult,
+  type SmokeRunner,
+  type SmokeRunnerDeps,
+  startSmokeScheduler,
+  type Transition,
+} from '../../src/smoke/index.ts';
 import { sendHeartbeat, smokePruneJob } from '../../src/jobs/smoke.ts';
 import { storeBackends, type TestDatabase } from '../helpers/stores.ts';
 import { TestClock } from '../helpers/clock.ts';
@@ -56,7 +65,12 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
     return kinds;
   }
 
-  const healthCheck = (fields: Record<string, unknown> = {}) => ({ name: 'health', url: `${loopback.server.origin}/healthz`, every: '10s', ...fields });
+  const healthCheck = (fields: Record<string, unknown> = {}) => ({
+    name: 'health',
+    url: `${loopback.server.origin}/healthz`,
+    every: '10s',
+    ...fields,
+  });
   const rule = { failures_before_alert: 3, passes_before_recovery: 2 };
 
   it('alerts after exactly N failures in a row and recovers after exactly M passes, each reported once', async () => {
@@ -64,7 +78,7 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
     const firstFailure = clock.now();
     loopback.server.answer('/healthz', 500, 'down');
     expect(await passes(smoke, 3, 10 * SECOND)).toEqual([[], [], ['alert']]);
-    const [alert] = (await db.store.query<{ since: Date }>('select since from smoke_check_state'));
+    const [alert] = await db.store.query<{ since: Date }>('select since from smoke_check_state');
     expect(alert.since).toEqual(firstFailure);
     expect(await passes(smoke, 2, 10 * SECOND)).toEqual([[], []]);
 
@@ -121,17 +135,27 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
 
   it('counts timeouts as failures', async () => {
     loopback.server.routes.set('/hang', () => {}); // never answers
-    const smoke = runner(smokeConfig([healthCheck({ url: `${loopback.server.origin}/hang`, timeout: '1s' })], { failures_before_alert: 2 }));
+    const smoke = runner(
+      smokeConfig([healthCheck({ url: `${loopback.server.origin}/hang`, timeout: '1s' })], {
+        failures_before_alert: 2,
+      }),
+    );
     const first = await smoke.runDueChecks(clock.now());
     expect(first.results).toMatchObject([{ ok: false, error: 'timed out after 1s', inconclusive: false }]);
     clock.advance(10 * SECOND);
-    expect((await smoke.runDueChecks(clock.now())).transitions).toMatchObject([{ kind: 'alert', lastError: 'timed out after 1s' }]);
+    expect((await smoke.runDueChecks(clock.now())).transitions).toMatchObject([
+      { kind: 'alert', lastError: 'timed out after 1s' },
+    ]);
   });
 
   it('records every result as a row, the results of one pass sharing a run id', async () => {
     loopback.server.answer('/healthz', 200, 'ok');
     loopback.server.answer('/items', 500, 'no');
-    const crud = { name: 'crud', every: '10s', steps: [{ name: 'create', url: `${loopback.server.origin}/items`, method: 'POST' }] };
+    const crud = {
+      name: 'crud',
+      every: '10s',
+      steps: [{ name: 'create', url: `${loopback.server.origin}/items`, method: 'POST' }],
+    };
     const smoke = runner(smokeConfig([healthCheck(), crud]));
     const startedAt = clock.now();
     await smoke.runDueChecks(startedAt);
@@ -174,7 +198,10 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
   it('runs each check once per tick, on its own interval', async () => {
     loopback.server.answer('/healthz', 200);
     loopback.server.answer('/slower', 200);
-    const config = smokeConfig([healthCheck(), { name: 'slower', url: `${loopback.server.origin}/slower`, every: '30s' }]);
+    const config = smokeConfig([
+      healthCheck(),
+      { name: 'slower', url: `${loopback.server.origin}/slower`, every: '30s' },
+    ]);
     const smoke = runner(config);
     const otherReplica = runner(config);
     const ran = async (at: number) => {
@@ -188,7 +215,14 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
     expect(await ran(10_000)).toEqual(['health']);
     expect(await ran(20_000)).toEqual(['health']);
     expect(await ran(30_000)).toEqual(['health', 'slower']);
-    expect(loopback.server.seen.map((request) => request.url).sort()).toEqual(['/healthz', '/healthz', '/healthz', '/healthz', '/slower', '/slower']);
+    expect(loopback.server.seen.map((request) => request.url).sort()).toEqual([
+      '/healthz',
+      '/healthz',
+      '/healthz',
+      '/healthz',
+      '/slower',
+      '/slower',
+    ]);
   });
 
   it('never runs a check while it is still running, here or on another replica', async () => {
@@ -227,7 +261,10 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
   });
 
   it('does not count failures while the canary fails too, and says once that monitoring is impaired', async () => {
-    const config = smokeConfig([healthCheck()], { failures_before_alert: 2, canary: `${loopback.server.origin}/canary` });
+    const config = smokeConfig([healthCheck()], {
+      failures_before_alert: 2,
+      canary: `${loopback.server.origin}/canary`,
+    });
     const smoke = runner(config);
     const firstFailure = clock.now();
     loopback.server.answer('/healthz', 500);
@@ -241,17 +278,26 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
     loopback.server.answer('/canary', 200);
     const pass = await smoke.runDueChecks(clock.now());
     expect(pass.transitions).toEqual([
-      { kind: 'restored', since: impairedAt, at: clock.now(), reason: 'the canary failed too: expected a 2xx status, got 503' },
+      {
+        kind: 'restored',
+        since: impairedAt,
+        at: clock.now(),
+        reason: 'the canary failed too: expected a 2xx status, got 503',
+      },
       expect.objectContaining({ kind: 'alert', since: firstFailure }),
     ]);
-    const rows = await db.store.query<{ inconclusive: boolean }>('select inconclusive from smoke_results order by started_at');
+    const rows = await db.store.query<{ inconclusive: boolean }>(
+      'select inconclusive from smoke_results order by started_at',
+    );
     expect(rows.map((row) => row.inconclusive)).toEqual([false, true, true, true, false]);
   });
 
   it('calls the canary only when a check fails', async () => {
     loopback.server.answer('/healthz', 200);
     loopback.server.answer('/canary', 200);
-    await runner(smokeConfig([healthCheck()], { canary: `${loopback.server.origin}/canary` })).runDueChecks(clock.now());
+    await runner(smokeConfig([healthCheck()], { canary: `${loopback.server.origin}/canary` })).runDueChecks(
+      clock.now(),
+    );
     expect(loopback.server.seen.map((request) => request.url)).toEqual(['/healthz']);
   });
 
@@ -270,15 +316,20 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
       { ok: false, inconclusive: true, error: 'connection refused (ECONNREFUSED)' },
     ]);
     expect(pass.transitions).toEqual([
-      { kind: 'impaired', since: clock.now(), at: clock.now(), reason: 'no check could reach its server (DNS or connection errors on 2 hosts)' },
+      {
+        kind: 'impaired',
+        since: clock.now(),
+        at: clock.now(),
+        reason: 'no check could reach its server (DNS or connection errors on 2 hosts)',
+      },
     ]);
   });
 
   it('counts a refused connection when the one host checked is down', async () => {
     const port = await freePort();
-    const pass = await runner(smokeConfig([{ name: 'one', url: `http://127.0.0.1:${port}/` }], { failures_before_alert: 1 })).runDueChecks(
-      clock.now(),
-    );
+    const pass = await runner(
+      smokeConfig([{ name: 'one', url: `http://127.0.0.1:${port}/` }], { failures_before_alert: 1 }),
+    ).runDueChecks(clock.now());
     expect(pass.results).toMatchObject([{ ok: false, inconclusive: false }]);
     expect(pass.transitions).toMatchObject([{ kind: 'alert', lastError: 'connection refused (ECONNREFUSED)' }]);
   });
@@ -289,7 +340,9 @@ describe.each(storeBackends)('smoke scheduler on $name', (backend) => {
     const tick = clock.now();
     // 30 s of timeout and 10 s of margin.
     const expiresAt = new Date(tick.getTime() + 40 * SECOND);
-    expect(await claimTick(db.store, { checkId: 'api/staging/health', tick, replica: 'dead', now: tick, expiresAt })).toBe(true);
+    expect(
+      await claimTick(db.store, { checkId: 'api/staging/health', tick, replica: 'dead', now: tick, expiresAt }),
+    ).toBe(true);
     const ran: number[] = [];
     for (let i = 0; i < 6; i++) {
       ran.push((await smoke.runDueChecks(clock.now())).results.length);
@@ -332,7 +385,9 @@ describe('startSmokeScheduler', () => {
 
   it('runs the checks every second and reports their results and transitions', async () => {
     loopback.server.answer('/healthz', 500);
-    const config = smokeConfig([{ name: 'health', url: `${loopback.server.origin}/healthz`, every: '1s' }], { failures_before_alert: 2 });
+    const config = smokeConfig([{ name: 'health', url: `${loopback.server.origin}/healthz`, every: '1s' }], {
+      failures_before_alert: 2,
+    });
     const results: SmokeResult[] = [];
     const transitions: Transition[] = [];
     const scheduler = startSmokeScheduler({
@@ -357,14 +412,19 @@ describe('startSmokeScheduler', () => {
 describe('sendHeartbeat', () => {
   it('calls the heartbeat URL, and only logs a failure', async () => {
     const capture = new LogCapture();
-    const deps = (url?: string) => ({ config: () => smokeConfig([], url ? { heartbeat_url: url } : {}), log: testLogger(capture) });
+    const deps = (url?: string) => ({
+      config: () => smokeConfig([], url ? { heartbeat_url: url } : {}),
+      log: testLogger(capture),
+    });
     loopback.server.answer('/ping', 200);
     await sendHeartbeat(deps(`${loopback.server.origin}/ping`), { dispatcher: loopback.agent });
     loopback.server.answer('/ping', 503);
     await sendHeartbeat(deps(`${loopback.server.origin}/ping`), { dispatcher: loopback.agent });
     await sendHeartbeat(deps(), { dispatcher: loopback.agent });
     expect(loopback.server.seen.map((request) => request.url)).toEqual(['/ping', '/ping']);
-    expect(capture.lines).toMatchObject([{ msg: 'the heartbeat call failed', error: 'expected a 2xx status, got 503' }]);
+    expect(capture.lines).toMatchObject([
+      { msg: 'the heartbeat call failed', error: 'expected a 2xx status, got 503' },
+    ]);
   });
 });
 

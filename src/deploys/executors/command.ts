@@ -146,7 +146,13 @@ async function runCommand(
       tail.push(decoders.stderr.end());
       const outputTail = tail.text(options.scrub) || undefined;
       if (stopReason !== undefined) {
-        finish({ kind: 'finished', succeeded: false, reason: stopReason, ...(timedOut ? { timedOut } : {}), ...(outputTail ? { outputTail } : {}) });
+        finish({
+          kind: 'finished',
+          succeeded: false,
+          reason: stopReason,
+          ...(timedOut ? { timedOut } : {}),
+          ...(outputTail ? { outputTail } : {}),
+        });
       } else if (exit.code === 0) {
         finish({ kind: 'finished', succeeded: true, ...(outputTail ? { outputTail } : {}) });
       } else {
@@ -264,7 +270,6 @@ async function shebang(file: string): Promise<string | undefined> {
     return undefined;
   }
 }
-
 
 function displayArgv(argv: string[]): string {
   return argv.map((arg) => (arg === '' || /[\s'"`\\$]/.test(arg) ? JSON.stringify(arg) : arg)).join(' ');

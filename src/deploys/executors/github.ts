@@ -21,15 +21,28 @@ export function githubDeploymentExecutor(github: GitHub): Executor {
       const latest = await github.latestDeploymentStatus(job.repo, Number(job.externalId));
       if (latest?.state === 'success') return { outcome: { succeeded: true, logUrl: latest.logUrl } };
       if (latest?.state === 'failure' || latest?.state === 'error') {
-        return { outcome: { succeeded: false, detail: latest.description || `GitHub reported the deployment as ${latest.state}`, logUrl: latest.logUrl } };
+        return {
+          outcome: {
+            succeeded: false,
+            detail: latest.description || `GitHub reported the deployment as ${latest.state}`,
+            logUrl: latest.logUrl,
+          },
+        };
       }
-      return { pending: `GitHub deployment ${job.externalId} ${latest ? `last reported ${latest.state}` : 'has no status at all'}` };
+      return {
+        pending: `GitHub deployment ${job.externalId} ${latest ? `last reported ${latest.state}` : 'has no status at all'}`,
+      };
     },
     async stop(job, cause) {
       if (!job.externalId) return 'tugboat has no GitHub deployment to mark';
       // `inactive` withdraws a deployment nobody needs any more; `error` says it went wrong.
       const state = cause === 'timed_out' ? 'error' : 'inactive';
-      await github.createDeploymentStatus(job.repo, Number(job.externalId), state, `tugboat #${job.id}: ${STOP_WORDS[cause]}`);
+      await github.createDeploymentStatus(
+        job.repo,
+        Number(job.externalId),
+        state,
+        `tugboat #${job.id}: ${STOP_WORDS[cause]}`,
+      );
       return `GitHub deployment ${job.externalId} marked ${state}`;
     },
   };
@@ -95,12 +108,21 @@ export function workflowExecutor(
         deploy_id: String(job.id),
       });
       const dispatched = `Dispatched workflow ${codeText(workflow)} on ${codeText(ref)}`;
-      const run = await findDispatchedRun(github, workflow, job, dispatchedAt, options.lookupDelaysMs ?? RUN_LOOKUP_DELAYS_MS, context.signal);
+      const run = await findDispatchedRun(
+        github,
+        workflow,
+        job,
+        dispatchedAt,
+        options.lookupDelaysMs ?? RUN_LOOKUP_DELAYS_MS,
+        context.signal,
+      );
       if (run) {
         await context.progress(`${dispatched}: run ${run.id}; waiting for its outcome.`);
         return { kind: 'handed-off', externalId: String(run.id) };
       }
-      await context.progress(`${dispatched}; its run is not listed yet (tugboat knows it by "tugboat deploy #${job.id}" in its run-name), waiting for it.`);
+      await context.progress(
+        `${dispatched}; its run is not listed yet (tugboat knows it by "tugboat deploy #${job.id}" in its run-name), waiting for it.`,
+      );
       return { kind: 'handed-off' };
     },
     async reconcile(job) {
@@ -108,14 +130,22 @@ export function workflowExecutor(
       const run = await github.workflowRun(job.repo, Number(job.externalId));
       if (run.status === 'completed') {
         const succeeded = run.conclusion === 'success';
-        return { outcome: { succeeded, detail: succeeded ? undefined : `the workflow run concluded ${run.conclusion}`, logUrl: run.htmlUrl } };
+        return {
+          outcome: {
+            succeeded,
+            detail: succeeded ? undefined : `the workflow run concluded ${run.conclusion}`,
+            logUrl: run.htmlUrl,
+          },
+        };
       }
       return { pending: `workflow run ${job.externalId} is still ${run.status}` };
     },
     async stop(job) {
       if (!job.externalId) return `no run of ${workflow} was found to cancel`;
       const cancelled = await github.cancelWorkflowRun(job.repo, Number(job.externalId));
-      return cancelled ? `workflow run ${job.externalId} cancelled` : `workflow run ${job.externalId} had already finished`;
+      return cancelled
+        ? `workflow run ${job.externalId} cancelled`
+        : `workflow run ${job.externalId} had already finished`;
     },
   };
 }

@@ -41,8 +41,13 @@ export function executorFor(service: ServiceConfig, settings: ExecutorSettings):
         scrub: settings.scrub,
       });
     case 'webhook':
-      if (!settings.publicUrl || !settings.webhookSecret) return misconfigured('deploys via webhook need TUGBOAT_PUBLIC_URL and TUGBOAT_WEBHOOK_SECRET to be set');
-      return webhookExecutor({ url: deploy.url, secret: settings.webhookSecret, callbackUrl: `${settings.publicUrl}${CALLBACK_PATH}` });
+      if (!settings.publicUrl || !settings.webhookSecret)
+        return misconfigured('deploys via webhook need TUGBOAT_PUBLIC_URL and TUGBOAT_WEBHOOK_SECRET to be set');
+      return webhookExecutor({
+        url: deploy.url,
+        secret: settings.webhookSecret,
+        callbackUrl: `${settings.publicUrl}${CALLBACK_PATH}`,
+      });
   }
 }
 

@@ -70,8 +70,19 @@ export interface WebhookCancelRequest {
   reason: StopCause;
 }
 
-async function tellToCancel(options: WebhookExecutorOptions, host: string, job: HandedOffJob, cause: StopCause): Promise<string> {
-  const request: WebhookCancelRequest = { action: 'cancel', deploy_id: job.id, service: job.service, environment: job.environment, reason: cause };
+async function tellToCancel(
+  options: WebhookExecutorOptions,
+  host: string,
+  job: HandedOffJob,
+  cause: StopCause,
+): Promise<string> {
+  const request: WebhookCancelRequest = {
+    action: 'cancel',
+    deploy_id: job.id,
+    service: job.service,
+    environment: job.environment,
+    reason: cause,
+  };
   const body = JSON.stringify(request);
   try {
     const response = await (options.fetch ?? globalThis.fetch)(options.url, {
@@ -82,7 +93,9 @@ async function tellToCancel(options: WebhookExecutorOptions, host: string, job: 
       redirect: 'manual',
     });
     await response.body?.cancel().catch(() => undefined);
-    return response.ok ? `the receiver at ${host} was told to cancel` : `the receiver at ${host} answered ${response.status} when told to cancel`;
+    return response.ok
+      ? `the receiver at ${host} was told to cancel`
+      : `the receiver at ${host} answered ${response.status} when told to cancel`;
   } catch (error) {
     return `could not tell the receiver at ${host} to cancel: ${describeNetworkError(error)}`;
   }

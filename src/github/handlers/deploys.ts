@@ -30,7 +30,10 @@ const servicesOfRepo = (config: Config, repo: string) =>
  * deploy whose own GitHub deployment or workflow run it is about (see `deployOfGitHubDeployment`
  * and `deployOfWorkflowRun`).
  */
-export function registerDeployWebhooks(webhooks: Webhooks, deps: Deps & { deployer: Pick<Deployer, 'complete' | 'progress' | 'deploy'> }): void {
+export function registerDeployWebhooks(
+  webhooks: Webhooks,
+  deps: Deps & { deployer: Pick<Deployer, 'complete' | 'progress' | 'deploy'> },
+): void {
   webhooks.on('deployment_status', async ({ payload }) => {
     const deploy = await deployOfGitHubDeployment(deps, payload.repository.full_name, payload.deployment);
     if (!deploy) return;
@@ -42,7 +45,11 @@ export function registerDeployWebhooks(webhooks: Webhooks, deps: Deps & { deploy
         return;
       case 'failure':
       case 'error':
-        await deps.deployer.complete(deploy.id, { succeeded: false, detail: status.description || `GitHub reported the deployment as ${status.state}`, logUrl });
+        await deps.deployer.complete(deploy.id, {
+          succeeded: false,
+          detail: status.description || `GitHub reported the deployment as ${status.state}`,
+          logUrl,
+        });
         return;
       case 'queued':
       case 'pending':
@@ -61,9 +68,16 @@ export function registerDeployWebhooks(webhooks: Webhooks, deps: Deps & { deploy
     if (!deploy) return;
     if (payload.action === 'completed') {
       const succeeded = run.conclusion === 'success';
-      await deps.deployer.complete(deploy.id, { succeeded, detail: succeeded ? undefined : `the workflow run concluded ${run.conclusion}`, logUrl: run.html_url });
+      await deps.deployer.complete(deploy.id, {
+        succeeded,
+        detail: succeeded ? undefined : `the workflow run concluded ${run.conclusion}`,
+        logUrl: run.html_url,
+      });
     } else if (payload.action === 'in_progress') {
-      await deps.deployer.progress(deploy.id, `Workflow run started: ${link(run.html_url, `${run.name ?? 'run'} #${run.run_number}`)}`);
+      await deps.deployer.progress(
+        deploy.id,
+        `Workflow run started: ${link(run.html_url, `${run.name ?? 'run'} #${run.run_number}`)}`,
+      );
     }
   });
 
@@ -77,10 +91,20 @@ export function registerDeployWebhooks(webhooks: Webhooks, deps: Deps & { deploy
       if (settings.auto_deploy?.branch !== branch) continue;
       const environment = settings.auto_deploy.environment;
       const attempt = await startOnce(deps, { deliveryId: id, service, environment }, () =>
-        deps.deployer.deploy({ service, environment, ref: payload.after, requestedBy, force: false, confirmBadSha: false }),
+        deps.deployer.deploy({
+          service,
+          environment,
+          ref: payload.after,
+          requestedBy,
+          force: false,
+          confirmBadSha: false,
+        }),
       );
       if (!attempt || attempt.ok) continue;
-      await deps.slack.postToEach([config.environments[environment].channel], autoDeployRefusal({ branch, pusher }, attempt.preflight, deps.now()));
+      await deps.slack.postToEach(
+        [config.environments[environment].channel],
+        autoDeployRefusal({ branch, pusher }, attempt.preflight, deps.now()),
+      );
     }
   });
 }
@@ -115,11 +139,16 @@ async function startOnce(
  * environment. Either way not one created after the
  * deployment: that is an old delivery replayed, or an id reused after the database was rebuilt.
  */
-async function deployOfGitHubDeployment(deps: Deps, repo: string, deployment: GitHubDeployment): Promise<Deploy | undefined> {
+async function deployOfGitHubDeployment(
+  deps: Deps,
+  repo: string,
+  deployment: GitHubDeployment,
+): Promise<Deploy | undefined> {
   const created = await findByExternalId(deps.store, 'github-deployment', String(deployment.id));
   const deploy = created ?? (await deployNamedByDeployment(deps, deployment));
   if (!deploy) return undefined;
-  const ignored = (reason: string) => ignore(deps, 'deployment_status', { deploy: deploy.id, deployment: deployment.id, repo }, reason);
+  const ignored = (reason: string) =>
+    ignore(deps, 'deployment_status', { deploy: deploy.id, deployment: deployment.id, repo }, reason);
   if (!isOfRepo(deps.config(), deploy, repo)) return ignored('the deploy is of another repository');
   if (createdBefore(deployment.created_at, deploy)) return ignored('the deployment is older than the deploy');
   return deploy;
@@ -129,16 +158,26 @@ async function deployNamedByDeployment(deps: Deps, deployment: GitHubDeployment)
   const named = Number((deployment.payload as { tugboat_deploy_id?: unknown } | undefined)?.tugboat_deploy_id);
   if (!Number.isInteger(named)) return undefined;
   const deploy = await getDeploy(deps.store, named);
-  const ignored = (reason: string) => ignore(deps, 'deployment_status', { deploy: named, deployment: deployment.id }, reason);
+  const ignored = (reason: string) =>
+    ignore(deps, 'deployment_status', { deploy: named, deployment: deployment.id }, reason);
   if (!deploy) return ignored('no such deploy');
-  if (deploy.executor !== 'workflow' && deploy.executor !== 'github-deployment') return ignored(`the deploy runs via ${deploy.executor}`);
-  if (deploy.environment.toLowerCase() !== deployment.environment.toLowerCase()) return ignored('the deployment is to another environment');
+  if (deploy.executor !== 'workflow' && deploy.executor !== 'github-deployment')
+    return ignored(`the deploy runs via ${deploy.executor}`);
+  if (deploy.environment.toLowerCase() !== deployment.environment.toLowerCase())
+    return ignored('the deployment is to another environment');
   if (deploy.executor === 'workflow') return deploy;
   // A github-deployment deploy hears only of the deployment it created itself. A CD system can
   // report on it before the deploy has recorded it (or while the database was unreachable then):
   // the first deployment recorded is the deploy's, as for workflow runs.
   const recorded = await attachExternalId(deps.store, deploy.id, String(deployment.id));
-  return recorded ?? ignored(deploy.externalId ? `the deploy belongs to GitHub deployment ${deploy.externalId}` : 'the deploy is no longer in flight');
+  return (
+    recorded ??
+    ignored(
+      deploy.externalId
+        ? `the deploy belongs to GitHub deployment ${deploy.externalId}`
+        : 'the deploy is no longer in flight',
+    )
+  );
 }
 
 /**
@@ -162,7 +201,10 @@ async function deployOfWorkflowRun(deps: Deps, repo: string, run: WorkflowRun): 
   if (deploy.externalId !== null) return ignored(`the deploy belongs to run ${deploy.externalId}`);
   // A run's head is the dispatched ref's: for a bare SHA, the default branch's head (see the executor).
   if (dispatchedOnItsOwnRef(deploy.ref) && run.head_sha !== deploy.sha) return ignored('the run is of another commit');
-  return (await attachExternalId(deps.store, deploy.id, String(run.id))) ?? ignored('the deploy finished or took another run first');
+  return (
+    (await attachExternalId(deps.store, deploy.id, String(run.id))) ??
+    ignored('the deploy finished or took another run first')
+  );
 }
 
 /** Why a run cannot be the deploy's: another repository or workflow, or older than the deploy. */
@@ -175,7 +217,8 @@ function runMismatch(config: Config, deploy: Deploy, repo: string, run: Workflow
 }
 
 /** `deploy.workflow` names the file (`deploy.yml`) or, as GitHub also accepts, the workflow's numeric id. */
-const isOfWorkflow = (run: WorkflowRun, workflow: string) => run.path.endsWith(`/${workflow}`) || String(run.workflow_id) === workflow;
+const isOfWorkflow = (run: WorkflowRun, workflow: string) =>
+  run.path.endsWith(`/${workflow}`) || String(run.workflow_id) === workflow;
 
 function isOfRepo(config: Config, deploy: Deploy, repo: string): boolean {
   return config.services[deploy.service]?.repo.toLowerCase() === repo.toLowerCase();

@@ -1,7 +1,38 @@
 import type { Webhooks } from '@octokit/webhooks';
 import type { Deps } from '../../deps.ts';
 import { mayPingFromComment } from '../../permissions.ts';
-import { askedForReviewInComment, claimMarks, closed, convertedToDraft, firstSightOfUntrackedRepo, getPullRequest, keyOf, linkCodeIn, markedReady, openedForReview, type PullRequestKey, type PullRequestSnapshot, pushed, readyForReviewLogins, redeemCode, type RedeemOutcome, refreshPullRequest, reopened, repoHasService, reviewHomeOf, reviewRequested, reviewRequestRemoved, reviewSubmitted, saidResolved, saysResolved, tellSlackUser, type ThreadNote, type TrackedPullRequest, trackPullRequest, type Verdict } from '../../reviews/index.ts';
+import {
+  askedForReviewInComment,
+  claimMarks,
+  closed,
+  convertedToDraft,
+  firstSightOfUntrackedRepo,
+  getPullRequest,
+  keyOf,
+  linkCodeIn,
+  markedReady,
+  openedForReview,
+  type PullRequestKey,
+  type PullRequestSnapshot,
+  pushed,
+  readyForReviewLogins,
+  redeemCode,
+  type RedeemOutcome,
+  refreshPullRequest,
+  reopened,
+  repoHasService,
+  reviewHomeOf,
+  reviewRequested,
+  reviewRequestRemoved,
+  reviewSubmitted,
+  saidResolved,
+  saysResolved,
+  tellSlackUser,
+  type ThreadNote,
+  type TrackedPullRequest,
+  trackPullRequest,
+  type Verdict,
+} from '../../reviews/index.ts';
 import { linkCodeExpired, linkCodeFromWrongLogin, linkedByCode, linkMovedAway } from '../../slack/render/reviews.ts';
 import { ReviewThreads } from '../../slack/review-threads.ts';
 import type { Queryable } from '../../store/index.ts';
@@ -41,10 +72,15 @@ function linkCodeAnswer(outcome: RedeemOutcome) {
   }
 }
 
-const VERDICTS: Record<string, Verdict> = { approved: 'approved', changes_requested: 'changes_requested', commented: 'commented' };
+const VERDICTS: Record<string, Verdict> = {
+  approved: 'approved',
+  changes_requested: 'changes_requested',
+  commented: 'commented',
+};
 
 const loginOf = (user: { login: string } | null | undefined) => user?.login ?? 'someone';
-const teamKey = (repository: Repository, slug: string | undefined) => (slug ? `${loginOf(repository.owner)}/${slug}`.toLowerCase() : undefined);
+const teamKey = (repository: Repository, slug: string | undefined) =>
+  slug ? `${loginOf(repository.owner)}/${slug}`.toLowerCase() : undefined;
 
 function snapshotOf(pr: GitHubPullRequest): PullRequestSnapshot {
   return {
@@ -61,16 +97,23 @@ function snapshotOf(pr: GitHubPullRequest): PullRequestSnapshot {
 
 /** The people and teams a pull request asks for review now (in a team, `owner/slug`). */
 function requestedOf(pr: GitHubPullRequest, repository: Repository): string[] {
-  const people = (pr.requested_reviewers ?? []).flatMap((r) => (r && 'login' in r && typeof r.login === 'string' ? [r.login] : []));
+  const people = (pr.requested_reviewers ?? []).flatMap((r) =>
+    r && 'login' in r && typeof r.login === 'string' ? [r.login] : [],
+  );
   const teams = (pr.requested_teams ?? []).flatMap((t) => teamKey(repository, t?.slug) ?? []);
   return [...people, ...teams];
 }
 
 /** The one reviewer (or team) a `review_requested` or `review_request_removed` event is about. */
 function reviewerNamedIn(
-  payload: { repository: Repository } & ({ requested_reviewer: { login: string } | null } | { requested_team: { slug?: string } }),
+  payload: { repository: Repository } & (
+    | { requested_reviewer: { login: string } | null }
+    | { requested_team: { slug?: string } }
+  ),
 ): string | undefined {
-  return 'requested_reviewer' in payload ? payload.requested_reviewer?.login : teamKey(payload.repository, payload.requested_team.slug);
+  return 'requested_reviewer' in payload
+    ? payload.requested_reviewer?.login
+    : teamKey(payload.repository, payload.requested_team.slug);
 }
 
 export interface ReviewWebhookOptions {
@@ -107,7 +150,11 @@ export function registerReviewWebhooks(webhooks: Webhooks, deps: Deps, options: 
   }
 
   /** An already tracked pull request, brought up to date when the event carries it whole. */
-  async function tracked(repository: Repository, number: number, whole?: GitHubPullRequest): Promise<TrackedPullRequest | undefined> {
+  async function tracked(
+    repository: Repository,
+    number: number,
+    whole?: GitHubPullRequest,
+  ): Promise<TrackedPullRequest | undefined> {
     if (!(await homeOf(repository.full_name))) return undefined;
     const key = keyOf(repository.full_name, number);
     const pr = await getPullRequest(deps.store, key);
@@ -142,7 +189,9 @@ export function registerReviewWebhooks(webhooks: Webhooks, deps: Deps, options: 
   webhooks.on('pull_request.review_request_removed', ({ payload }) => {
     const reviewer = reviewerNamedIn(payload);
     if (!reviewer) return;
-    return onTrackedPullRequest(payload, (tx, key, now) => reviewRequestRemoved(tx, key, loginOf(payload.sender), reviewer, now));
+    return onTrackedPullRequest(payload, (tx, key, now) =>
+      reviewRequestRemoved(tx, key, loginOf(payload.sender), reviewer, now),
+    );
   });
 
   webhooks.on('pull_request.ready_for_review', ({ payload }) =>
@@ -154,11 +203,15 @@ export function registerReviewWebhooks(webhooks: Webhooks, deps: Deps, options: 
   );
 
   webhooks.on('pull_request.closed', ({ payload }) =>
-    onTrackedPullRequest(payload, (tx, key, now) => closed(tx, key, loginOf(payload.sender), Boolean(payload.pull_request.merged), now)),
+    onTrackedPullRequest(payload, (tx, key, now) =>
+      closed(tx, key, loginOf(payload.sender), Boolean(payload.pull_request.merged), now),
+    ),
   );
 
   webhooks.on('pull_request.reopened', ({ payload }) =>
-    onTrackedPullRequest(payload, (tx, key, now) => reopened(tx, key, loginOf(payload.sender), Boolean(payload.pull_request.draft), now)),
+    onTrackedPullRequest(payload, (tx, key, now) =>
+      reopened(tx, key, loginOf(payload.sender), Boolean(payload.pull_request.draft), now),
+    ),
   );
 
   webhooks.on('pull_request.synchronize', ({ payload }) =>
@@ -188,15 +241,33 @@ export function registerReviewWebhooks(webhooks: Webhooks, deps: Deps, options: 
     // Comments are read only where tugboat keeps review threads, and only from people who may ask.
     if (!home || !issue.pull_request) return;
     const author = loginOf(issue.user);
-    if (!mayPingFromComment({ by: comment.user.login, association: comment.author_association, pullRequestAuthor: author })) {
-      log.debug({ repo: repository.full_name, number: issue.number, by: comment.user.login, association: comment.author_association }, 'ignoring a comment from someone who may not ask for review');
+    if (
+      !mayPingFromComment({
+        by: comment.user.login,
+        association: comment.author_association,
+        pullRequestAuthor: author,
+      })
+    ) {
+      log.debug(
+        {
+          repo: repository.full_name,
+          number: issue.number,
+          by: comment.user.login,
+          association: comment.author_association,
+        },
+        'ignoring a comment from someone who may not ask for review',
+      );
       return;
     }
     // GitHub refuses to ask the author to review their own pull request.
-    const reviewers = readyForReviewLogins(comment.body).filter((login) => login.toLowerCase() !== author.toLowerCase());
+    const reviewers = readyForReviewLogins(comment.body).filter(
+      (login) => login.toLowerCase() !== author.toLowerCase(),
+    );
     const resolved = saysResolved(comment.body);
     if (reviewers.length === 0 && !resolved) return;
-    const pr = (await tracked(repository, issue.number)) ?? (reviewers.length > 0 ? await trackFromGitHub(repository, issue.number) : undefined);
+    const pr =
+      (await tracked(repository, issue.number)) ??
+      (reviewers.length > 0 ? await trackFromGitHub(repository, issue.number) : undefined);
     if (!pr) return;
     const said = { by: comment.user.login, url: comment.html_url };
     await threads.record(
@@ -220,8 +291,12 @@ export function registerReviewWebhooks(webhooks: Webhooks, deps: Deps, options: 
     if (!code) return;
     const outcome = await redeemCode(deps, postedBy, code);
     if (!outcome) return log.debug({ postedBy }, 'a comment carries a link code that no claim has');
-    log.info({ outcome: outcome.kind, login: outcome.login, slackUser: outcome.slackUser, postedBy }, 'a link code was posted');
-    if (outcome.kind === 'linked' && outcome.previous) await tellSlackUser(deps, outcome.previous, linkMovedAway(outcome.login, outcome.slackUser, 'code'));
+    log.info(
+      { outcome: outcome.kind, login: outcome.login, slackUser: outcome.slackUser, postedBy },
+      'a link code was posted',
+    );
+    if (outcome.kind === 'linked' && outcome.previous)
+      await tellSlackUser(deps, outcome.previous, linkMovedAway(outcome.login, outcome.slackUser, 'code'));
     await tellSlackUser(deps, outcome.slackUser, linkCodeAnswer(outcome));
   }
 
@@ -235,8 +310,12 @@ export function registerReviewWebhooks(webhooks: Webhooks, deps: Deps, options: 
   /** So GitHub and Slack agree on who is asked, and the commenter sees tugboat heard them. */
   async function askOnGitHub(repo: string, number: number, reviewers: string[], commentId: number): Promise<void> {
     await Promise.all([
-      deps.github.requestReviewers(repo, number, reviewers).catch((error) => log.warn({ err: error, repo, number, reviewers }, 'GitHub refused the review request')),
-      deps.github.reactToComment(repo, commentId, 'eyes').catch((error) => log.warn({ err: error, repo, commentId }, 'could not react to a comment')),
+      deps.github
+        .requestReviewers(repo, number, reviewers)
+        .catch((error) => log.warn({ err: error, repo, number, reviewers }, 'GitHub refused the review request')),
+      deps.github
+        .reactToComment(repo, commentId, 'eyes')
+        .catch((error) => log.warn({ err: error, repo, commentId }, 'could not react to a comment')),
     ]);
   }
 }

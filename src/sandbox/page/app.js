@@ -60,7 +60,11 @@ async function getJson(path) {
 /** POST JSON; always resolves to `{ ok, error?, … }`, whatever went wrong. */
 async function postJson(path, body) {
   try {
-    const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+    });
     let payload = {};
     try {
       payload = await response.json();
@@ -68,11 +72,18 @@ async function postJson(path, body) {
       payload = {};
     }
     if (!response.ok || payload.ok === false) {
-      return { ...payload, ok: false, error: payload.error || payload.message || `The sandbox answered ${response.status} ${response.statusText}.` };
+      return {
+        ...payload,
+        ok: false,
+        error: payload.error || payload.message || `The sandbox answered ${response.status} ${response.statusText}.`,
+      };
     }
     return { ok: true, ...payload };
   } catch (error) {
-    return { ok: false, error: `The sandbox server did not answer (${error instanceof Error ? error.message : String(error)}).` };
+    return {
+      ok: false,
+      error: `The sandbox server did not answer (${error instanceof Error ? error.message : String(error)}).`,
+    };
   } finally {
     scheduleRefresh();
   }
@@ -93,7 +104,8 @@ function context() {
   const channels = {};
   for (const user of state?.users ?? []) users[user.id] = displayName(user);
   if (state?.bot) users[state.bot.id] = state.bot.name;
-  for (const channel of state?.channels ?? []) channels[channel.id] = channel.is_im ? users[channel.user] ?? channel.name : channel.name;
+  for (const channel of state?.channels ?? [])
+    channels[channel.id] = channel.is_im ? (users[channel.user] ?? channel.name) : channel.name;
   return { users, channels, bot: state?.bot };
 }
 
@@ -107,7 +119,7 @@ function people() {
 /** A channel's topic, whether the API sends it as Slack's `{ value }` or as a string. */
 function topicOf(channel) {
   const topic = channel?.topic;
-  return typeof topic === 'string' ? topic : topic?.value ?? '';
+  return typeof topic === 'string' ? topic : (topic?.value ?? '');
 }
 
 function channelById(id) {
@@ -116,7 +128,7 @@ function channelById(id) {
 
 function channelLabel(channel, ctx = context()) {
   if (!channel) return '';
-  return channel.is_im ? ctx.users[channel.user] ?? channel.name : channel.name;
+  return channel.is_im ? (ctx.users[channel.user] ?? channel.name) : channel.name;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,11 +138,18 @@ function renderSidebar() {
   const state = view.state;
   $('team-name').textContent = state.team?.name ?? 'tugboat sandbox';
   const ctx = context();
-  const channels = state.channels.filter((c) => !c.is_im).sort((a, b) => Number(a.is_archived) - Number(b.is_archived) || a.name.localeCompare(b.name));
-  const dms = state.channels.filter((c) => c.is_im).sort((a, b) => channelLabel(a, ctx).localeCompare(channelLabel(b, ctx)));
+  const channels = state.channels
+    .filter((c) => !c.is_im)
+    .sort((a, b) => Number(a.is_archived) - Number(b.is_archived) || a.name.localeCompare(b.name));
+  const dms = state.channels
+    .filter((c) => c.is_im)
+    .sort((a, b) => channelLabel(a, ctx).localeCompare(channelLabel(b, ctx)));
   const item = (channel) => {
     const label = channelLabel(channel, ctx);
-    const unread = channel.id !== view.channel && view.latest[channel.id] && compareTs(view.latest[channel.id], view.seen[channel.id] ?? '0') > 0;
+    const unread =
+      channel.id !== view.channel &&
+      view.latest[channel.id] &&
+      compareTs(view.latest[channel.id], view.seen[channel.id] ?? '0') > 0;
     const classes = ['channel-item'];
     if (channel.id === view.channel) classes.push('selected');
     if (channel.is_archived) classes.push('archived');
@@ -154,7 +173,12 @@ function renderUserSwitcher() {
   const select = /** @type {HTMLSelectElement} */ ($('user-switcher'));
   const html = people()
     .map((user) => {
-      const notes = [user.admin ? 'admin' : '', Array.isArray(user.deploys_to) ? `deploys to ${user.deploys_to.join(', ') || 'nothing'}` : ''].filter(Boolean).join('; ');
+      const notes = [
+        user.admin ? 'admin' : '',
+        Array.isArray(user.deploys_to) ? `deploys to ${user.deploys_to.join(', ') || 'nothing'}` : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
       return `<option value="${escapeHtml(user.id)}"${user.id === view.user ? ' selected' : ''}${notes ? ` title="${escapeHtml(notes)}"` : ''}>${escapeHtml(displayName(user))}${user.admin ? ' (admin)' : ''}</option>`;
     })
     .join('');
@@ -180,9 +204,18 @@ function chooseChannel() {
   const byId = (id) => channels.find((c) => c.id === id || (!c.is_im && c.name === id));
   // First visit: the production environment's channel (where deploys and locks are announced), else #general.
   const environments = view.state.environments ?? [];
-  const production = environments.find((e) => e.name === 'production' || e.aliases?.includes('prod')) ?? environments[0];
+  const production =
+    environments.find((e) => e.name === 'production' || e.aliases?.includes('prod')) ?? environments[0];
   const first = channels.filter((c) => !c.is_im && !c.is_archived).sort((a, b) => a.name.localeCompare(b.name))[0];
-  view.channel = (byId(fromHash) ?? byId(stored) ?? (production && byId(production.channel)) ?? byId('general') ?? first ?? channels[0])?.id ?? null;
+  view.channel =
+    (
+      byId(fromHash) ??
+      byId(stored) ??
+      (production && byId(production.channel)) ??
+      byId('general') ??
+      first ??
+      channels[0]
+    )?.id ?? null;
 }
 
 /** Only touch the DOM when the markup changed, so focus, scroll and disabled buttons survive refreshes. */
@@ -206,7 +239,8 @@ function renderChannelHeader() {
   }
   const prefix = channel.is_im ? '' : channel.is_private ? '🔒 ' : '#';
   $('channel-title').textContent = `${prefix}${channelLabel(channel, ctx)}${channel.is_archived ? ' (archived)' : ''}`;
-  $('channel-topic').textContent = topicOf(channel) || (typeof channel.purpose === 'string' ? channel.purpose : channel.purpose?.value ?? '');
+  $('channel-topic').textContent =
+    topicOf(channel) || (typeof channel.purpose === 'string' ? channel.purpose : (channel.purpose?.value ?? ''));
   document.title = `${prefix}${channelLabel(channel, ctx)} · tugboat sandbox`;
   updateComposerPlaceholder();
 }
@@ -226,10 +260,14 @@ function renderMessages(forceBottom = false) {
   container.dataset.channel = view.channel ?? '';
   const ctx = context();
   const openThread = view.thread && view.thread.channel === view.channel ? view.thread.ts : null;
-  const ephemerals = view.ephemerals.filter((e) => e.channel === view.channel && (!e.thread_ts || e.thread_ts === e.ts || e.thread_ts !== openThread));
+  const ephemerals = view.ephemerals.filter(
+    (e) => e.channel === view.channel && (!e.thread_ts || e.thread_ts === e.ts || e.thread_ts !== openThread),
+  );
   const entries = interleave(view.messages, ephemerals);
   const html = entries.length
-    ? entries.map((entry) => (entry.kind === 'message' ? renderMessage(entry.item, ctx) : renderEphemeral(entry.item, ctx))).join('')
+    ? entries
+        .map((entry) => (entry.kind === 'message' ? renderMessage(entry.item, ctx) : renderEphemeral(entry.item, ctx)))
+        .join('')
     : `<div class="empty">No messages here yet. Try <code>/tugboat help</code> below.</div>`;
   renderList(container, html, { forceBottom });
 }
@@ -246,12 +284,18 @@ function renderThread(forceBottom = false) {
   const ctx = context();
   $('thread-channel').textContent = `in #${channelLabel(channelById(view.thread.channel), ctx)}`;
   const [root, ...replies] = view.threadMessages;
-  const ephemerals = view.ephemerals.filter((e) => e.channel === view.thread.channel && e.thread_ts === view.thread.ts && e.ts !== view.thread.ts);
-  const rootHtml = root ? renderMessage(root, ctx, { inThread: true, root: true }) : '<div class="empty">Loading…</div>';
+  const ephemerals = view.ephemerals.filter(
+    (e) => e.channel === view.thread.channel && e.thread_ts === view.thread.ts && e.ts !== view.thread.ts,
+  );
+  const rootHtml = root
+    ? renderMessage(root, ctx, { inThread: true, root: true })
+    : '<div class="empty">Loading…</div>';
   const count = replies.length;
   const divider = `<div class="thread-divider"><span>${count} ${count === 1 ? 'reply' : 'replies'}</span></div>`;
   const rest = interleave(replies, ephemerals)
-    .map((entry) => (entry.kind === 'message' ? renderMessage(entry.item, ctx, { inThread: true }) : renderEphemeral(entry.item, ctx)))
+    .map((entry) =>
+      entry.kind === 'message' ? renderMessage(entry.item, ctx, { inThread: true }) : renderEphemeral(entry.item, ctx),
+    )
     .join('');
   renderList(container, rootHtml + divider + rest, { forceBottom });
 }
@@ -301,7 +345,9 @@ async function loadThread() {
   }
   const thread = view.thread;
   try {
-    const { messages } = await getJson(`/api/channels/${encodeURIComponent(thread.channel)}/thread/${encodeURIComponent(thread.ts)}`);
+    const { messages } = await getJson(
+      `/api/channels/${encodeURIComponent(thread.channel)}/thread/${encodeURIComponent(thread.ts)}`,
+    );
     if (view.thread === thread) view.threadMessages = messages ?? [];
   } catch (error) {
     if (/** @type {any} */ (error).status !== 404) throw error;
@@ -568,7 +614,10 @@ document.addEventListener('click', (event) => {
   const replies = target.closest('button.replies-link');
   if (replies) {
     const where = replies.closest('[data-channel]');
-    void openThread(where?.getAttribute('data-channel') ?? view.channel ?? '', replies.getAttribute('data-thread-ts') ?? '');
+    void openThread(
+      where?.getAttribute('data-channel') ?? view.channel ?? '',
+      replies.getAttribute('data-thread-ts') ?? '',
+    );
   }
 });
 
@@ -576,7 +625,9 @@ document.addEventListener('change', (event) => {
   const select = /** @type {HTMLSelectElement} */ (event.target);
   if (!select.matches?.('select.bk-select') || !select.value) return;
   const option = select.selectedOptions[0];
-  void sendAction(select, select.value, { selected_option: { text: { type: 'plain_text', text: option?.textContent ?? select.value }, value: select.value } });
+  void sendAction(select, select.value, {
+    selected_option: { text: { type: 'plain_text', text: option?.textContent ?? select.value }, value: select.value },
+  });
   if (select.classList.contains('bk-overflow')) select.selectedIndex = 0;
 });
 
@@ -613,7 +664,9 @@ function updateComposerPlaceholder() {
   const user = people().find((u) => u.id === view.user);
   const channel = channelById(view.channel);
   const where = channel ? ` in ${channel.is_im ? '' : '#'}${channelLabel(channel)}` : '';
-  composer.placeholder = user ? `Slash command as ${displayName(user)}${where}, e.g. /lock prod` : 'Type a slash command, e.g. /lock prod';
+  composer.placeholder = user
+    ? `Slash command as ${displayName(user)}${where}, e.g. /lock prod`
+    : 'Type a slash command, e.g. /lock prod';
 }
 
 function commands() {
@@ -708,7 +761,8 @@ composer.addEventListener('keydown', (event) => {
   if ((event.key === 'ArrowUp' || event.key === 'ArrowDown') && suggestions.hidden && view.history.length) {
     if (event.key === 'ArrowUp' && composer.value && view.historyIndex === -1) return;
     event.preventDefault();
-    const next = event.key === 'ArrowUp' ? Math.min(view.history.length - 1, view.historyIndex + 1) : view.historyIndex - 1;
+    const next =
+      event.key === 'ArrowUp' ? Math.min(view.history.length - 1, view.historyIndex + 1) : view.historyIndex - 1;
     view.historyIndex = Math.max(-1, next);
     composer.value = view.historyIndex === -1 ? '' : view.history[view.historyIndex];
   }
@@ -788,7 +842,9 @@ function renderDemo() {
 }
 
 $('demo-list').addEventListener('click', async (event) => {
-  const button = /** @type {HTMLButtonElement | null} */ (/** @type {HTMLElement} */ (event.target).closest('button[data-demo-service]'));
+  const button = /** @type {HTMLButtonElement | null} */ (
+    /** @type {HTMLElement} */ (event.target).closest('button[data-demo-service]')
+  );
   if (!button) return;
   const service = button.getAttribute('data-demo-service');
   const environment = button.getAttribute('data-demo-environment');
@@ -833,7 +889,10 @@ function setOptions(select, options, preferred) {
 
 function loginOptions() {
   const ctx = context();
-  return (view.state.github?.logins ?? []).map((l) => ({ value: l.login, label: l.slackUser && ctx.users[l.slackUser] ? `${l.login} (${ctx.users[l.slackUser]})` : l.login }));
+  return (view.state.github?.logins ?? []).map((l) => ({
+    value: l.login,
+    label: l.slackUser && ctx.users[l.slackUser] ? `${l.login} (${ctx.users[l.slackUser]})` : l.login,
+  }));
 }
 
 function loginOf(userId) {
@@ -862,7 +921,10 @@ let preferredPr = /** @type {string | undefined} */ (undefined);
 
 function renderGithub() {
   const github = view.state.github ?? { repos: [], logins: [] };
-  setOptions(gh.repo, github.repos.map((r) => ({ value: r.fullName, label: r.fullName })));
+  setOptions(
+    gh.repo,
+    github.repos.map((r) => ({ value: r.fullName, label: r.fullName })),
+  );
   const logins = loginOptions();
   setOptions(gh.author, logins);
   setOptions(gh.reviewer, logins);
@@ -877,7 +939,10 @@ function renderPrOptions() {
   const prs = [...(currentRepo()?.prs ?? [])].sort((a, b) => b.number - a.number);
   setOptions(
     gh.pr,
-    prs.map((p) => ({ value: String(p.number), label: `#${p.number} ${p.title} (${p.author}${p.state && p.state !== 'open' ? `, ${p.state}` : ''})` })),
+    prs.map((p) => ({
+      value: String(p.number),
+      label: `#${p.number} ${p.title} (${p.author}${p.state && p.state !== 'open' ? `, ${p.state}` : ''})`,
+    })),
     preferredPr,
   );
   if (preferredPr && gh.pr.value === preferredPr) preferredPr = undefined;
@@ -894,17 +959,34 @@ function renderPrInfo() {
     setHtml($('gh-pr-info'), currentRepo() ? 'No pull requests yet: open one above.' : '');
     return;
   }
-  const state = pr.draft && pr.state === 'open' ? 'draft' : pr.state ?? 'open';
+  const state = pr.draft && pr.state === 'open' ? 'draft' : (pr.state ?? 'open');
   const parts = [`<span class="pr-state ${escapeHtml(state)}">${escapeHtml(state)}</span> by ${escapeHtml(pr.author)}`];
-  if (pr.requested_reviewers?.length) parts.push(`review asked of ${pr.requested_reviewers.map((r) => escapeHtml(r)).join(', ')}`);
-  if (pr.reviews?.length) parts.push(pr.reviews.map((r) => `${escapeHtml(r.reviewer)} ${r.state === 'approved' ? '✅ approved' : r.state === 'changes_requested' ? '❌ requested changes' : escapeHtml(String(r.state).toLowerCase())}`).join(', '));
+  if (pr.requested_reviewers?.length)
+    parts.push(`review asked of ${pr.requested_reviewers.map((r) => escapeHtml(r)).join(', ')}`);
+  if (pr.reviews?.length)
+    parts.push(
+      pr.reviews
+        .map(
+          (r) =>
+            `${escapeHtml(r.reviewer)} ${r.state === 'approved' ? '✅ approved' : r.state === 'changes_requested' ? '❌ requested changes' : escapeHtml(String(r.state).toLowerCase())}`,
+        )
+        .join(', '),
+    );
   setHtml($('gh-pr-info'), parts.join(' · '));
 }
 
 function updateGithubButtons() {
   renderPrInfo();
   const noPr = !gh.pr.value;
-  for (const id of ['gh-request-review', 'gh-approve', 'gh-request-changes', 'gh-comment', 'gh-merge', 'gh-fill-ready', 'gh-fill-resolved']) {
+  for (const id of [
+    'gh-request-review',
+    'gh-approve',
+    'gh-request-changes',
+    'gh-comment',
+    'gh-merge',
+    'gh-fill-ready',
+    'gh-fill-resolved',
+  ]) {
     /** @type {HTMLButtonElement} */ ($(id)).disabled = noPr;
   }
   $('gh-fill-ready').textContent = `ready for review @${gh.reviewer.value || '…'}`;
@@ -953,7 +1035,12 @@ for (const select of [gh.author, gh.reviewer, gh.commentAuthor]) {
 $('gh-open-pr').addEventListener('click', async (event) => {
   const repo = gh.repo.value;
   const title = gh.title.value.trim() || 'A change';
-  const result = await githubEvent('open_pr', { repo, author: gh.author.value, title }, /** @type {HTMLButtonElement} */ (event.currentTarget), (r) => `Opened ${repo}#${r.number}: ${title}.`);
+  const result = await githubEvent(
+    'open_pr',
+    { repo, author: gh.author.value, title },
+    /** @type {HTMLButtonElement} */ (event.currentTarget),
+    (r) => `Opened ${repo}#${r.number}: ${title}.`,
+  );
   if (result.ok && result.number !== undefined) {
     preferredPr = String(result.number);
     gh.reviewer.dataset.touched = '';
@@ -964,13 +1051,28 @@ $('gh-open-pr').addEventListener('click', async (event) => {
 const prBody = () => ({ repo: gh.repo.value, number: Number(gh.pr.value) });
 
 $('gh-request-review').addEventListener('click', (event) =>
-  githubEvent('request_review', { ...prBody(), reviewer: gh.reviewer.value }, /** @type {HTMLButtonElement} */ (event.currentTarget), () => `Asked ${gh.reviewer.value} to review #${gh.pr.value}.`),
+  githubEvent(
+    'request_review',
+    { ...prBody(), reviewer: gh.reviewer.value },
+    /** @type {HTMLButtonElement} */ (event.currentTarget),
+    () => `Asked ${gh.reviewer.value} to review #${gh.pr.value}.`,
+  ),
 );
 $('gh-approve').addEventListener('click', (event) =>
-  githubEvent('review', { ...prBody(), reviewer: gh.reviewer.value, state: 'approved' }, /** @type {HTMLButtonElement} */ (event.currentTarget), () => `${gh.reviewer.value} approved #${gh.pr.value}.`),
+  githubEvent(
+    'review',
+    { ...prBody(), reviewer: gh.reviewer.value, state: 'approved' },
+    /** @type {HTMLButtonElement} */ (event.currentTarget),
+    () => `${gh.reviewer.value} approved #${gh.pr.value}.`,
+  ),
 );
 $('gh-request-changes').addEventListener('click', (event) =>
-  githubEvent('review', { ...prBody(), reviewer: gh.reviewer.value, state: 'changes_requested' }, /** @type {HTMLButtonElement} */ (event.currentTarget), () => `${gh.reviewer.value} requested changes on #${gh.pr.value}.`),
+  githubEvent(
+    'review',
+    { ...prBody(), reviewer: gh.reviewer.value, state: 'changes_requested' },
+    /** @type {HTMLButtonElement} */ (event.currentTarget),
+    () => `${gh.reviewer.value} requested changes on #${gh.pr.value}.`,
+  ),
 );
 $('gh-comment').addEventListener('click', async (event) => {
   const body = gh.body.value.trim();
@@ -978,7 +1080,12 @@ $('gh-comment').addEventListener('click', async (event) => {
     showResult(gh.result, { ok: false, error: 'Write a comment first (or use a quick fill).' }, '');
     return;
   }
-  const result = await githubEvent('comment', { ...prBody(), author: gh.commentAuthor.value, body }, /** @type {HTMLButtonElement} */ (event.currentTarget), () => `${gh.commentAuthor.value} commented on #${gh.pr.value}.`);
+  const result = await githubEvent(
+    'comment',
+    { ...prBody(), author: gh.commentAuthor.value, body },
+    /** @type {HTMLButtonElement} */ (event.currentTarget),
+    () => `${gh.commentAuthor.value} commented on #${gh.pr.value}.`,
+  );
   if (result.ok) gh.body.value = '';
 });
 $('gh-fill-ready').addEventListener('click', () => {
@@ -994,14 +1101,26 @@ $('gh-fill-resolved').addEventListener('click', () => {
   gh.body.focus();
 });
 $('gh-merge').addEventListener('click', (event) =>
-  githubEvent('merge', prBody(), /** @type {HTMLButtonElement} */ (event.currentTarget), () => `Merged #${gh.pr.value}.`),
+  githubEvent(
+    'merge',
+    prBody(),
+    /** @type {HTMLButtonElement} */ (event.currentTarget),
+    () => `Merged #${gh.pr.value}.`,
+  ),
 );
 $('gh-deployments').addEventListener('click', (event) => {
-  const button = /** @type {HTMLButtonElement | null} */ (/** @type {HTMLElement} */ (event.target).closest('button[data-deployment]'));
+  const button = /** @type {HTMLButtonElement | null} */ (
+    /** @type {HTMLElement} */ (event.target).closest('button[data-deployment]')
+  );
   if (!button) return;
   const id = Number(button.getAttribute('data-deployment'));
   const state = button.getAttribute('data-state');
-  void githubEvent('deployment_status', { deployment_id: id, state }, button, () => `Deployment ${id} reported ${state}.`);
+  void githubEvent(
+    'deployment_status',
+    { deployment_id: id, state },
+    button,
+    () => `Deployment ${id} reported ${state}.`,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------

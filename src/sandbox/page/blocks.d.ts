@@ -8,7 +8,11 @@ export declare function selectHtml(element: any, blockId?: string, ctx?: RenderC
 export declare function overflowHtml(element: any, blockId?: string): string;
 export declare function elementHtml(element: any, blockId?: string, ctx?: RenderContext): string;
 export declare function blockHtml(block: any, ctx?: RenderContext): string;
-export declare function renderBlocks(blocks: readonly any[] | undefined, ctx?: RenderContext, fallbackText?: string): string;
+export declare function renderBlocks(
+  blocks: readonly any[] | undefined,
+  ctx?: RenderContext,
+  fallbackText?: string,
+): string;
 export declare function attachmentColor(color: unknown): string | undefined;
 export declare function renderAttachments(attachments: unknown, ctx?: RenderContext): string;
 export declare function renderMessageBody(message: any, ctx?: RenderContext): string;

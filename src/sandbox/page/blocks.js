@@ -1,7 +1,16 @@
 // Block Kit and legacy attachments → HTML, as pure functions (no DOM).
 // Every string from a message goes through mrkdwn(), plainText() or escapeHtml().
 
-import { channelMentionHtml, escapeHtml, formatSlackDate, linkHtml, mrkdwn, plainText, safeUrl, userMentionHtml } from './mrkdwn.js';
+import {
+  channelMentionHtml,
+  escapeHtml,
+  formatSlackDate,
+  linkHtml,
+  mrkdwn,
+  plainText,
+  safeUrl,
+  userMentionHtml,
+} from './mrkdwn.js';
 import { emojiFor } from './emoji.js';
 
 /** @typedef {import('./mrkdwn.js').RenderContext} RenderContext */
@@ -16,7 +25,9 @@ export function textObject(text, ctx) {
 
 /** A `data-` attribute, or nothing when the value is absent. */
 function data(name, value) {
-  return value === undefined || value === null ? '' : ` data-${name}="${escapeHtml(typeof value === 'string' ? value : JSON.stringify(value))}"`;
+  return value === undefined || value === null
+    ? ''
+    : ` data-${name}="${escapeHtml(typeof value === 'string' ? value : JSON.stringify(value))}"`;
 }
 
 /** What a click on an interactive element needs to build the action payload. */
@@ -57,7 +68,12 @@ function optionsHtml(options, selected) {
 export function selectHtml(element, blockId, _ctx) {
   const placeholder = element.placeholder?.text ?? 'Select an option';
   const groups = element.option_groups
-    ? element.option_groups.map((group) => `<optgroup label="${escapeHtml(group.label?.text ?? '')}">${optionsHtml(group.options, element.initial_option)}</optgroup>`).join('')
+    ? element.option_groups
+        .map(
+          (group) =>
+            `<optgroup label="${escapeHtml(group.label?.text ?? '')}">${optionsHtml(group.options, element.initial_option)}</optgroup>`,
+        )
+        .join('')
     : optionsHtml(element.options, element.initial_option);
   const chosen = element.initial_option ? '' : ' selected';
   return (
@@ -76,7 +92,8 @@ export function overflowHtml(element, blockId) {
 
 function imageHtml(element, className) {
   const src = safeUrl(element.image_url);
-  if (!src || src.toLowerCase().startsWith('mailto:')) return `<span class="${className} bk-missing-image">${escapeHtml(element.alt_text ?? '')}</span>`;
+  if (!src || src.toLowerCase().startsWith('mailto:'))
+    return `<span class="${className} bk-missing-image">${escapeHtml(element.alt_text ?? '')}</span>`;
   return `<img class="${className}" src="${escapeHtml(src)}" alt="${escapeHtml(element.alt_text ?? '')}" loading="lazy">`;
 }
 
@@ -124,9 +141,16 @@ function richInline(element, ctx) {
     case 'broadcast':
       return `<span class="md-mention md-broadcast">@${escapeHtml(element.range)}</span>`;
     case 'emoji':
-      return emojiFor(element.name) ?? (element.unicode ? escapeHtml(String.fromCodePoint(...element.unicode.split('-').map((h) => parseInt(h, 16)))) : `:${escapeHtml(element.name)}:`);
+      return (
+        emojiFor(element.name) ??
+        (element.unicode
+          ? escapeHtml(String.fromCodePoint(...element.unicode.split('-').map((h) => parseInt(h, 16))))
+          : `:${escapeHtml(element.name)}:`)
+      );
     case 'date':
-      return escapeHtml(formatSlackDate(element.timestamp, element.format ?? '{date_short} {time}', ctx) ?? element.fallback ?? '');
+      return escapeHtml(
+        formatSlackDate(element.timestamp, element.format ?? '{date_short} {time}', ctx) ?? element.fallback ?? '',
+      );
     default:
       return '';
   }
@@ -162,12 +186,18 @@ export function blockHtml(block, ctx) {
       const fields = block.fields?.length
         ? `<div class="bk-fields">${block.fields.map((field) => `<div class="bk-field">${textObject(field, ctx)}</div>`).join('')}</div>`
         : '';
-      const accessory = block.accessory ? `<div class="bk-accessory">${elementHtml(block.accessory, id, ctx)}</div>` : '';
+      const accessory = block.accessory
+        ? `<div class="bk-accessory">${elementHtml(block.accessory, id, ctx)}</div>`
+        : '';
       return `<div class="bk-block bk-section"${data('block-id', id)}><div class="bk-section-main">${text}${fields}</div>${accessory}</div>`;
     }
     case 'context': {
       const elements = (block.elements ?? [])
-        .map((element) => (element.type === 'image' ? imageHtml(element, 'bk-context-image') : `<span class="bk-context-text">${textObject(element, ctx)}</span>`))
+        .map((element) =>
+          element.type === 'image'
+            ? imageHtml(element, 'bk-context-image')
+            : `<span class="bk-context-text">${textObject(element, ctx)}</span>`,
+        )
         .join('');
       return `<div class="bk-block bk-context"${data('block-id', id)}>${elements}</div>`;
     }
@@ -202,7 +232,8 @@ export function blockHtml(block, ctx) {
  */
 export function renderBlocks(blocks, ctx = {}, fallbackText) {
   const html = (blocks ?? []).map((block) => blockHtml(block, ctx)).join('');
-  if (html.replace(/<hr class="bk-block bk-divider">/g, '') === '' && fallbackText) return `<div class="bk-text">${mrkdwn(fallbackText, ctx)}</div>`;
+  if (html.replace(/<hr class="bk-block bk-divider">/g, '') === '' && fallbackText)
+    return `<div class="bk-text">${mrkdwn(fallbackText, ctx)}</div>`;
   return `<div class="bk-blocks">${html}</div>`;
 }
 
@@ -235,7 +266,10 @@ export function renderAttachments(attachments, ctx = {}) {
       if (a.text) parts.push(`<div class="att-text">${mrkdwn(a.text, ctx)}</div>`);
       if (Array.isArray(a.fields) && a.fields.length) {
         const fields = a.fields
-          .map((f) => `<div class="att-field${f.short ? ' att-short' : ''}"><div class="att-field-title">${escapeHtml(f.title ?? '')}</div><div>${mrkdwn(f.value ?? '', ctx)}</div></div>`)
+          .map(
+            (f) =>
+              `<div class="att-field${f.short ? ' att-short' : ''}"><div class="att-field-title">${escapeHtml(f.title ?? '')}</div><div>${mrkdwn(f.value ?? '', ctx)}</div></div>`,
+          )
           .join('');
         parts.push(`<div class="att-fields">${fields}</div>`);
       }
@@ -243,7 +277,20 @@ export function renderAttachments(attachments, ctx = {}) {
       if (Array.isArray(a.actions) && a.actions.length) {
         const buttons = a.actions
           .filter((action) => action.type === 'button')
-          .map((action) => buttonHtml({ type: 'button', action_id: action.name ?? action.id, text: { type: 'plain_text', text: action.text }, value: action.value, style: action.style, url: action.url }, undefined, ctx))
+          .map((action) =>
+            buttonHtml(
+              {
+                type: 'button',
+                action_id: action.name ?? action.id,
+                text: { type: 'plain_text', text: action.text },
+                value: action.value,
+                style: action.style,
+                url: action.url,
+              },
+              undefined,
+              ctx,
+            ),
+          )
           .join('');
         parts.push(`<div class="bk-actions">${buttons}</div>`);
       }
@@ -256,7 +303,8 @@ export function renderAttachments(attachments, ctx = {}) {
 
 /** A message's body: its blocks when it has any (the text is then only a fallback), else its text; then attachments. */
 export function renderMessageBody(message, ctx = {}) {
-  const blocks = Array.isArray(message?.blocks) && message.blocks.length ? renderBlocks(message.blocks, ctx, message.text) : '';
+  const blocks =
+    Array.isArray(message?.blocks) && message.blocks.length ? renderBlocks(message.blocks, ctx, message.text) : '';
   const text = blocks ? '' : message?.text ? `<div class="msg-text">${mrkdwn(message.text, ctx)}</div>` : '';
   return `${blocks}${text}${renderAttachments(message?.attachments, ctx)}`;
 }

@@ -18,13 +18,21 @@ export function tsToDate(ts) {
 export function formatTime(ts, ctx = {}) {
   const date = tsToDate(ts);
   if (Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat('en-US', { hour: 'numeric', minute: '2-digit', ...(ctx.timeZone ? { timeZone: ctx.timeZone } : {}) }).format(date);
+  return new Intl.DateTimeFormat('en-US', {
+    hour: 'numeric',
+    minute: '2-digit',
+    ...(ctx.timeZone ? { timeZone: ctx.timeZone } : {}),
+  }).format(date);
 }
 
 function formatFull(ts, ctx = {}) {
   const date = tsToDate(ts);
   if (Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'medium', ...(ctx.timeZone ? { timeZone: ctx.timeZone } : {}) }).format(date);
+  return new Intl.DateTimeFormat('en-US', {
+    dateStyle: 'medium',
+    timeStyle: 'medium',
+    ...(ctx.timeZone ? { timeZone: ctx.timeZone } : {}),
+  }).format(date);
 }
 
 /** Whether a message was posted by the app (its bot user, or any bot_id). */
@@ -38,7 +46,18 @@ export function authorName(message, ctx = {}) {
   return ctx.users?.[message?.user] ?? message?.user ?? 'someone';
 }
 
-const AVATAR_COLORS = ['#4a154b', '#1264a3', '#2eb67d', '#e01e5a', '#ecb22e', '#36c5f0', '#7c3085', '#0b4c8c', '#b35900', '#3d7a3d'];
+const AVATAR_COLORS = [
+  '#4a154b',
+  '#1264a3',
+  '#2eb67d',
+  '#e01e5a',
+  '#ecb22e',
+  '#36c5f0',
+  '#7c3085',
+  '#0b4c8c',
+  '#b35900',
+  '#3d7a3d',
+];
 
 function avatarHtml(name, key, bot) {
   let hash = 0;
@@ -60,7 +79,17 @@ function reactionsHtml(reactions, ctx) {
   return `<div class="reactions">${items}</div>`;
 }
 
-const SYSTEM_SUBTYPES = new Set(['channel_join', 'channel_leave', 'channel_topic', 'channel_purpose', 'channel_name', 'channel_archive', 'channel_unarchive', 'group_join', 'group_leave']);
+const SYSTEM_SUBTYPES = new Set([
+  'channel_join',
+  'channel_leave',
+  'channel_topic',
+  'channel_purpose',
+  'channel_name',
+  'channel_archive',
+  'channel_unarchive',
+  'group_join',
+  'group_leave',
+]);
 
 /**
  * A channel or thread message.
@@ -127,6 +156,10 @@ export function interleave(messages, ephemerals) {
   ];
   return all
     .map((entry, index) => ({ entry, index }))
-    .sort((a, b) => compareTs(a.entry.item.ts, b.entry.item.ts) || (a.entry.kind === b.entry.kind ? a.index - b.index : a.entry.kind === 'message' ? -1 : 1))
+    .sort(
+      (a, b) =>
+        compareTs(a.entry.item.ts, b.entry.item.ts) ||
+        (a.entry.kind === b.entry.kind ? a.index - b.index : a.entry.kind === 'message' ? -1 : 1),
+    )
     .map(({ entry }) => entry);
 }

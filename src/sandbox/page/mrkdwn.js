@@ -91,7 +91,8 @@ export function formatSlackDate(unix, format, ctx) {
   if (Number.isNaN(date.getTime())) return undefined;
   const zone = ctx?.timeZone ? { timeZone: ctx.timeZone } : {};
   const part = (options) => new Intl.DateTimeFormat('en-US', { ...zone, ...options }).format(date);
-  const dayKey = (d) => new Intl.DateTimeFormat('en-CA', { ...zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  const dayKey = (d) =>
+    new Intl.DateTimeFormat('en-CA', { ...zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
   const now = ctx?.now ?? new Date();
   const pretty = (fallback) => {
     const key = dayKey(date);
@@ -108,7 +109,13 @@ export function formatSlackDate(unix, format, ctx) {
     const seconds = Math.round((now.getTime() - date.getTime()) / 1000);
     const abs = Math.abs(seconds);
     const [n, unit] =
-      abs < 60 ? [abs, 'second'] : abs < 3600 ? [Math.round(abs / 60), 'minute'] : abs < 86_400 ? [Math.round(abs / 3600), 'hour'] : [Math.round(abs / 86_400), 'day'];
+      abs < 60
+        ? [abs, 'second']
+        : abs < 3600
+          ? [Math.round(abs / 60), 'minute']
+          : abs < 86_400
+            ? [Math.round(abs / 3600), 'hour']
+            : [Math.round(abs / 86_400), 'day'];
     const words = `${n} ${unit}${n === 1 ? '' : 's'}`;
     return seconds >= 0 ? `${words} ago` : `in ${words}`;
   };
@@ -210,7 +217,9 @@ export function mrkdwn(text, ctx = {}) {
   let s = String(text ?? '').replace(/[\uE000\uE001]/g, '');
 
   // ```pre``` blocks: kept verbatim (no formatting, no links); the block breaks lines itself.
-  s = s.replace(/\n?```\n?([\s\S]*?)\n?```\n?/g, (_, body) => hold(`<pre class="md-pre">${escapeHtml(decodeEntities(body))}</pre>`));
+  s = s.replace(/\n?```\n?([\s\S]*?)\n?```\n?/g, (_, body) =>
+    hold(`<pre class="md-pre">${escapeHtml(decodeEntities(body))}</pre>`),
+  );
   // `code`
   s = s.replace(/`([^`\n]+)`/g, (_, body) => hold(`<code class="md-code">${escapeHtml(decodeEntities(body))}</code>`));
   // <links>, <@mentions>, <#channels>, <!special>

@@ -25,13 +25,16 @@ export function registerCommands(app: App, commands: Command[], deps: CommandDep
         const outage = isDatabaseUnavailable(error);
         const rateLimited = isGitHubRateLimited(error);
         if (outage) log.warn({ err: error, text: body.text }, 'database unreachable; command not run');
-        else if (rateLimited) log.warn({ err: error, text: body.text }, "GitHub's rate limit is used up; command not run");
+        else if (rateLimited)
+          log.warn({ err: error, text: body.text }, "GitHub's rate limit is used up; command not run");
         else log.error({ err: error, text: body.text }, 'command failed');
         const answer = outage
           ? databaseUnreachable()
           : rateLimited
             ? githubLimitUsedUp(error.resetAt, deps.now())
-            : plain(`Sorry, \`${command.name}\` failed on our side and did nothing. Try again in a minute; if it keeps failing, tell your tugboat admins.`);
+            : plain(
+                `Sorry, \`${command.name}\` failed on our side and did nothing. Try again in a minute; if it keeps failing, tell your tugboat admins.`,
+              );
         await reply(answer).catch((replyError) => log.warn({ err: replyError }, 'could not tell the user'));
       }
     });

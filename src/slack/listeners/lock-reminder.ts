@@ -22,38 +22,52 @@ interface ReminderValue {
 
 /** The Extend and Release buttons of the "your lock expires soon" direct message. */
 export function registerLockReminderActions(app: App, deps: Pick<Deps, 'config' | 'now' | 'slack' | 'store'>): void {
-  app.action<BlockButtonAction>({ type: 'block_actions', action_id: LOCK_EXTEND_ACTION }, async ({ ack, body, action, respond }) => {
-    await acknowledge(ack);
-    const value = JSON.parse(action.value ?? '{}') as ReminderValue;
-    const now = deps.now();
-    const result = await extendLock(deps.store, {
-      lockId: value.lockId,
-      seenExpiresAt: new Date(value.expiresAt),
-      actor: body.user.id,
-      channel: body.channel?.id ?? '',
-      now,
-    });
-    if (!result.ok) {
-      await replaceReminder(respond, extendRefusal(result, mayForceUnlock(deps.config(), body.user.id)));
-      return;
-    }
-    const message = lockExtended(result.lock, now);
-    await replaceReminder(respond, message);
-    await deps.slack.postToEach(lockChannels(deps.config(), result.lock), message);
-  });
+  app.action<BlockButtonAction>(
+    { type: 'block_actions', action_id: LOCK_EXTEND_ACTION },
+    async ({ ack, body, action, respond }) => {
+      await acknowledge(ack);
+      const value = JSON.parse(action.value ?? '{}') as ReminderValue;
+      const now = deps.now();
+      const result = await extendLock(deps.store, {
+        lockId: value.lockId,
+        seenExpiresAt: new Date(value.expiresAt),
+        actor: body.user.id,
+        channel: body.channel?.id ?? '',
+        now,
+      });
+      if (!result.ok) {
+        await replaceReminder(respond, extendRefusal(result, mayForceUnlock(deps.config(), body.user.id)));
+        return;
+      }
+      const message = lockExtended(result.lock, now);
+      await replaceReminder(respond, message);
+      await deps.slack.postToEach(lockChannels(deps.config(), result.lock), message);
+    },
+  );
 
-  app.action<BlockButtonAction>({ type: 'block_actions', action_id: LOCK_RELEASE_ACTION }, async ({ ack, body, action, respond }) => {
-    await acknowledge(ack);
-    const value = JSON.parse(action.value ?? '{}') as ReminderValue;
-    const result = await releaseLockById(deps.store, { lockId: value.lockId, actor: body.user.id, channel: body.channel?.id ?? '', now: deps.now() });
-    if (!result.ok) {
-      await replaceReminder(respond, result.reason === 'none' ? lockGone() : notYourLock(result.lock, mayForceUnlock(deps.config(), body.user.id)));
-      return;
-    }
-    const message = lockReleased(result.lock);
-    await replaceReminder(respond, message);
-    await deps.slack.postToEach(lockChannels(deps.config(), result.lock), message);
-  });
+  app.action<BlockButtonAction>(
+    { type: 'block_actions', action_id: LOCK_RELEASE_ACTION },
+    async ({ ack, body, action, respond }) => {
+      await acknowledge(ack);
+      const value = JSON.parse(action.value ?? '{}') as ReminderValue;
+      const result = await releaseLockById(deps.store, {
+        lockId: value.lockId,
+        actor: body.user.id,
+        channel: body.channel?.id ?? '',
+        now: deps.now(),
+      });
+      if (!result.ok) {
+        await replaceReminder(
+          respond,
+          result.reason === 'none' ? lockGone() : notYourLock(result.lock, mayForceUnlock(deps.config(), body.user.id)),
+        );
+        return;
+      }
+      const message = lockReleased(result.lock);
+      await replaceReminder(respond, message);
+      await deps.slack.postToEach(lockChannels(deps.config(), result.lock), message);
+    },
+  );
 }
 
 /** Only the holder extends or releases from here; an admin is pointed at `/unlock --force`. */

@@ -19,12 +19,16 @@ export function registerOutageAnswer(app: App, deps: Pick<Deps, 'log' | 'now'>):
       const respond = 'respond' in args ? (args.respond as RespondFn | undefined) : undefined;
       if (respond && isGitHubRateLimited(error)) {
         deps.log.warn({ err: error }, "GitHub's rate limit is used up; told the user nothing was done");
-        await ephemeral(respond, githubLimitUsedUp(error.resetAt, deps.now())).catch((replyError) => deps.log.warn({ err: replyError }, 'could not tell the user'));
+        await ephemeral(respond, githubLimitUsedUp(error.resetAt, deps.now())).catch((replyError) =>
+          deps.log.warn({ err: replyError }, 'could not tell the user'),
+        );
         return;
       }
       if (!respond || !isDatabaseUnavailable(error)) throw error;
       deps.log.warn({ err: error }, 'database unreachable; told the user nothing was done');
-      await ephemeral(respond, databaseUnreachable()).catch((replyError) => deps.log.warn({ err: replyError }, 'could not tell the user'));
+      await ephemeral(respond, databaseUnreachable()).catch((replyError) =>
+        deps.log.warn({ err: replyError }, 'could not tell the user'),
+      );
     }
   });
 }

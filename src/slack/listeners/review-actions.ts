@@ -3,18 +3,27 @@ import { ephemeral } from './respond.ts';
 import type { App, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { Deps } from '../../deps.ts';
 import { type NudgeTarget, slackTimeZone, slackUserFor, snoozeEnd, snoozeNudge } from '../../reviews/index.ts';
-import { SNOOZE_ACTION, nothingToSnooze, notYourNudge, snoozeChoiceOf, snoozeConfirmation, snoozedNudge } from '../render/nudges.ts';
+import {
+  SNOOZE_ACTION,
+  nothingToSnooze,
+  notYourNudge,
+  snoozeChoiceOf,
+  snoozeConfirmation,
+  snoozedNudge,
+} from '../render/nudges.ts';
 
 type SnoozeDeps = Pick<Deps, 'config' | 'github' | 'log' | 'now' | 'slack' | 'store'>;
 type Click = Pick<SlackActionMiddlewareArgs<BlockButtonAction>, 'body' | 'action' | 'respond'>;
 
-
 /** The Snooze buttons of a review nudge. */
 export function registerReviewActions(app: App, deps: SnoozeDeps): void {
-  app.action<BlockButtonAction>({ type: 'block_actions', action_id: SNOOZE_ACTION }, async ({ ack, body, action, respond }) => {
-    await acknowledge(ack);
-    await snoozeClicked(deps, { body, action, respond });
-  });
+  app.action<BlockButtonAction>(
+    { type: 'block_actions', action_id: SNOOZE_ACTION },
+    async ({ ack, body, action, respond }) => {
+      await acknowledge(ack);
+      await snoozeClicked(deps, { body, action, respond });
+    },
+  );
 }
 
 /** Only the person nudged may snooze; the nudge's buttons then give way to "Snoozed until …". */
@@ -37,5 +46,9 @@ export async function snoozeClicked(deps: SnoozeDeps, { body, action, respond }:
     await ephemeral(respond, snoozeConfirmation(until));
     return;
   }
-  await deps.slack.update({ channel, ts: body.message.ts, ...snoozedNudge(body.message.text ?? '', until, body.user.id) });
+  await deps.slack.update({
+    channel,
+    ts: body.message.ts,
+    ...snoozedNudge(body.message.text ?? '', until, body.user.id),
+  });
 }

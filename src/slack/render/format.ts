@@ -15,7 +15,8 @@ export const mention = (userId: string) => (SLACK_USER_ID.test(userId) ? `<@${us
 const SLACK_CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
 
 /** A link to a channel tugboat knows by its ID; anything else as escaped text. */
-export const channelLink = (channelId: string) => (SLACK_CHANNEL_ID.test(channelId) ? `<#${channelId}>` : escapeText(channelId));
+export const channelLink = (channelId: string) =>
+  SLACK_CHANNEL_ID.test(channelId) ? `<#${channelId}>` : escapeText(channelId);
 
 /** Text from outside in inline code; it cannot end the span or form a mention or link. */
 export const code = (text: string) => codeText(text);
@@ -31,7 +32,13 @@ export const refLabel = (ref: string) => code(/^[0-9a-f]{40}$/.test(ref) ? short
 
 /** A Block Kit button whose click reaches the listener of `actionId` with `value`. */
 export function button(actionId: string, text: string, value: string, style?: 'primary' | 'danger') {
-  return { type: 'button' as const, action_id: actionId, text: { type: 'plain_text' as const, text }, value, ...(style ? { style } : {}) };
+  return {
+    type: 'button' as const,
+    action_id: actionId,
+    text: { type: 'plain_text' as const, text },
+    value,
+    ...(style ? { style } : {}),
+  };
 }
 
 /** A time each reader sees in their own time zone, with a UTC fallback for clients that cannot. */
@@ -53,4 +60,5 @@ export function relative(date: Date, now: Date): string {
 export const plain = (text: string): SlackMessage => ({ text });
 
 /** The answer to a command or button while PostgreSQL is unreachable. */
-export const databaseUnreachable = (): SlackMessage => plain('tugboat cannot reach its database, nothing was done, try again in a minute.');
+export const databaseUnreachable = (): SlackMessage =>
+  plain('tugboat cannot reach its database, nothing was done, try again in a minute.');

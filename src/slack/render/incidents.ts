@@ -1,10 +1,34 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../config/index.ts';
 import type { Deploy, PostDeployOutcome } from '../../deploys/index.ts';
-import { durations, type FailingCheck, type Incident, type IncidentCheck, type IncidentEvent, LOGS_BEFORE_FIRST_FAILURE_MS, type OpenedIncident, RECENT_DEPLOYS_MS, postMortemDraft, type ResolvedIncident, type StreamEntry, timeline } from '../../incidents/index.ts';
+import {
+  durations,
+  type FailingCheck,
+  type Incident,
+  type IncidentCheck,
+  type IncidentEvent,
+  LOGS_BEFORE_FIRST_FAILURE_MS,
+  type OpenedIncident,
+  RECENT_DEPLOYS_MS,
+  postMortemDraft,
+  type ResolvedIncident,
+  type StreamEntry,
+  timeline,
+} from '../../incidents/index.ts';
 import type { CheckTransition, MonitoringTransition } from '../../smoke/index.ts';
 import { postDeployCheckLines, type CommitLinks } from './deploys.ts';
-import { button, channelLink, code, mention, plain, refLabel, shortSha, slackTime, strong, type SlackMessage } from './format.ts';
+import {
+  button,
+  channelLink,
+  code,
+  mention,
+  plain,
+  refLabel,
+  shortSha,
+  slackTime,
+  strong,
+  type SlackMessage,
+} from './format.ts';
 import { escapeText, fenced, link, LIMITS, plainTextOf, sectionsOf } from './untrusted.ts';
 
 export const INCIDENT_ACKNOWLEDGE_ACTION = 'incident_acknowledge';
@@ -20,15 +44,23 @@ export interface IncidentRollbackValue {
 }
 
 const took = (from: Date, to: Date) => formatDuration(Math.max(1000, to.getTime() - from.getTime()));
-const where = (incident: Pick<Incident, 'service' | 'environment'>) => `${strong(incident.service)} in ${strong(incident.environment)}`;
-const lastError = (check: { lastError?: string | null }) => (check.lastError ? escapeText(check.lastError, LIMITS.sentence) : 'no error recorded');
+const where = (incident: Pick<Incident, 'service' | 'environment'>) =>
+  `${strong(incident.service)} in ${strong(incident.environment)}`;
+const lastError = (check: { lastError?: string | null }) =>
+  check.lastError ? escapeText(check.lastError, LIMITS.sentence) : 'no error recorded';
 
 const rollbackValue = (value: IncidentRollbackValue) => JSON.stringify(value);
 
 /** The incident channel's name: `<prefix>-<yyyymmdd>-<service>-<env>`, lowercased to what Slack accepts, with a suffix from the second try. */
-export function incidentChannelName(prefix: string, incident: Pick<Incident, 'service' | 'environment' | 'firstFailureAt'>, attempt: number): string {
+export function incidentChannelName(
+  prefix: string,
+  incident: Pick<Incident, 'service' | 'environment' | 'firstFailureAt'>,
+  attempt: number,
+): string {
   const day = incident.firstFailureAt.toISOString().slice(0, 10).replace(/-/g, '');
-  const base = `${prefix}-${day}-${incident.service}-${incident.environment}`.toLowerCase().replace(/[^a-z0-9_-]+/g, '-');
+  const base = `${prefix}-${day}-${incident.service}-${incident.environment}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-');
   const suffix = attempt === 0 ? '' : `-${attempt + 1}`;
   return base.slice(0, 80 - suffix.length) + suffix;
 }
@@ -37,7 +69,11 @@ export function incidentChannelName(prefix: string, incident: Pick<Incident, 'se
 export function incidentTopic(incident: Incident, checks: IncidentCheck[], names: (userId: string) => string): string {
   const failing = checks.filter((check) => check.failing).map((check) => escapeText(check.name));
   const state =
-    incident.status === 'resolved' ? 'Resolved' : failing.length > 0 ? `Failing: ${failing.join(', ')}` : 'Recovered, not yet resolved';
+    incident.status === 'resolved'
+      ? 'Resolved'
+      : failing.length > 0
+        ? `Failing: ${failing.join(', ')}`
+        : 'Recovered, not yet resolved';
   const owner = incident.acknowledgedBy ? `Acknowledged by ${names(incident.acknowledgedBy)}` : 'Not acknowledged';
   return `${escapeText(incident.service)} in ${escapeText(incident.environment)} · ${state} · ${owner}`.slice(0, 250);
 }
@@ -62,9 +98,15 @@ export function incidentOpened(opened: OpenedIncident, context: { links: CommitL
     `*Failing since:* ${slackTime(check.since)}`,
     `*Last error:* ${lastError(check)}`,
   ];
-  if (opened.logUrl) facts.push(`*Logs:* ${link(opened.logUrl, `from ${LOGS_BEFORE_FIRST_FAILURE_MS / 60_000} minutes before the first failure to now`)}`);
+  if (opened.logUrl)
+    facts.push(
+      `*Logs:* ${link(opened.logUrl, `from ${LOGS_BEFORE_FIRST_FAILURE_MS / 60_000} minutes before the first failure to now`)}`,
+    );
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: plainTextOf(`${incident.service} is failing in ${incident.environment}`, 150) } },
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: plainTextOf(`${incident.service} is failing in ${incident.environment}`, 150) },
+    },
     { type: 'section', text: { type: 'mrkdwn', text: facts.join('\n') } },
     {
       type: 'actions',
@@ -77,43 +119,83 @@ export function incidentOpened(opened: OpenedIncident, context: { links: CommitL
     { type: 'divider' },
   ];
   if (opened.recentDeploys.length === 0) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `No deploys of this service in the ${RECENT_DEPLOYS_HOURS} hours before the first failure.` }] });
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `No deploys of this service in the ${RECENT_DEPLOYS_HOURS} hours before the first failure.`,
+        },
+      ],
+    });
   } else {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Deploys in the ${RECENT_DEPLOYS_HOURS} hours before the first failure*` } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*Deploys in the ${RECENT_DEPLOYS_HOURS} hours before the first failure*` },
+    });
     for (const deploy of opened.recentDeploys.slice(0, MAX_DEPLOYS_SHOWN)) {
       blocks.push({
         type: 'section',
         text: { type: 'mrkdwn', text: deployLine(deploy, context.links, context.repo) },
-        accessory: button(INCIDENT_ROLLBACK_ACTION, 'Roll back', rollbackValue({ incident: incident.id, before: deploy.id }), 'danger'),
+        accessory: button(
+          INCIDENT_ROLLBACK_ACTION,
+          'Roll back',
+          rollbackValue({ incident: incident.id, before: deploy.id }),
+          'danger',
+        ),
       });
     }
   }
   const hidden = opened.recentDeploys.length - MAX_DEPLOYS_SHOWN;
   if (hidden > 0) {
     const history = `/tugboat history ${incident.service} ${incident.environment}`;
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${hidden} earlier ${hidden === 1 ? 'deploy' : 'deploys'}: ${code(history)} lists them.` }] });
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `…and ${hidden} earlier ${hidden === 1 ? 'deploy' : 'deploys'}: ${code(history)} lists them.`,
+        },
+      ],
+    });
   }
-  return { text: `${headline}: ${escapeText(check.name)} since ${check.since.toISOString()}: ${lastError(check)}`, blocks };
+  return {
+    text: `${headline}: ${escapeText(check.name)} since ${check.since.toISOString()}: ${lastError(check)}`,
+    blocks,
+  };
 }
 
 export function incidentPointer(incident: Incident, channelId: string, check: FailingCheck): SlackMessage {
-  return plain(`:rotating_light: ${where(incident)} is failing (${code(check.name)}): follow it in ${channelLink(channelId)}.`);
+  return plain(
+    `:rotating_light: ${where(incident)} is failing (${code(check.name)}): follow it in ${channelLink(channelId)}.`,
+  );
 }
 
 export function checksJoined(checks: IncidentCheck[]): SlackMessage {
   const line = (check: IncidentCheck) => `• ${code(check.name)} since ${slackTime(check.since)}: ${lastError(check)}`;
-  return plain([checks.length === 1 ? ':red_circle: Another check is failing too:' : `:red_circle: ${checks.length} more checks are failing too:`, ...checks.map(line)].join('\n'));
+  return plain(
+    [
+      checks.length === 1
+        ? ':red_circle: Another check is failing too:'
+        : `:red_circle: ${checks.length} more checks are failing too:`,
+      ...checks.map(line),
+    ].join('\n'),
+  );
 }
 
 /** One check's failures in one minute, folded into one message updated in place. */
 export function streamedFailures(entry: StreamEntry, logUrl: string | undefined): SlackMessage {
   const count = entry.failures === 1 ? '1 failure' : `${entry.failures} failures`;
   const logs = logUrl ? ` · ${link(logUrl, 'logs')}` : '';
-  return plain(`:x: ${code(entry.name)}: ${count} in the minute from ${slackTime(entry.minute)}, latest ${slackTime(entry.lastAt)}: ${lastError(entry)}${logs}`);
+  return plain(
+    `:x: ${code(entry.name)}: ${count} in the minute from ${slackTime(entry.minute)}, latest ${slackTime(entry.lastAt)}: ${lastError(entry)}${logs}`,
+  );
 }
 
 export function checkRecovered(transition: CheckTransition): SlackMessage {
-  return plain(`:large_green_circle: ${code(transition.check)} passes again (failed for ${took(transition.since, transition.at)}).`);
+  return plain(
+    `:large_green_circle: ${code(transition.check)} passes again (failed for ${took(transition.since, transition.at)}).`,
+  );
 }
 
 export function incidentRecovered(incident: Incident): SlackMessage {
@@ -125,13 +207,19 @@ export function incidentRecovered(incident: Incident): SlackMessage {
 
 export function incidentRecoveredPointer(incident: Incident): SlackMessage {
   const channel = incident.channelId ? ` (${channelLink(incident.channelId)})` : '';
-  return plain(`:white_check_mark: ${where(incident)} recovered after ${took(incident.firstFailureAt, incident.recoveredAt ?? incident.firstFailureAt)}${channel}.`);
+  return plain(
+    `:white_check_mark: ${where(incident)} recovered after ${took(incident.firstFailureAt, incident.recoveredAt ?? incident.firstFailureAt)}${channel}.`,
+  );
 }
 
 export function monitoringChanged(transition: MonitoringTransition): SlackMessage {
   return transition.kind === 'impaired'
-    ? plain(`:warning: tugboat's monitoring itself is impaired (${escapeText(transition.reason, LIMITS.sentence)}): failures are not counted until it can reach the checks again.`)
-    : plain(`:large_green_circle: tugboat's monitoring works again after ${took(transition.since, transition.at)}; failures count again.`);
+    ? plain(
+        `:warning: tugboat's monitoring itself is impaired (${escapeText(transition.reason, LIMITS.sentence)}): failures are not counted until it can reach the checks again.`,
+      )
+    : plain(
+        `:large_green_circle: tugboat's monitoring works again after ${took(transition.since, transition.at)}; failures count again.`,
+      );
 }
 
 export function acknowledged(incident: Incident): SlackMessage {
@@ -140,7 +228,9 @@ export function acknowledged(incident: Incident): SlackMessage {
 
 export function alreadyAcknowledged(incident: Incident | undefined): SlackMessage {
   if (!incident || incident.status !== 'open') return plain('This incident is already resolved.');
-  return plain(`${mention(incident.acknowledgedBy ?? '')} already acknowledged this incident ${slackTime(incident.acknowledgedAt ?? incident.openedAt)}.`);
+  return plain(
+    `${mention(incident.acknowledgedBy ?? '')} already acknowledged this incident ${slackTime(incident.acknowledgedAt ?? incident.openedAt)}.`,
+  );
 }
 
 export function rollbackStarted(incident: Incident, rollback: Deploy): SlackMessage {
@@ -151,7 +241,9 @@ export function rollbackStarted(incident: Incident, rollback: Deploy): SlackMess
 
 export function rollbackChecked(rollback: Deploy, check: PostDeployOutcome | undefined): SlackMessage {
   if (check === undefined) {
-    return plain(`:x: Rollback #${rollback.id} failed${rollback.detail ? `: ${escapeText(rollback.detail, LIMITS.sentence)}` : ''}. Its thread in ${channelLink(rollback.channel)} has the details; \`/rollback\` tries again.`);
+    return plain(
+      `:x: Rollback #${rollback.id} failed${rollback.detail ? `: ${escapeText(rollback.detail, LIMITS.sentence)}` : ''}. Its thread in ${channelLink(rollback.channel)} has the details; \`/rollback\` tries again.`,
+    );
   }
   const verdict = check.passed
     ? `:white_check_mark: Rollback #${rollback.id} finished and the checks pass now: the rollback fixed it.`
@@ -162,7 +254,9 @@ export function rollbackChecked(rollback: Deploy, check: PostDeployOutcome | und
 export function stillFailing(incident: Incident, now: Date): SlackMessage {
   const channel = incident.channelId ? channelLink(incident.channelId) : 'its incident channel';
   const who = incident.acknowledgedBy ? `acknowledged by ${mention(incident.acknowledgedBy)}` : 'not acknowledged yet';
-  return plain(`:rotating_light: ${where(incident)} is still failing, ${took(incident.firstFailureAt, now)} after the first failure (${who}): ${channel}.`);
+  return plain(
+    `:rotating_light: ${where(incident)} is still failing, ${took(incident.firstFailureAt, now)} after the first failure (${who}): ${channel}.`,
+  );
 }
 
 export function resolveRefused(incidentId: number, failing: IncidentCheck[]): SlackMessage {
@@ -172,7 +266,10 @@ export function resolveRefused(incidentId: number, failing: IncidentCheck[]): Sl
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
-      { type: 'actions', elements: [button(INCIDENT_RESOLVE_CONFIRM_ACTION, 'Resolve anyway', String(incidentId), 'danger')] },
+      {
+        type: 'actions',
+        elements: [button(INCIDENT_RESOLVE_CONFIRM_ACTION, 'Resolve anyway', String(incidentId), 'danger')],
+      },
     ],
   };
 }
@@ -183,7 +280,10 @@ const eventLine = (names: (id: string) => string) => (m: ReturnType<typeof timel
 export function incidentTimeline(incident: Incident, events: IncidentEvent[]): SlackMessage {
   const state = incident.status === 'resolved' ? 'resolved' : incident.recoveredAt ? 'recovered, open' : 'open';
   const lines = timeline(incident, events).map(eventLine(mention));
-  const all = [`*Timeline of ${escapeText(incident.service)} in ${escapeText(incident.environment)}* (${state})`, ...lines];
+  const all = [
+    `*Timeline of ${escapeText(incident.service)} in ${escapeText(incident.environment)}* (${state})`,
+    ...lines,
+  ];
   return { text: all.join('\n'), blocks: sectionsOf(all) };
 }
 
@@ -204,10 +304,15 @@ export function incidentResolved(resolved: ResolvedIncident): SlackMessage {
 
 /** The draft in a code block: the outside values in it (names, errors, details) escaped, its actors' mentions kept. */
 export function postMortem({ incident, checks, events }: ResolvedIncident): SlackMessage {
-  const escaped = (value: string | null, max: number = LIMITS.sentence) => (value === null ? null : escapeText(value, max));
+  const escaped = (value: string | null, max: number = LIMITS.sentence) =>
+    value === null ? null : escapeText(value, max);
   const draft = postMortemDraft(
     { ...incident, service: escapeText(incident.service), environment: escapeText(incident.environment) },
-    checks.map((check) => ({ ...check, name: escapeText(check.name).replace(/`/g, 'ˋ'), lastError: escaped(check.lastError) })),
+    checks.map((check) => ({
+      ...check,
+      name: escapeText(check.name).replace(/`/g, 'ˋ'),
+      lastError: escaped(check.lastError),
+    })),
     events.map((event) => ({ ...event, detail: escaped(event.detail) })),
     mention,
   );
@@ -215,7 +320,9 @@ export function postMortem({ incident, checks, events }: ResolvedIncident): Slac
 }
 
 export function incidentResolvedPointer(incident: Incident): SlackMessage {
-  return plain(`:checkered_flag: The incident of ${where(incident)} was resolved by ${mention(incident.resolvedBy ?? '')}.`);
+  return plain(
+    `:checkered_flag: The incident of ${where(incident)} was resolved by ${mention(incident.resolvedBy ?? '')}.`,
+  );
 }
 
 export function archiveOffer(incident: Incident): SlackMessage {
@@ -247,5 +354,7 @@ export function resolveNotAllowed(incident: Pick<Incident, 'service' | 'environm
 
 /** To someone who clicked Archive channel without the right to. */
 export function archiveNotAllowed(incident: Pick<Incident, 'service'>, people: string[]): SlackMessage {
-  return plain(`Only the owners of *${escapeText(incident.service)}* and admins can archive this incident's channel; ${askSomeone(people)}.`);
+  return plain(
+    `Only the owners of *${escapeText(incident.service)}* and admins can archive this incident's channel; ${askSomeone(people)}.`,
+  );
 }

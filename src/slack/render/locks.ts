@@ -30,7 +30,9 @@ export function lockAlreadyYours(lock: Lock, now: Date): SlackMessage {
 
 export function lockReleased(lock: ReleasedLock): SlackMessage {
   if (lock.releaseKind === 'forced') {
-    return plain(`:unlock: ${mention(lock.releasedBy!)} force-released ${label(lock)}, which ${mention(lock.holder)} held${reasonSuffix(lock)}.`);
+    return plain(
+      `:unlock: ${mention(lock.releasedBy!)} force-released ${label(lock)}, which ${mention(lock.holder)} held${reasonSuffix(lock)}.`,
+    );
   }
   if (lock.releaseKind === 'expired') {
     return plain(`:hourglass: ${mention(lock.holder)}'s lock on ${label(lock)} expired${reasonSuffix(lock)}.`);
@@ -51,7 +53,9 @@ export function notYourLock(lock: Lock, isAdmin: boolean): SlackMessage {
 
 export function lockList(locks: Lock[], now: Date): SlackMessage {
   if (locks.length === 0) return plain('No locks are held.');
-  const lines = locks.map((lock) => `• ${label(lock)}: ${mention(lock.holder)} ${until(lock, now)}${reasonSuffix(lock)}`);
+  const lines = locks.map(
+    (lock) => `• ${label(lock)}: ${mention(lock.holder)} ${until(lock, now)}${reasonSuffix(lock)}`,
+  );
   return plain(`*Current locks*\n${lines.join('\n')}`);
 }
 

@@ -32,7 +32,9 @@ const waitingFor = (wait: Wait) => (wait.role === 'reviewer' ? 'your review' : '
 export function nudgeMessage(wait: Wait, slackUser: string | undefined, now: Date): SlackMessage {
   const who = slackUser ? mention(slackUser) : login(wait);
   const afterChanges = wait.role === 'author' ? ' Comment `resolved` on it when they are in.' : '';
-  const unlinked = slackUser ? '' : `\n_${login(wait)} has no Slack user linked: if that is you, ${linkCommand(wait)}._`;
+  const unlinked = slackUser
+    ? ''
+    : `\n_${login(wait)} has no Slack user linked: if that is you, ${linkCommand(wait)}._`;
   const text = `:eyes: ${who}, ${pullLink(wait)} has been waiting ${roughly(now.getTime() - wait.since.getTime())} for ${waitingFor(wait)}.${afterChanges}${unlinked}`;
   const target: NudgeTarget = { role: wait.role, repo: wait.repo, number: wait.number, login: wait.login };
   const value = JSON.stringify(target);
@@ -42,7 +44,9 @@ export function nudgeMessage(wait: Wait, slackUser: string | undefined, now: Dat
       { type: 'section', text: { type: 'mrkdwn', text } },
       {
         type: 'actions',
-        elements: SNOOZE_CHOICES.map((choice) => button(`${SNOOZE_ACTION_PREFIX}${choice}`, SNOOZE_LABELS[choice], value)),
+        elements: SNOOZE_CHOICES.map((choice) =>
+          button(`${SNOOZE_ACTION_PREFIX}${choice}`, SNOOZE_LABELS[choice], value),
+        ),
       },
     ],
   };
@@ -52,7 +56,10 @@ export function nudgeMessage(wait: Wait, slackUser: string | undefined, now: Dat
 export function snoozedNudge(nudgeText: string, until: Date, by: string): SlackMessage {
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: nudgeText } },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: `:zzz: Snoozed until ${slackTime(until)} by ${mention(by)}` }] },
+    {
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `:zzz: Snoozed until ${slackTime(until)} by ${mention(by)}` }],
+    },
   ];
   return { text: nudgeText, blocks };
 }
@@ -66,10 +73,13 @@ export function notYourNudge(target: NudgeTarget): SlackMessage {
 }
 
 export function nothingToSnooze(target: NudgeTarget): SlackMessage {
-  return plain(`Nothing to snooze: ${escapeText(`${target.repo}#${target.number}`)} no longer waits on ${login(target)}.`);
+  return plain(
+    `Nothing to snooze: ${escapeText(`${target.repo}#${target.number}`)} no longer waits on ${login(target)}.`,
+  );
 }
 
-const waitLine = (wait: Wait, now: Date) => `• ${pullLink(wait)}: waiting ${roughly(now.getTime() - wait.since.getTime())}`;
+const waitLine = (wait: Wait, now: Date) =>
+  `• ${pullLink(wait)}: waiting ${roughly(now.getTime() - wait.since.getTime())}`;
 
 /** `/tugboat reviews`: reviews requested from the caller, then their PRs waiting on their changes, oldest first. */
 export function waitsOnYou(waits: Wait[], now: Date): SlackMessage {
@@ -78,7 +88,9 @@ export function waitsOnYou(waits: Wait[], now: Date): SlackMessage {
     const lines = waits.filter((wait) => wait.role === role).map((wait) => waitLine(wait, now));
     return lines.length === 0 ? [] : [`*${title}*`, ...lines];
   };
-  return plain([...section('Waiting for your review', 'reviewer'), ...section('Waiting for your changes', 'author')].join('\n'));
+  return plain(
+    [...section('Waiting for your review', 'reviewer'), ...section('Waiting for your changes', 'author')].join('\n'),
+  );
 }
 
 export function noGitHubLogin(): SlackMessage {

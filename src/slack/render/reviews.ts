@@ -42,8 +42,13 @@ export function reviewRoot(pr: TrackedPullRequest, reviewers: Reviewer[], given:
   const mention = mentionsWith(given);
   const headline = `:mag: *${link(pr.url, pr.title)}* #${pr.number} · ${escapeText(pr.service)}`;
   const facts = `by ${mention(pr.author)} · +${pr.additions} / −${pr.deletions} · ${STATE[pr.state]}`;
-  const shown = reviewers.filter((r): r is Reviewer & { state: Exclude<ReviewerState, 'removed'> } => r.state !== 'removed');
-  const people = shown.length > 0 ? `Reviewers: ${shown.map((r) => `${mention(r.reviewer)} ${REVIEWER_STATE[r.state]}`).join(' · ')}` : 'No reviewers yet';
+  const shown = reviewers.filter(
+    (r): r is Reviewer & { state: Exclude<ReviewerState, 'removed'> } => r.state !== 'removed',
+  );
+  const people =
+    shown.length > 0
+      ? `Reviewers: ${shown.map((r) => `${mention(r.reviewer)} ${REVIEWER_STATE[r.state]}`).join(' · ')}`
+      : 'No reviewers yet';
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `${headline}\n${facts}` } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: people }] },
@@ -63,7 +68,9 @@ function noteLine(note: Exclude<ThreadNote, { kind: 'refresh' }>, mention: Menti
     case 'draft':
       return `:construction: ${actor(note.by)} turned this back into a draft; nudges pause until it is ready.`;
     case 'closed':
-      return note.merged ? `:purple_heart: ${actor(note.by)} merged this.` : `:no_entry_sign: ${actor(note.by)} closed this without merging.`;
+      return note.merged
+        ? `:purple_heart: ${actor(note.by)} merged this.`
+        : `:no_entry_sign: ${actor(note.by)} closed this without merging.`;
     case 'reopened':
       return `:arrows_counterclockwise: ${actor(note.by)} reopened this.`;
     case 'new_commits':
@@ -95,12 +102,17 @@ const linkHint = (login: string) =>
 /** Everything a burst of events says, as one reply; undefined when there is nothing to say. */
 export function reviewReply(notes: ThreadNote[], unlinked: string[], given: MentionOf): SlackMessage | undefined {
   const mention = mentionsWith(given);
-  const lines = [...notes.flatMap((note) => (note.kind === 'refresh' ? [] : [noteLine(note, mention)])), ...unlinked.map(linkHint)];
+  const lines = [
+    ...notes.flatMap((note) => (note.kind === 'refresh' ? [] : [noteLine(note, mention)])),
+    ...unlinked.map(linkHint),
+  ];
   return lines.length > 0 ? plain(lines.join('\n')) : undefined;
 }
 
 export function linkConfirmation(login: string, slackUser: string): SlackMessage {
-  return plain(`:link: GitHub ${strong(login)} is now you, ${userMention(slackUser)}: review requests and verdicts on pull requests will mention you.`);
+  return plain(
+    `:link: GitHub ${strong(login)} is now you, ${userMention(slackUser)}: review requests and verdicts on pull requests will mention you.`,
+  );
 }
 
 export function linkUsage(given?: string): SlackMessage {
@@ -115,23 +127,37 @@ const PROOF_WORDS: Record<'email' | 'code' | 'admin', string> = {
   admin: 'an admin confirmed it',
 };
 
-const askAnAdmin = (admins: string[]) => (admins.length > 0 ? `ask an admin (${listed(admins.map(userMention))})` : `ask whoever maintains ${code('tugboat.yml')}`);
+const askAnAdmin = (admins: string[]) =>
+  admins.length > 0
+    ? `ask an admin (${listed(admins.map(userMention))})`
+    : `ask whoever maintains ${code('tugboat.yml')}`;
 
 /** `/tugboat link` for a login that `people:` in tugboat.yml maps: links do not apply to it. */
 export function linkSetInConfig(login: string, configuredAs: string, caller: string): SlackMessage {
-  if (configuredAs === caller) return plain(`:link: ${code('tugboat.yml')} already maps GitHub ${strong(login)} to you: there is nothing to link.`);
+  if (configuredAs === caller)
+    return plain(
+      `:link: ${code('tugboat.yml')} already maps GitHub ${strong(login)} to you: there is nothing to link.`,
+    );
   return plain(
     `${code('tugboat.yml')} maps GitHub ${strong(login)} to ${userMention(configuredAs)}, and it wins over any link, so nothing changed. If that is wrong, ask whoever maintains it to change ${code('people:')}.`,
   );
 }
 
-export const linkAlreadyYours = (login: string): SlackMessage => plain(`:link: GitHub ${strong(login)} is already linked to you.`);
+export const linkAlreadyYours = (login: string): SlackMessage =>
+  plain(`:link: GitHub ${strong(login)} is already linked to you.`);
 
 export const linkProvenByEmail = (login: string, slackUser: string): SlackMessage =>
   plain(`${linkConfirmation(login, slackUser).text} (Proven: its public email on GitHub is your Slack email.)`);
 
 /** What to do to prove a claim: post the code as that GitHub login; when someone else holds the link, why it did not move. */
-export function linkCodeInstructions(claim: { login: string; code: string; ttlMinutes: number; linkedTo?: string; repos: string[]; admins: string[] }): SlackMessage {
+export function linkCodeInstructions(claim: {
+  login: string;
+  code: string;
+  ttlMinutes: number;
+  linkedTo?: string;
+  repos: string[];
+  admins: string[];
+}): SlackMessage {
   const repos = claim.repos.slice(0, 5).map((repo) => code(repo));
   const where = `on any pull request or issue in a repository tugboat watches (${listed(claim.repos.length > 5 ? [...repos, 'others'] : repos)})`;
   const post = `comment ${code(`tugboat-link ${claim.code}`)} ${where} while signed in to GitHub as ${strong(claim.login)}, within ${claim.ttlMinutes} minutes`;
@@ -151,10 +177,14 @@ export const linkedByCode = (login: string, slackUser: string): SlackMessage =>
 
 /** A direct message to whoever held a link that a proven claim took over. */
 export const linkMovedAway = (login: string, to: string, proof: keyof typeof PROOF_WORDS): SlackMessage =>
-  plain(`:warning: GitHub ${strong(login)} is no longer linked to you: ${userMention(to)} proved it is theirs (${PROOF_WORDS[proof]}). If that is wrong, ask an admin.`);
+  plain(
+    `:warning: GitHub ${strong(login)} is no longer linked to you: ${userMention(to)} proved it is theirs (${PROOF_WORDS[proof]}). If that is wrong, ask an admin.`,
+  );
 
 export const linkCodeExpired = (login: string): SlackMessage =>
-  plain(`The code posted from GitHub ${strong(login)} had expired, so nothing was linked. Run ${code(`/tugboat link ${login}`)} for a new one.`);
+  plain(
+    `The code posted from GitHub ${strong(login)} had expired, so nothing was linked. Run ${code(`/tugboat link ${login}`)} for a new one.`,
+  );
 
 export const linkCodeFromWrongLogin = (login: string, postedBy: string): SlackMessage =>
   plain(
@@ -163,11 +193,17 @@ export const linkCodeFromWrongLogin = (login: string, postedBy: string): SlackMe
 
 /** The admin's answer to `/tugboat link <login> @person`. */
 export const linkConfirmedByAdmin = (login: string, slackUser: string, previous: string | undefined): SlackMessage =>
-  plain(`:link: GitHub ${strong(login)} is now linked to ${userMention(slackUser)}.${previous ? ` It was linked to ${userMention(previous)}, who is told.` : ''}`);
+  plain(
+    `:link: GitHub ${strong(login)} is now linked to ${userMention(slackUser)}.${previous ? ` It was linked to ${userMention(previous)}, who is told.` : ''}`,
+  );
 
 /** A direct message to the person an admin linked. */
 export const linkedByAdmin = (login: string, admin: string): SlackMessage =>
-  plain(`:link: ${userMention(admin)} linked GitHub ${strong(login)} to you: review requests and verdicts on pull requests will mention you. If it is not yours, tell them.`);
+  plain(
+    `:link: ${userMention(admin)} linked GitHub ${strong(login)} to you: review requests and verdicts on pull requests will mention you. If it is not yours, tell them.`,
+  );
 
 export const linkAdminsOnly = (admins: string[]): SlackMessage =>
-  plain(`Only an admin can link a GitHub login to someone else; ${askAnAdmin(admins)}. To link yourself: ${code('/tugboat link <github-login>')}.`);
+  plain(
+    `Only an admin can link a GitHub login to someone else; ${askAnAdmin(admins)}. To link yourself: ${code('/tugboat link <github-login>')}.`,
+  );

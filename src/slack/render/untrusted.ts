@@ -111,7 +111,8 @@ export function sectionsOf(lines: string[]): KnownBlock[] {
   const texts: string[] = [];
   for (const line of lines.map((l) => cutMarkup(l, SLACK_LIMITS.sectionText))) {
     const last = texts.at(-1);
-    if (last !== undefined && last.length + 1 + line.length <= SLACK_LIMITS.sectionText) texts[texts.length - 1] = `${last}\n${line}`;
+    if (last !== undefined && last.length + 1 + line.length <= SLACK_LIMITS.sectionText)
+      texts[texts.length - 1] = `${last}\n${line}`;
     else texts.push(line);
   }
   return texts.map((text) => ({ type: 'section', text: { type: 'mrkdwn', text: text || ' ' } }));
@@ -131,7 +132,6 @@ export function cutMarkup(text: string, max: number): string {
   return kept + ELLIPSIS;
 }
 
-
 /**
  * The last guard before a message leaves: each block's text within its limit, at most 50 blocks
  * (the ones with buttons are kept, so a message that carries buttons is always posted).
@@ -139,7 +139,10 @@ export function cutMarkup(text: string, max: number): string {
 export function fitToSlack<M extends object>(message: M): M {
   const given = message as { text?: unknown; blocks?: unknown };
   const hasBlocks = Array.isArray(given.blocks) && given.blocks.length > 0;
-  const text = typeof given.text === 'string' ? cutMarkup(given.text, hasBlocks ? SLACK_LIMITS.fallbackText : SLACK_LIMITS.messageText) : given.text;
+  const text =
+    typeof given.text === 'string'
+      ? cutMarkup(given.text, hasBlocks ? SLACK_LIMITS.fallbackText : SLACK_LIMITS.messageText)
+      : given.text;
   if (!Array.isArray(given.blocks)) return { ...message, text };
   return { ...message, text, blocks: fewerBlocks((given.blocks as KnownBlock[]).map(fitBlock)) };
 }
@@ -154,7 +157,10 @@ function fewerBlocks(blocks: KnownBlock[]): KnownBlock[] {
     if (block.type === 'actions' ? actions.includes(block) : room-- > 0) kept.push(block);
   }
   const dropped = blocks.length - kept.length;
-  const notice: KnownBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${dropped} more not shown.` }] };
+  const notice: KnownBlock = {
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: `…and ${dropped} more not shown.` }],
+  };
   kept.splice(kept.findLastIndex((block) => block.type !== 'actions') + 1, 0, notice);
   return kept;
 }
@@ -165,7 +171,13 @@ function fitBlock(block: KnownBlock): KnownBlock {
       return {
         ...block,
         ...(block.text ? { text: { ...block.text, text: cutMarkup(block.text.text, SLACK_LIMITS.sectionText) } } : {}),
-        ...(block.fields ? { fields: block.fields.slice(0, 10).map((field) => ({ ...field, text: cutMarkup(field.text, SLACK_LIMITS.sectionFieldText) })) } : {}),
+        ...(block.fields
+          ? {
+              fields: block.fields
+                .slice(0, 10)
+                .map((field) => ({ ...field, text: cutMarkup(field.text, SLACK_LIMITS.sectionFieldText) })),
+            }
+          : {}),
         ...(block.accessory?.type === 'button' ? { accessory: fitButton(block.accessory) } : {}),
       };
     case 'header':
@@ -174,11 +186,16 @@ function fitBlock(block: KnownBlock): KnownBlock {
       return {
         ...block,
         elements: block.elements.map((element) =>
-          'text' in element && typeof element.text === 'string' ? { ...element, text: cutMarkup(element.text, SLACK_LIMITS.contextElementText) } : element,
+          'text' in element && typeof element.text === 'string'
+            ? { ...element, text: cutMarkup(element.text, SLACK_LIMITS.contextElementText) }
+            : element,
         ),
       };
     case 'actions':
-      return { ...block, elements: block.elements.map((element) => (element.type === 'button' ? fitButton(element) : element)) };
+      return {
+        ...block,
+        elements: block.elements.map((element) => (element.type === 'button' ? fitButton(element) : element)),
+      };
     default:
       return block;
   }

@@ -22,16 +22,28 @@ describe('verifyCallback', () => {
 
   it('accepts a correctly signed report', () => {
     const result = verifyCallback(
-      signed({ deploy_id: 42, status: 'failed', log_url: 'https://ci.example.com/runs/7', description: '  smoke test red  ' }),
+      signed({
+        deploy_id: 42,
+        status: 'failed',
+        log_url: 'https://ci.example.com/runs/7',
+        description: '  smoke test red  ',
+      }),
     );
     expect(result).toEqual({
       ok: true,
-      report: { deployId: 42, status: 'failed', logUrl: 'https://ci.example.com/runs/7', description: 'smoke test red' },
+      report: {
+        deployId: 42,
+        status: 'failed',
+        logUrl: 'https://ci.example.com/runs/7',
+        description: 'smoke test red',
+      },
     });
   });
 
   it('accepts running, null optionals, a numeric-string deploy id and ignores extra fields', () => {
-    const result = verifyCallback(signed({ deploy_id: '7', status: 'running', log_url: null, description: null, step: 3 }));
+    const result = verifyCallback(
+      signed({ deploy_id: '7', status: 'running', log_url: null, description: null, step: 3 }),
+    );
     expect(result).toEqual({ ok: true, report: { deployId: 7, status: 'running' } });
   });
 
@@ -98,7 +110,11 @@ describe('verifyCallback', () => {
   });
 
   it('rejects a signed body that is not JSON', () => {
-    expect(verifyCallback(signed('status=succeeded'))).toEqual({ ok: false, status: 400, message: 'body must be JSON' });
+    expect(verifyCallback(signed('status=succeeded'))).toEqual({
+      ok: false,
+      status: 400,
+      message: 'body must be JSON',
+    });
   });
 
   it('rejects an unknown status naming the allowed ones', () => {
@@ -115,7 +131,11 @@ describe('verifyCallback', () => {
       status: 400,
       message: 'deploy_id is required',
     });
-    expect(verifyCallback(signed({ deploy_id: 42 }))).toEqual({ ok: false, status: 400, message: 'status is required' });
+    expect(verifyCallback(signed({ deploy_id: 42 }))).toEqual({
+      ok: false,
+      status: 400,
+      message: 'status is required',
+    });
     expect(verifyCallback(signed({ deploy_id: -1, status: 'failed' }))).toEqual({
       ok: false,
       status: 400,

@@ -6,7 +6,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commandExecutor, type ExecutorContext, OUTPUT_TAIL_CHARS, OutputTail } from '../../../src/deploys/index.ts';
 import { JOB } from './job.ts';
 
-
 let dir: string;
 const strayPids: number[] = [];
 
@@ -145,14 +144,41 @@ describe('command executor', () => {
       TUGBOAT_SANDBOX_URL: 'http://localhost:3001',
       TUGBOAT_REF: 'stale',
     };
-    const passEnv = ['AWS_PROFILE', 'SLACK_BOT_TOKEN', 'DATABASE_URL', 'TUGBOAT_WEBHOOK_SECRET', 'TUGBOAT_SANDBOX_URL', 'TUGBOAT_REF', 'NOT_SET'];
-    const outcome = await commandExecutor({ run: [run], cwd: dir, timeoutMs: 10_000, env, passEnv }).start(JOB, context());
+    const passEnv = [
+      'AWS_PROFILE',
+      'SLACK_BOT_TOKEN',
+      'DATABASE_URL',
+      'TUGBOAT_WEBHOOK_SECRET',
+      'TUGBOAT_SANDBOX_URL',
+      'TUGBOAT_REF',
+      'NOT_SET',
+    ];
+    const outcome = await commandExecutor({ run: [run], cwd: dir, timeoutMs: 10_000, env, passEnv }).start(
+      JOB,
+      context(),
+    );
 
     const given = (outcome.kind === 'finished' ? (outcome.outputTail ?? '') : '').split('\n');
     // The shell adds PWD (and may add SHLVL or _) itself.
-    const names = given.map((line) => line.slice(0, line.indexOf('='))).filter((name) => !['PWD', 'SHLVL', '_', 'OLDPWD'].includes(name));
+    const names = given
+      .map((line) => line.slice(0, line.indexOf('=')))
+      .filter((name) => !['PWD', 'SHLVL', '_', 'OLDPWD'].includes(name));
     expect(names.sort()).toEqual(
-      ['AWS_PROFILE', 'HOME', 'LANG', 'PATH', 'TUGBOAT_DEPLOY_ID', 'TUGBOAT_ENV', 'TUGBOAT_REF', 'TUGBOAT_REPO', 'TUGBOAT_REQUESTED_BY', 'TUGBOAT_SANDBOX_URL', 'TUGBOAT_SERVICE', 'TUGBOAT_SHA', 'TZ'].sort(),
+      [
+        'AWS_PROFILE',
+        'HOME',
+        'LANG',
+        'PATH',
+        'TUGBOAT_DEPLOY_ID',
+        'TUGBOAT_ENV',
+        'TUGBOAT_REF',
+        'TUGBOAT_REPO',
+        'TUGBOAT_REQUESTED_BY',
+        'TUGBOAT_SANDBOX_URL',
+        'TUGBOAT_SERVICE',
+        'TUGBOAT_SHA',
+        'TZ',
+      ].sort(),
     );
     expect(given).toContain('TUGBOAT_REF=main');
     expect(given).toContain('AWS_PROFILE=deployer');
@@ -184,7 +210,13 @@ describe('command executor', () => {
     const started = Date.now();
     const outcome = await commandExecutor({ run: [run], cwd: dir, timeoutMs: 500 }).start(JOB, context());
 
-    expect(outcome).toEqual({ kind: 'finished', succeeded: false, reason: 'timed out after 500 ms', timedOut: true, outputTail: 'started' });
+    expect(outcome).toEqual({
+      kind: 'finished',
+      succeeded: false,
+      reason: 'timed out after 500 ms',
+      timedOut: true,
+      outputTail: 'started',
+    });
     expect(Date.now() - started).toBeLessThan(4_000);
     const child = await readPid('child.pid');
     expect(await waitUntilDead(child)).toBe(true);
@@ -218,7 +250,11 @@ describe('command executor', () => {
     await waitForFile('child.pid');
     controller.abort('superseded by rollback #43');
 
-    expect(await pending).toEqual({ kind: 'finished', succeeded: false, reason: 'stopped: superseded by rollback #43' });
+    expect(await pending).toEqual({
+      kind: 'finished',
+      succeeded: false,
+      reason: 'stopped: superseded by rollback #43',
+    });
     expect(await waitUntilDead(await readPid('child.pid'))).toBe(true);
   });
 
@@ -253,7 +289,8 @@ describe('command executor', () => {
     );
     expect(outcome).toMatchObject({
       succeeded: false,
-      reason: 'tugboat-no-such-program not found on PATH (for a file next to tugboat.yml, write ./tugboat-no-such-program)',
+      reason:
+        'tugboat-no-such-program not found on PATH (for a file next to tugboat.yml, write ./tugboat-no-such-program)',
     });
   });
 

@@ -2,7 +2,13 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { closeServer, listenOnLoopback } from '../../../src/fakes/http.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CALLBACK_PATH, type ExecutorContext, signWebhookBody, verifyCallback, webhookExecutor } from '../../../src/deploys/index.ts';
+import {
+  CALLBACK_PATH,
+  type ExecutorContext,
+  signWebhookBody,
+  verifyCallback,
+  webhookExecutor,
+} from '../../../src/deploys/index.ts';
 import { JOB } from './job.ts';
 
 const SECRET = 'whsec-test-123';
@@ -35,9 +41,7 @@ async function receiver(handler: Handler): Promise<{ url: string; host: string; 
       const expected = `sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${body}`).digest('hex')}`;
       const fresh = Math.abs(Date.now() / 1000 - Number(timestamp)) <= 300;
       const signatureValid =
-        fresh &&
-        signature.length === expected.length &&
-        timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
+        fresh && signature.length === expected.length && timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
       const entry = { headers: request.headers, body, signatureValid };
       received.push(entry);
       handler(entry, response);
@@ -71,7 +75,9 @@ describe('webhook executor', () => {
     expect(request.signatureValid).toBe(true);
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.headers['user-agent']).toBe('tugboat');
-    expect(request.headers['x-tugboat-delivery']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(request.headers['x-tugboat-delivery']).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     expect(Number(request.headers['x-tugboat-timestamp'])).toBeCloseTo(Date.now() / 1000, -1);
     expect(JSON.parse(request.body)).toEqual({
       deploy_id: 42,
@@ -211,7 +217,11 @@ describe('webhook executor', () => {
     const request = JSON.parse(received[0].body) as { deploy_id: number; callback_url: string };
 
     // What a receiver would POST to request.callback_url once the deploy is done.
-    const rawBody = JSON.stringify({ deploy_id: request.deploy_id, status: 'succeeded', log_url: 'https://ci.example.com/runs/9' });
+    const rawBody = JSON.stringify({
+      deploy_id: request.deploy_id,
+      status: 'succeeded',
+      log_url: 'https://ci.example.com/runs/9',
+    });
     const timestamp = Math.floor(Date.now() / 1000);
     const result = verifyCallback({
       secret: SECRET,
