@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { webhookExample } from '../../src/fakes/webhook-examples.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import {
   answersTo,
   channelMessages,
   command,
   githubDeployments,
+  pushToMain,
   reportDeploymentStatus,
   seedRepo,
   sha,
@@ -118,16 +118,7 @@ for (const backend of storeBackends) {
     it('auto-deploys a push to the branch, skips a rolled-back SHA, and says why in the channel', async () => {
       h = await startHarness({ backend });
       seedRepo(h, 'acme/api', ['v1', 'v2']);
-      const push = (after: string, deliveryId: string) => {
-        const payload = webhookExample('push') as unknown as Record<string, unknown> & {
-          repository: Record<string, unknown>;
-          pusher: Record<string, unknown>;
-        };
-        Object.assign(payload, { ref: 'refs/heads/main', after, deleted: false });
-        payload.repository.full_name = 'acme/api';
-        payload.pusher.name = 'octocat';
-        return h.github.deliver('push', payload, { deliveryId });
-      };
+      const push = (after: string, deliveryId: string) => pushToMain(h, after, deliveryId);
       await push(sha('v1'), 'p1');
       await h.tugboat.settle();
       await reportDeploymentStatus(h, 'acme/api', githubDeployments(h, 'acme/api')[0].id, 'success');

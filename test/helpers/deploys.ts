@@ -15,6 +15,27 @@ export function seedRepo(h: Harness, repo: string, commits: string[]): void {
   h.githubApi.setBranch(repo, 'main', sha(commits.at(-1)!));
 }
 
+/** A signed push of `after` to acme/api's main branch, which auto-deploys to staging (test/fixtures/tugboat.yml). */
+export function pushToMain(h: Harness, after: string, deliveryId: string) {
+  const payload = webhookExample('push') as unknown as Record<string, unknown> & {
+    repository: Record<string, unknown>;
+    pusher: Record<string, unknown>;
+  };
+  Object.assign(payload, { ref: 'refs/heads/main', after, deleted: false });
+  payload.repository.full_name = 'acme/api';
+  payload.pusher.name = 'octocat';
+  return h.github.deliver('push', payload, { deliveryId });
+}
+
+/** Where a GitHub delivery stands in the inbox, and how many times it was claimed. */
+export const deliveryRow = async (h: Harness, deliveryId: string) =>
+  (
+    await h.db.store.query<{ status: string; attempts: number }>(
+      'select status, attempts from github_deliveries where delivery_id = $1',
+      [deliveryId],
+    )
+  )[0];
+
 /** Sends a slash command and waits until tugboat has finished with it; returns the caller's ephemeral answers. */
 export async function command(h: Harness, userId: string, line: string, channelId = 'C0RANDOM'): Promise<string[]> {
   const [name, ...rest] = line.split(' ');

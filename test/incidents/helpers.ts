@@ -110,16 +110,4 @@ export async function runChecks(h: Harness, times = 1): Promise<void> {
 export const incidentChannels = (h: Harness): SlackChannel[] =>
   h.slackApi.channels().filter((channel) => channel.name.startsWith('inc-'));
 
-export async function waitUntil<T>(
-  what: string,
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { waitUntil } from '../helpers/wait.ts';

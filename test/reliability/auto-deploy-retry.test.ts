@@ -1,36 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { webhookExample } from '../../src/fakes/webhook-examples.ts';
-import { channelMessages, githubDeployments, reportDeploymentStatus, seedRepo, sha } from '../helpers/deploys.ts';
+import {
+  channelMessages,
+  deliveryRow,
+  githubDeployments,
+  pushToMain,
+  reportDeploymentStatus,
+  seedRepo,
+  sha,
+} from '../helpers/deploys.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { storeBackends } from '../helpers/stores.ts';
-
-/** A signed push of `after` to acme/api's main branch, which auto-deploys to staging (test/fixtures/tugboat.yml). */
-function pushToMain(h: Harness, after: string, deliveryId: string) {
-  const payload = webhookExample('push') as unknown as Record<string, unknown> & {
-    repository: Record<string, unknown>;
-    pusher: Record<string, unknown>;
-  };
-  Object.assign(payload, { ref: 'refs/heads/main', after, deleted: false });
-  payload.repository.full_name = 'acme/api';
-  payload.pusher.name = 'octocat';
-  return h.github.deliver('push', payload, { deliveryId });
-}
-
-const deliveryRow = async (h: Harness, deliveryId: string) =>
-  (
-    await h.db.store.query<{ status: string; attempts: number }>(
-      'select status, attempts from github_deliveries where delivery_id = $1',
-      [deliveryId],
-    )
-  )[0];
-
-async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { waitUntil } from '../helpers/wait.ts';
 
 for (const backend of storeBackends) {
   describe(`auto-deploy on push, handled again, on ${backend.name}`, () => {

@@ -16,17 +16,10 @@ import { WallClock } from '../helpers/clock.ts';
 import { FIXTURE_CONFIG, SECRETS, startHarness, type Harness } from '../helpers/harness.ts';
 import { channelMessages, command, githubDeployments, seedRepo, sha, threadOf } from '../helpers/deploys.ts';
 import { postgresBackend, storeBackends, type StoreBackend, type TestDatabase } from '../helpers/stores.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 const withApiDeploy = (deploy: string) =>
   FIXTURE_CONFIG.replace('deploy: { via: github-deployment }', `deploy: ${deploy}`);
-
-async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const row = async (h: Harness, id: number) =>
   (

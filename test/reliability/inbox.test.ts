@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { webhookExample } from '../../src/fakes/webhook-examples.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { postgresBackend, storeBackends, type TestDatabase } from '../helpers/stores.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 interface DeliveryRow {
   delivery_id: string;
@@ -18,14 +19,6 @@ const rowOf = async (h: Harness, deliveryId: string) =>
       [deliveryId],
     )
   )[0];
-
-async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** A promise the test resolves when it chooses: a handler that is still running. */
 function gate() {

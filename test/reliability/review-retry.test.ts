@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { deliveryRow } from '../helpers/deploys.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import {
   pullRequestPayload,
@@ -9,22 +10,7 @@ import {
   roots,
 } from '../helpers/reviews.ts';
 import { storeBackends } from '../helpers/stores.ts';
-
-const deliveryRow = async (h: Harness, deliveryId: string) =>
-  (
-    await h.tugboat.deps.store.query<{ status: string; attempts: number }>(
-      'select status, attempts from github_deliveries where delivery_id = $1',
-      [deliveryId],
-    )
-  )[0];
-
-async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { waitUntil } from '../helpers/wait.ts';
 
 /**
  * The first write of a thread's notes fails, as if the process died right before it: what the
